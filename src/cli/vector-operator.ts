@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * `vector-operator` entry point: a thin dispatcher. Each subcommand lives in its own module and is loaded lazily,
+ * so `render` never pays for the Kubernetes client and the operator image never needs the stand (`lab/`).
+ */
+import { argv, exit, stderr, stdout } from 'node:process';
+
+type Command = (args: string[]) => Promise<number>;
+
+interface Entry {
+  summary: string;
+  load: () => Promise<Command>;
+}
+
+const commands: Record<string, Entry> = {
+  render: {
+    summary: 'print the agent config (or every object, --objects) for the Vector in the given manifests',
+    load: async () => (await import('./render.ts')).main,
+  },
+  plan: {
+    summary: 'compare legacy and optimized configs: sources collapsed, watches, checkpoints to carry',
+    load: async () => (await import('./plan.ts')).main,
+  },
+  lab: {
+    summary: 'the local stand (lab apiserver: the Kubernetes API stand-in)',
+    load: async () => (await import('./lab.ts')).main,
+  },
+};
+
+function usage(): string {
+  const lines = ['usage: vector-operator <command> [flags]', '', 'commands:'];
+  for (const [name, entry] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${entry.summary}`);
+  lines.push('', "Run 'vector-operator <command> --help' for a command's flags.");
+  return lines.join('\n') + '\n';
+}
+
+async function run(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    stderr.write(`vector-operator: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  return command(rest);
+}
+
+run(argv.slice(2)).then(
+  (code) => {
+    exit(code);
+  },
+  (err: unknown) => {
+    stderr.write(`vector-operator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    exit(1);
+  },
+);
