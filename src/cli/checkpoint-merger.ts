@@ -1,4 +1,141 @@
 #!/usr/bin/env node
-/** `checkpoint-merger`: placeholder until the merger lands in this change set. */
-import { exit } from 'node:process';
-exit(0);
+/**
+ * `checkpoint-merger`: the init container that carries Vector's file read positions across source renames.
+ *
+ *   checkpoint-merger [--config F] [--standby-config F] [--data-dir D] [--log-dir L]
+ *                     [--position-policy min|max] [--summary-file F]      the merge; always exits 0
+ *   checkpoint-merger fingerprint FILE...                                 <decimal u64>\t<path> | not-ready\t<path>
+ *   checkpoint-merger inspect --data-dir D [--json]                       what each source dir holds
+ *
+ * Flags are also accepted Go-style (`-config=F`), as the kaasops operator passes them, so its manifests can run
+ * this image unchanged. The import graph is Node built-ins only: this runs before every agent start.
+ */
+// Durable writes are fsync-bound; more libuv threads let a rollback into many dirs sync them in parallel.
+// Set before any asynchronous fs call, which is when libuv reads it.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+import { parseArgs } from 'node:util';
+import { argv, exit, stderr, stdout } from 'node:process';
+import { fingerprintFile } from '../vector/fingerprint.ts';
+import { runMerge } from '../merger/run.ts';
+import { jsonLogger } from '../merger/log.ts';
+import { formatInspect, inspectDataDir } from '../merger/inspect.ts';
+import { MERGER_VERSION } from '../merger/version.ts';
+
+const USAGE = `usage:
+  checkpoint-merger [--config F] [--standby-config F] [--data-dir D] [--log-dir L]
+                    [--position-policy min|max] [--summary-file F]
+  checkpoint-merger fingerprint FILE...
+  checkpoint-merger inspect --data-dir D [--json]
+  checkpoint-merger --version
+`;
+
+/** `-name=value` and `-name value` (Go's flag package) become `--name=value` / `--name value`. */
+export function normalizeGoFlags(args: readonly string[]): string[] {
+  return args.map((a) => (/^-[a-z][a-z-]+(=|$)/.test(a) ? `-${a}` : a));
+}
+
+function fail(message: string): number {
+  stderr.write(`checkpoint-merger: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+async function fingerprintCommand(files: string[]): Promise<number> {
+  if (files.length === 0) return fail('fingerprint needs at least one FILE');
+  let status = 0;
+  for (const file of files) {
+    try {
+      const fp = await fingerprintFile(file);
+      stdout.write(fp.status === 'ready' ? `${fp.checksum}\t${file}\n` : `not-ready\t${file}\n`);
+    } catch (err) {
+      stderr.write(`checkpoint-merger: ${file}: ${(err as Error).message}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+function inspectCommand(args: string[]): number {
+  const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
+  const dataDir = values['data-dir'];
+  if (dataDir === undefined) return fail('inspect needs --data-dir');
+  try {
+    const report = inspectDataDir(dataDir);
+    stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+    return 0;
+  } catch (err) {
+    stderr.write(`checkpoint-merger: cannot inspect ${dataDir}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** The merge itself: whatever happens, exit 0, so the agent always starts (fail open). */
+async function mergeCommand(args: string[]): Promise<number> {
+  const log = jsonLogger();
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', default: '/etc/vector/agent.json' },
+        'standby-config': { type: 'string' },
+        'data-dir': { type: 'string', default: '/vector-data-dir' },
+        'log-dir': { type: 'string' },
+        'position-policy': { type: 'string', default: 'min' },
+        'summary-file': { type: 'string', default: '/dev/termination-log' },
+      },
+    }));
+  } catch (err) {
+    log.log('error', 'bad arguments, skipping consolidation', { reason: (err as Error).message });
+    return 0;
+  }
+  const policy = values['position-policy'];
+  if (policy !== 'min' && policy !== 'max') {
+    log.log('error', 'bad --position-policy, skipping consolidation', { value: policy, allowed: ['min', 'max'] });
+    return 0;
+  }
+  await runMerge(
+    {
+      config: values.config,
+      standbyConfig: values['standby-config'] ?? null,
+      dataDir: values['data-dir'],
+      logDir: values['log-dir'] ?? null,
+      policy,
+      summaryFile: values['summary-file'] === '' ? null : values['summary-file'],
+    },
+    log,
+  );
+  return 0;
+}
+
+async function main(raw: string[]): Promise<number> {
+  const args = normalizeGoFlags(raw);
+  const [first, ...rest] = args;
+  if (first === '--help' || first === '-h') {
+    stdout.write(USAGE);
+    return 0;
+  }
+  if (first === '--version') {
+    stdout.write(`${MERGER_VERSION}\n`);
+    return 0;
+  }
+  if (first === 'fingerprint') return fingerprintCommand(rest);
+  if (first === 'inspect') return inspectCommand(rest);
+  return mergeCommand(args);
+}
+
+// Fail open even on a bug: an uncaught error in the merge must not keep the agent from starting.
+const merging = !['fingerprint', 'inspect', '--help', '-h', '--version'].includes(argv[2] ?? '');
+process.on('uncaughtException', (err) => {
+  stderr.write(`checkpoint-merger: ${err.stack ?? err.message}\n`);
+  exit(merging ? 0 : 1);
+});
+main(argv.slice(2)).then(
+  (code) => {
+    exit(code);
+  },
+  (err: unknown) => {
+    stderr.write(`checkpoint-merger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    exit(merging ? 0 : 1);
+  },
+);

@@ -1,0 +1,187 @@
+/**
+ * Checkpoint merger and fingerprint benchmarks, on the standard inputs of shared/bench/benchgen.py (the inputs
+ * kaasops' Go merger was measured on). Each run starts from a fresh copy of the input (cp -a, which keeps the
+ * mtimes the merger judges liveness by); figures are medians.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execPath } from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { crc64 } from '../src/vector/crc64.ts';
+import { clock, machine, median, timed } from './common.ts';
+
+const RUNS = 7;
+const root = fileURLToPath(new URL('../', import.meta.url));
+const benchgen = join(root, '../shared/bench/benchgen.py');
+const merger = join(root, 'dist/src/cli/checkpoint-merger.js');
+if (!existsSync(merger)) throw new Error('run `npm run build` first (npm run bench does)');
+
+const work = mkdtempSync(join(tmpdir(), 'merger-bench-'));
+
+function generate(name: string, namespaces: number, mode: 'legacy' | 'optimized'): string {
+  const out = join(work, name);
+  const r = spawnSync('python3', [
+    benchgen,
+    out,
+    '--namespaces',
+    String(namespaces),
+    '--files-per-ns',
+    '3',
+    '--mode',
+    mode,
+  ]);
+  if (r.status !== 0) throw new Error(`benchgen failed: ${r.stderr.toString()}`);
+  return out;
+}
+
+function fresh(input: string): string {
+  const copy = `${input}-run`;
+  rmSync(copy, { recursive: true, force: true });
+  if (spawnSync('cp', ['-a', input, copy]).status !== 0) throw new Error('cp -a failed');
+  return copy;
+}
+
+interface Row {
+  scenario: string;
+  goal: string;
+  wall: number;
+  rss: number;
+  note: string;
+}
+
+function measure(
+  scenario: string,
+  goal: string,
+  input: string,
+  args: (dir: string) => string[],
+  check: (out: string) => string,
+  prepare?: (dir: string) => void,
+): Row {
+  const walls: number[] = [];
+  const rsss: number[] = [];
+  let note = '';
+  for (let i = 0; i < RUNS; i++) {
+    const dir = fresh(input);
+    prepare?.(dir);
+    const t = timed(execPath, [merger, ...args(dir), '--summary-file', '']);
+    walls.push(t.wallMs);
+    rsss.push(t.maxRssKiB);
+    note = check(t.stdout);
+  }
+  return { scenario, goal, wall: median(walls), rss: median(rsss) / 1024, note };
+}
+
+function summaryOf(stdout: string): Record<string, unknown> {
+  const line = stdout.trim().split('\n').at(-1) ?? '{}';
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+function expectOutcome(outcome: string, carried: number) {
+  return (stdout: string): string => {
+    const s = summaryOf(stdout);
+    if (s.outcome !== outcome || s.checkpointsCarried !== carried)
+      throw new Error(`unexpected summary: ${JSON.stringify(s)}`);
+    return `${outcome}, ${carried} checkpoints carried`;
+  };
+}
+
+const rows: Row[] = [];
+try {
+  const bare = median(Array.from({ length: RUNS }, () => timed(execPath, ['-e', '0']).wallMs));
+  const bareRss = median(Array.from({ length: RUNS }, () => timed(execPath, ['-e', '0']).maxRssKiB)) / 1024;
+  rows.push({ scenario: 'bare `node -e 0` (for reference)', goal: '', wall: bare, rss: bareRss, note: '' });
+
+  const l1k = generate('l1k', 1000, 'legacy');
+  const mergeArgs =
+    (config: string, standby: string | null, logDir = false) =>
+    (d: string): string[] => [
+      '--config',
+      join(d, config),
+      ...(standby === null ? [] : ['--standby-config', join(d, standby)]),
+      '--data-dir',
+      join(d, 'data'),
+      ...(logDir ? ['--log-dir', join(d, 'pods')] : []),
+    ];
+  rows.push(
+    measure(
+      '1000 ns x 3 files, legacy -> optimized, as kaasops invokes it (config, data dir)',
+      'Go 23 ms / 8 MiB; goal <= 80 ms / <= 80 MiB',
+      l1k,
+      mergeArgs('optimized.json', null),
+      expectOutcome('migrated', 3000),
+    ),
+  );
+  rows.push(
+    measure(
+      '1000 ns x 3 files, legacy -> optimized, as our operator invokes it (+ standby config)',
+      'goal <= 80 ms / <= 80 MiB',
+      l1k,
+      mergeArgs('optimized.json', 'legacy.json'),
+      expectOutcome('migrated', 3000),
+    ),
+  );
+  rows.push(
+    measure(
+      '1000 ns, plain restart after the switch (every agent restart)',
+      '',
+      l1k,
+      mergeArgs('optimized.json', 'legacy.json'),
+      expectOutcome('unchanged', 0),
+      (d) => {
+        spawnSync(execPath, [merger, ...mergeArgs('optimized.json', 'legacy.json')(d), '--summary-file', '']);
+      },
+    ),
+  );
+  const o1k = generate('o1k', 1000, 'optimized');
+  rows.push(
+    measure(
+      'rollback into 1000 legacy dirs, --log-dir, fsync (+ standby config)',
+      'Go 4.05 s (no fsync, 364 MB written); goal <= 0.5 s',
+      o1k,
+      mergeArgs('legacy.json', 'optimized.json', true),
+      expectOutcome('migrated', 3000),
+    ),
+  );
+  const l10k = generate('l10k', 10_000, 'legacy');
+  rows.push(
+    measure(
+      '10 000 ns x 3 files, legacy -> optimized, 10 chunks (+ standby config)',
+      'Go 0.66 s / 61 MiB; goal <= 1 s / <= 150 MiB',
+      l10k,
+      mergeArgs('optimized.json', 'legacy.json'),
+      expectOutcome('migrated', 30_000),
+    ),
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+// CRC-64 throughput: 1 MiB buffers stay in cache, like the <= 32 KiB first lines it really hashes; 64 MiB streams.
+const throughput: string[] = [];
+for (const size of [1 << 20, 64 << 20]) {
+  const buf = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 4) buf.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const reps = Math.max(3, Math.floor((512 << 20) / size));
+  for (let i = 0; i < 3; i++) crc64(buf); // warm up the JIT
+  const samples = Array.from(
+    { length: RUNS },
+    () =>
+      clock(() => {
+        for (let r = 0; r < reps; r++) crc64(buf);
+      }) / reps,
+  );
+  throughput.push(`| CRC-64/ECMA-182, ${size >> 20} MiB buffer | ${(size / median(samples) / 1e6).toFixed(2)} GB/s |`);
+}
+
+const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+console.log(
+  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs, each on a fresh copy of the benchgen input; wall time and peak RSS of the whole process (GNU time).\n`,
+);
+console.log('| scenario | wall | peak RSS | goal / Go merger | result |');
+console.log('|---|---|---|---|---|');
+for (const r of rows)
+  console.log(`| ${r.scenario} | ${fmt(r.wall)} | ${Math.round(r.rss)} MiB | ${r.goal} | ${r.note} |`);
+console.log('\n| fingerprint | throughput |\n|---|---|');
+for (const t of throughput) console.log(t);

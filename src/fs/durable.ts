@@ -1,0 +1,72 @@
+/**
+ * Durable file replacement on POSIX filesystems.
+ *
+ * Crash story of `replaceFileDurably(dir, name, data)`, read in order:
+ *   1. open `<dir>/.<name>.<pid>.<random>.tmp` with O_CREAT|O_EXCL (never another writer's file, never a symlink);
+ *   2. write all bytes, fsync the tmp file, close it;
+ *   3. rename it over `<dir>/<name>` (atomic within one filesystem: readers see the old or the new file, whole);
+ *   4. fsync `<dir>`, so the rename itself survives a power loss.
+ * A crash before 3 leaves the old file intact (and at worst a stray tmp file, which no reader looks at); after 3,
+ * the new one. On any error the tmp file is removed.
+ *
+ * Invariant: the target path never holds a partial file, at any instant.
+ */
+import { constants } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+export interface ReplaceOptions {
+  /** Permission bits of a newly created file (subject to the umask). Default 0o644, what Vector's own files get. */
+  mode?: number;
+}
+
+/** fsync a directory, making entries created, renamed or removed in it durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Atomically and durably replaces `<dir>/<name>` with `data` (see the module comment for the order). */
+export async function replaceFileDurably(
+  dir: string,
+  name: string,
+  data: string | Uint8Array,
+  options: ReplaceOptions = {},
+): Promise<void> {
+  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const handle = await open(tmp, flags, options.mode ?? 0o644);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, join(dir, name));
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
+/**
+ * Removes `<dir>/<name>` if present and makes the removal durable. Returns whether a file was removed.
+ * Used after a replacement, so that the removal can never be observed without the replacement.
+ */
+export async function removeFileDurably(dir: string, name: string): Promise<boolean> {
+  try {
+    await unlink(join(dir, name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  await syncDirectory(dir);
+  return true;
+}

@@ -1,0 +1,78 @@
+/**
+ * The part of a Vector agent config the merger needs: its `kubernetes_logs` sources and every component id.
+ *
+ * Invariant: only JSON is read (the operator writes `agent.json`); anything else is a clear error for the caller,
+ * which fails open.
+ */
+import { readFileSync } from 'node:fs';
+import { namespacesOfSelector } from './selector.ts';
+import { KUBERNETES_LOGS_MAX_LINE_BYTES, type FingerprintOptions } from '../vector/fingerprint.ts';
+
+export interface KubernetesLogsSource {
+  readonly id: string;
+  /** Namespaces its `extra_namespace_label_selector` can read, `null` for all. */
+  readonly namespaces: readonly string[] | null;
+  /** A source-level `data_dir`: Vector keeps this source's checkpoints elsewhere, so it is not migrated. */
+  readonly ownDataDir: string | null;
+  readonly fingerprint: Required<FingerprintOptions>;
+}
+
+export interface AgentConfig {
+  readonly sources: readonly KubernetesLogsSource[];
+  /** Every source, transform and sink id. */
+  readonly components: ReadonlySet<string>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function positiveInt(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
+}
+
+/** Extracts what the merger needs from a parsed config document. Throws a plain message when it is not a config. */
+export function agentConfigFrom(doc: unknown): AgentConfig {
+  if (!isRecord(doc)) throw new Error('config is not a JSON object');
+  const components = new Set<string>();
+  for (const section of ['sources', 'transforms', 'sinks']) {
+    const s = doc[section];
+    if (s === undefined || s === null) continue;
+    if (!isRecord(s)) throw new Error(`config '${section}' is not an object`);
+    for (const id of Object.keys(s)) components.add(id);
+  }
+  const sources: KubernetesLogsSource[] = [];
+  const rawSources = isRecord(doc.sources) ? doc.sources : {};
+  for (const id of Object.keys(rawSources).sort()) {
+    const src = rawSources[id];
+    if (!isRecord(src) || src.type !== 'kubernetes_logs') continue;
+    const selector = src.extra_namespace_label_selector;
+    sources.push({
+      id,
+      namespaces: namespacesOfSelector(typeof selector === 'string' ? selector : undefined),
+      ownDataDir: typeof src.data_dir === 'string' ? src.data_dir : null,
+      fingerprint: {
+        lines: positiveInt(src.fingerprint_lines, 1),
+        maxLineBytes: positiveInt(src.max_line_bytes, KUBERNETES_LOGS_MAX_LINE_BYTES),
+        ignoredHeaderBytes: 0,
+      },
+    });
+  }
+  return { sources, components };
+}
+
+export function readAgentConfig(path: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read config ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`config ${path} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return agentConfigFrom(doc);
+}

@@ -1,0 +1,128 @@
+/**
+ * Reading a Vector data dir the way Vector does (reference: vector-checkpoints.md §1, "Read").
+ *
+ * When a source dir was last written is its own mtime: every Vector flush (and every merger write) ends with a
+ * rename into the dir, which updates it. One lstat per dir, where statting both checkpoint files would take two.
+ *
+ * Invariants:
+ * - A source dir is `<data_dir>/<id>/` for a safe id (see `sourceIdProblem`); symlinks are never followed, neither
+ *   for a source dir nor for a checkpoint file, so nothing outside the data dir is read.
+ * - Reading rule: a `checkpoints.new.json` that Vector would load wins; otherwise `checkpoints.json`.
+ */
+import { closeSync, constants, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHECKPOINTS_FILE, CHECKPOINTS_TMP_FILE, parseCheckpoints, type ParseOutcome } from '../vector/checkpoints.ts';
+import { JOURNAL_DIR } from './journal.ts';
+
+/** Why a source id must not become a path under the data dir, or `null` if it is safe. */
+export function sourceIdProblem(id: string): string | null {
+  if (id === '' || id === '.' || id === '..') return `source id '${id}' is not a directory name`;
+  if (id.includes('/')) return `source id '${id}' contains '/'`;
+  if (id.includes('\0')) return 'source id contains NUL';
+  return null;
+}
+
+export interface SourceDir {
+  readonly id: string;
+  /** The dir's mtime (ns): when a checkpoint file was last renamed into it. */
+  readonly mtimeNs: bigint;
+}
+
+export interface DataDirListing {
+  readonly dirs: readonly SourceDir[];
+  /** Entries passed over, with why (symlinks, unsafe names, symlinked checkpoint files). */
+  readonly refused: readonly { readonly name: string; readonly reason: string }[];
+}
+
+/** Lists the source dirs under `dataDir`. Throws only if `dataDir` itself cannot be read. */
+export function listSourceDirs(dataDir: string): DataDirListing {
+  const dirs: SourceDir[] = [];
+  const refused: { name: string; reason: string }[] = [];
+  for (const entry of readdirSync(dataDir, { withFileTypes: true })) {
+    const name = entry.name;
+    if (name === JOURNAL_DIR) continue;
+    if (entry.isSymbolicLink()) {
+      refused.push({ name, reason: 'symlink: not followed out of the data dir' });
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const problem = sourceIdProblem(name);
+    if (problem !== null) {
+      refused.push({ name, reason: problem });
+      continue;
+    }
+    const st = lstatSync(join(dataDir, name), { bigint: true, throwIfNoEntry: false });
+    if (st?.isDirectory() !== true) continue;
+    dirs.push({ id: name, mtimeNs: st.mtimeNs });
+  }
+  dirs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { dirs, refused };
+}
+
+export type DirRead =
+  | { readonly kind: 'absent' }
+  | {
+      readonly kind: 'read';
+      /** Which file Vector would load (or the stable one, when neither loads). */
+      readonly from: typeof CHECKPOINTS_FILE | typeof CHECKPOINTS_TMP_FILE;
+      readonly outcome: ParseOutcome;
+      readonly stableText: string | null;
+      readonly hasTmp: boolean;
+    };
+
+let buffer = Buffer.allocUnsafe(64 * 1024);
+
+/** A checkpoint file's text, `null` if absent. O_NOFOLLOW: a symlink is refused (ELOOP), never followed. */
+function readText(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads one source dir by Vector's rule. I/O errors other than ENOENT propagate to the caller. */
+export function readSourceDir(dataDir: string, dir: SourceDir): DirRead {
+  const base = join(dataDir, dir.id);
+  // Vector's tmp file is rare; an lstat first avoids paying for an ENOENT exception on every dir.
+  const tmpPath = join(base, CHECKPOINTS_TMP_FILE);
+  const tmpText = lstatSync(tmpPath, { throwIfNoEntry: false }) === undefined ? null : readText(tmpPath);
+  const stableText = readText(join(base, CHECKPOINTS_FILE));
+  if (tmpText !== null) {
+    const tmp = parseCheckpoints(tmpText);
+    if (tmp.kind === 'ok' && tmp.vectorAccepts) {
+      return { kind: 'read', from: CHECKPOINTS_TMP_FILE, outcome: tmp, stableText, hasTmp: true };
+    }
+  }
+  if (stableText === null) {
+    if (tmpText === null) return { kind: 'absent' };
+    return {
+      kind: 'read',
+      from: CHECKPOINTS_FILE,
+      outcome: { kind: 'invalid', reason: `${CHECKPOINTS_TMP_FILE} does not load and ${CHECKPOINTS_FILE} is missing` },
+      stableText,
+      hasTmp: true,
+    };
+  }
+  return {
+    kind: 'read',
+    from: CHECKPOINTS_FILE,
+    outcome: parseCheckpoints(stableText),
+    stableText,
+    hasTmp: tmpText !== null,
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * The consolidation plan: what each target source dir must hold before Vector starts. Pure; I/O is in apply.ts.
+ *
+ * Invariants:
+ * - Only targets that were NOT live before this start are planned; live, continuing sources are never touched.
+ * - Seeds come only from retiring sources (live before, gone now), `first_lines_checksum` entries only: that is all
+ *   `kubernetes_logs` ever writes, and `dev_inode` keys do not carry between sources.
+ * - A target takes seeds only from retiring sources whose namespaces can overlap its own (when both are known, from
+ *   the configs): a chunk of 1000 namespaces is not handed the other chunks' files.
+ * - Per fingerprint across retiring inputs: position by policy (`min`, the default, never skips an unread line;
+ *   `max` avoids re-delivery to the laggards), `modified` the newest (keeps the entry clear of `ignore_older_secs`).
+ * - With a log index (`--log-dir`): a target gets only fingerprints of files present in the namespaces its selector
+ *   reads; entries for files gone from the node are dropped; positions past a plain file's end are counted.
+ * - A seed replaces a stale target's own entry for the same file: the retiring sources are the newer evidence.
+ * - The output text is Vector's canonical form, so an unchanged target is recognised byte for byte.
+ */
+import { fingerprintKey, serializeCheckpoints, type Checkpoint } from '../vector/checkpoints.ts';
+
+export type PositionPolicy = 'min' | 'max';
+
+export interface LogFile {
+  readonly size: bigint;
+  readonly gzip: boolean;
+}
+
+/** namespace -> fingerprint key -> a file of that namespace with that fingerprint. */
+export type LogIndex = ReadonlyMap<string, ReadonlyMap<string, LogFile>>;
+
+export type ExistingTarget =
+  | { readonly kind: 'absent' }
+  | {
+      readonly kind: 'ok';
+      readonly checkpoints: readonly Checkpoint[];
+      /** The current `checkpoints.json` text, or null if that file is missing. */
+      readonly stableText: string | null;
+      /** Whether a `checkpoints.new.json` is present (Vector would prefer it if it parses). */
+      readonly hasTmp: boolean;
+    }
+  | { readonly kind: 'foreign'; readonly version: string }
+  | { readonly kind: 'invalid'; readonly reason: string; readonly hasTmp: boolean };
+
+export interface SeedTarget {
+  readonly id: string;
+  /** Namespaces its selector can read, `null` for all. */
+  readonly namespaces: readonly string[] | null;
+  readonly existing: ExistingTarget;
+  /** Files on the node as this target fingerprints them, or `null` without `--log-dir`. */
+  readonly logIndex: LogIndex | null;
+}
+
+export interface RetiringSource {
+  readonly checkpoints: readonly Checkpoint[];
+  /** Namespaces it read, `null` when unknown or all. */
+  readonly namespaces: readonly string[] | null;
+}
+
+export interface PlanInput {
+  readonly targets: readonly SeedTarget[];
+  /** Retiring source id -> what it holds. */
+  readonly retiring: ReadonlyMap<string, RetiringSource>;
+  readonly policy: PositionPolicy;
+}
+
+export type TargetAction = 'seed' | 'advance' | 'unchanged' | 'skip';
+
+export interface TargetPlan {
+  readonly id: string;
+  readonly action: TargetAction;
+  readonly reason?: string;
+  /** New `checkpoints.json` text, or null when the file already holds exactly this. */
+  readonly write: string | null;
+  /** Remove a `checkpoints.new.json` after the write, so Vector reads what was written. */
+  readonly removeTmp: boolean;
+  /** Entries added or changed. */
+  readonly applied: number;
+  /** Entries in the target afterwards. */
+  readonly total: number;
+  /** Seeded positions past the end of their (plain) file. */
+  readonly beyondEnd: number;
+  /** Own entries dropped because their files are gone from the node. */
+  readonly dropped: number;
+}
+
+export interface Plan {
+  readonly targets: readonly TargetPlan[];
+  /** Distinct fingerprints available from the retiring sources. */
+  readonly unionSize: number;
+  /** dev_inode entries in retiring sources, not carried. */
+  readonly devInodeSkipped: number;
+}
+
+/** One entry per fingerprint over the given retiring sources, chosen by policy. */
+function unionOf(sources: Iterable<RetiringSource>, policy: PositionPolicy) {
+  const union = new Map<string, Checkpoint>();
+  let devInodeSkipped = 0;
+  for (const source of sources) {
+    for (const e of source.checkpoints) {
+      if (e.fingerprint.kind !== 'first_lines_checksum') {
+        devInodeSkipped++;
+        continue;
+      }
+      const key = fingerprintKey(e.fingerprint);
+      const seen = union.get(key);
+      if (seen === undefined) {
+        union.set(key, e);
+        continue;
+      }
+      const position =
+        policy === 'min'
+          ? e.position < seen.position
+            ? e.position
+            : seen.position
+          : e.position > seen.position
+            ? e.position
+            : seen.position;
+      const newer = e.modifiedNs > seen.modifiedNs ? e : seen;
+      union.set(key, {
+        fingerprint: seen.fingerprint,
+        position,
+        modified: newer.modified,
+        modifiedNs: newer.modifiedNs,
+      });
+    }
+  }
+  return { union, devInodeSkipped };
+}
+
+function allFileKeys(index: LogIndex): Set<string> {
+  const keys = new Set<string>();
+  for (const files of index.values()) for (const key of files.keys()) keys.add(key);
+  return keys;
+}
+
+function planTarget(
+  t: SeedTarget,
+  union: ReadonlyMap<string, Checkpoint>,
+  presentCache: Map<LogIndex, Set<string>>,
+): TargetPlan {
+  const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, removeTmp: false, write: null };
+  if (t.existing.kind === 'foreign') {
+    return { ...base, action: 'skip', reason: `checkpoints.json has foreign version ${t.existing.version}`, total: 0 };
+  }
+  // Seeds: the union, scoped to the files this target's namespaces hold when the node's logs are visible.
+  const seeds = new Map<string, Checkpoint>();
+  let beyondEnd = 0;
+  if (t.logIndex === null) {
+    for (const [key, e] of union) seeds.set(key, e);
+  } else {
+    const namespaces = t.namespaces ?? [...t.logIndex.keys()];
+    for (const ns of namespaces) {
+      const files = t.logIndex.get(ns);
+      if (files === undefined) continue;
+      for (const [key, file] of files) {
+        const e = union.get(key);
+        if (e === undefined) continue;
+        seeds.set(key, e);
+        if (!file.gzip && e.position > file.size) beyondEnd++;
+      }
+    }
+  }
+  // The target's own entries stay unless a seed supersedes them or (with a log index) their file is gone.
+  const merged = new Map<string, Checkpoint>();
+  let dropped = 0;
+  if (t.existing.kind === 'ok') {
+    let present: Set<string> | undefined;
+    if (t.logIndex !== null) {
+      present = presentCache.get(t.logIndex);
+      if (present === undefined) presentCache.set(t.logIndex, (present = allFileKeys(t.logIndex)));
+    }
+    for (const e of t.existing.checkpoints) {
+      const key = fingerprintKey(e.fingerprint);
+      if (present !== undefined && e.fingerprint.kind === 'first_lines_checksum' && !present.has(key)) dropped++;
+      else merged.set(key, e);
+    }
+  }
+  let applied = 0;
+  for (const [key, e] of seeds) {
+    const own = merged.get(key);
+    if (own === undefined || own.position !== e.position || own.modified !== e.modified) applied++;
+    merged.set(key, e);
+  }
+  const text = serializeCheckpoints(merged.values());
+  const existing = t.existing;
+  const hasTmp = existing.kind !== 'absent' && existing.hasTmp;
+  const stableText = existing.kind === 'ok' ? existing.stableText : null;
+  const unchanged = text === stableText && !hasTmp;
+  const action: TargetAction = unchanged ? 'unchanged' : existing.kind === 'absent' ? 'seed' : 'advance';
+  const reason = existing.kind === 'invalid' ? `replacing unreadable checkpoints: ${existing.reason}` : undefined;
+  return {
+    ...base,
+    action,
+    ...(reason === undefined ? {} : { reason }),
+    write: text === stableText ? null : text,
+    removeTmp: hasTmp,
+    applied: unchanged ? 0 : applied,
+    total: merged.size,
+    beyondEnd,
+    dropped,
+  };
+}
+
+/** For each target, the ids of the retiring sources that can hold its files. */
+function relevantSources(input: PlanInput): (t: SeedTarget) => string[] {
+  const unscoped: string[] = [];
+  const byNamespace = new Map<string, string[]>();
+  for (const [id, r] of input.retiring) {
+    if (r.namespaces === null) unscoped.push(id);
+    else for (const ns of r.namespaces) byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), id]);
+  }
+  const all = [...input.retiring.keys()];
+  return (t) => {
+    if (t.namespaces === null) return all;
+    const ids = new Set(unscoped);
+    for (const ns of t.namespaces) for (const id of byNamespace.get(ns) ?? []) ids.add(id);
+    return [...ids].sort();
+  };
+}
+
+/** Plans every target. Deterministic: same input, same output, in target order. */
+export function planConsolidation(input: PlanInput): Plan {
+  const relevant = relevantSources(input);
+  // Targets reading the same retiring sources share one union (a rollback: every legacy dir reads the one optimized).
+  const unions = new Map<string, ReturnType<typeof unionOf>>();
+  const presentCache = new Map<LogIndex, Set<string>>();
+  let unionSize = 0;
+  let devInodeSkipped = 0;
+  const targets = input.targets.map((t) => {
+    const ids = relevant(t);
+    const key = ids.join('\0');
+    let u = unions.get(key);
+    if (u === undefined) {
+      u = unionOf(
+        ids.map((id) => input.retiring.get(id) as RetiringSource),
+        input.policy,
+      );
+      unions.set(key, u);
+      unionSize += u.union.size;
+      devInodeSkipped += u.devInodeSkipped;
+    }
+    return planTarget(t, u.union, presentCache);
+  });
+  return { targets, unionSize, devInodeSkipped };
+}

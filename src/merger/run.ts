@@ -1,0 +1,304 @@
+/**
+ * The merge, end to end: config -> data dir -> who was live -> plan -> durable apply -> journal -> summary.
+ *
+ * Invariants:
+ * - Fail open: `runMerge` never throws and never rejects. Whatever goes wrong (missing or invalid config, an
+ *   unreadable data dir, EACCES, ENOSPC, a corrupt or foreign file) is logged, and the agent starts anyway.
+ * - A live, continuing source is never read for writing, never written.
+ * - Work is proportional to the change: a plain restart stats the data dir and reads the journal, nothing more.
+ * - Output: one JSON line per target (source, action, applied, total) and one summary line; the summary also goes
+ *   to the termination-message file when it is writable.
+ */
+import { writeFileSync } from 'node:fs';
+import { applyPlan } from './apply.ts';
+import { readAgentConfig, type AgentConfig, type KubernetesLogsSource } from './config.ts';
+import { listSourceDirs, readSourceDir, sourceIdProblem, type SourceDir } from './datadir.ts';
+import { readJournal, writeJournal, type Journal } from './journal.ts';
+import { decideLiveness, type LivenessBasis } from './liveness.ts';
+import type { Logger } from './log.ts';
+import { scanLogDir } from './logdir.ts';
+import {
+  planConsolidation,
+  type ExistingTarget,
+  type LogIndex,
+  type PositionPolicy,
+  type RetiringSource,
+  type SeedTarget,
+} from './plan.ts';
+import { MERGER_VERSION } from './version.ts';
+
+export interface MergeOptions {
+  readonly config: string;
+  readonly standbyConfig: string | null;
+  readonly dataDir: string;
+  readonly logDir: string | null;
+  readonly policy: PositionPolicy;
+  readonly summaryFile: string | null;
+}
+
+export type Outcome = 'migrated' | 'unchanged' | 'partial' | 'skipped' | 'failed';
+
+export interface Summary {
+  outcome: Outcome;
+  version: string;
+  basis: LivenessBasis | null;
+  targets: number;
+  continuing: number;
+  seeded: number;
+  advanced: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  retiring: number;
+  checkpointsCarried: number;
+  beyondEnd: number;
+  droppedGone: number;
+  durationMs: number;
+  error?: string;
+}
+
+function emptySummary(): Summary {
+  return {
+    outcome: 'unchanged',
+    version: MERGER_VERSION,
+    basis: null,
+    targets: 0,
+    continuing: 0,
+    seeded: 0,
+    advanced: 0,
+    unchanged: 0,
+    skipped: 0,
+    failed: 0,
+    retiring: 0,
+    checkpointsCarried: 0,
+    beyondEnd: 0,
+    droppedGone: 0,
+    durationMs: 0,
+  };
+}
+
+function existingFrom(dataDir: string, dir: SourceDir | undefined, log: Logger): ExistingTarget {
+  if (dir === undefined) return { kind: 'absent' };
+  const read = readSourceDir(dataDir, dir);
+  if (read.kind === 'absent') return { kind: 'absent' };
+  const o = read.outcome;
+  if (o.kind === 'foreign-version') return { kind: 'foreign', version: o.version };
+  if (o.kind === 'invalid') return { kind: 'invalid', reason: o.reason, hasTmp: read.hasTmp };
+  for (const p of o.problems) log.log('warn', 'target checkpoint entry not kept', { source: dir.id, problem: p });
+  return { kind: 'ok', checkpoints: o.checkpoints, stableText: read.stableText, hasTmp: read.hasTmp };
+}
+
+function readRetiring(
+  dataDir: string,
+  dirs: readonly SourceDir[],
+  namespacesOf: (id: string) => readonly string[] | null,
+  log: Logger,
+): Map<string, RetiringSource> {
+  const out = new Map<string, RetiringSource>();
+  for (const dir of dirs) {
+    try {
+      const read = readSourceDir(dataDir, dir);
+      if (read.kind === 'absent') continue;
+      const o = read.outcome;
+      if (o.kind !== 'ok') {
+        const why = o.kind === 'foreign-version' ? `foreign version ${o.version}` : o.reason;
+        log.log('warn', 'skipping source dir', { source: dir.id, file: read.from, reason: why });
+        continue;
+      }
+      for (const p of o.problems)
+        log.log('warn', 'checkpoint entry dropped', { source: dir.id, file: read.from, problem: p });
+      out.set(dir.id, { checkpoints: o.checkpoints, namespaces: namespacesOf(dir.id) });
+    } catch (err) {
+      log.log('warn', 'skipping source dir', { source: dir.id, reason: (err as Error).message });
+    }
+  }
+  return out;
+}
+
+/** One scan per distinct fingerprint setting among the targets (normally exactly one). */
+async function logIndexes(logDir: string, sources: readonly KubernetesLogsSource[], log: Logger) {
+  const bySetting = new Map<string, LogIndex>();
+  for (const s of sources) {
+    const key = `${s.fingerprint.lines}/${s.fingerprint.maxLineBytes}`;
+    if (bySetting.has(key)) continue;
+    const scan = await scanLogDir(logDir, s.fingerprint);
+    log.log('info', 'scanned log dir', { logDir, files: scan.files, notReady: scan.notReady, errors: scan.errors });
+    bySetting.set(key, scan.index);
+  }
+  return (s: KubernetesLogsSource): LogIndex | null =>
+    bySetting.get(`${s.fingerprint.lines}/${s.fingerprint.maxLineBytes}`) ?? null;
+}
+
+function readStandby(path: string | null, log: Logger): AgentConfig | null {
+  if (path === null) return null;
+  try {
+    return readAgentConfig(path);
+  } catch (err) {
+    log.log('warn', 'standby config unusable, judging liveness without it', { reason: (err as Error).message });
+    return null;
+  }
+}
+
+/** The journal is an aid, not a precondition: failing to write it is logged and the merge goes on. */
+async function tryWriteJournal(dataDir: string, journal: Journal, previousText: string | null, log: Logger) {
+  try {
+    await writeJournal(dataDir, journal, previousText);
+  } catch (err) {
+    log.log('warn', 'cannot write journal', { reason: (err as Error).message, complete: journal.complete });
+  }
+}
+
+async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = readAgentConfig(opts.config);
+  } catch (err) {
+    summary.outcome = 'skipped';
+    summary.error = (err as Error).message;
+    log.log('warn', 'cannot read config, skipping consolidation', { reason: summary.error });
+    return;
+  }
+  const sources = config.sources.filter((s) => {
+    const problem = sourceIdProblem(s.id);
+    if (problem !== null) log.log('warn', 'refusing source id', { source: s.id, reason: problem });
+    return problem === null;
+  });
+  summary.targets = sources.length;
+  if (sources.length === 0) {
+    log.log('info', 'no kubernetes_logs sources in config, nothing to do');
+    return;
+  }
+  const listing = listSourceDirs(opts.dataDir);
+  for (const r of listing.refused) log.log('warn', 'refusing data dir entry', { entry: r.name, reason: r.reason });
+  const journalRead = readJournal(opts.dataDir);
+  if (journalRead.kind === 'invalid') log.log('warn', 'ignoring unreadable journal', { reason: journalRead.reason });
+  const journal = journalRead.kind === 'ok' ? { ...journalRead.journal, mtimeNs: journalRead.mtimeNs } : null;
+  const standby = readStandby(opts.standbyConfig, log);
+  const active = new Set(sources.map((s) => s.id));
+  const liveness = decideLiveness({
+    active,
+    activeComponents: config.components,
+    standby: standby === null ? null : new Set(standby.sources.map((s) => s.id)),
+    journal,
+    dirs: listing.dirs,
+  });
+  summary.basis = liveness.basis;
+  const dirById = new Map(listing.dirs.map((d) => [d.id, d]));
+  const refused = new Map(listing.refused.map((r) => [r.name, r.reason]));
+
+  const toPlan: KubernetesLogsSource[] = [];
+  const targetLines: { source: string; action: string; applied: number; total?: number; reason?: string }[] = [];
+  for (const s of sources) {
+    if (liveness.liveBefore.has(s.id)) {
+      summary.continuing++;
+      targetLines.push({ source: s.id, action: 'continuing', applied: 0 });
+    } else if (refused.has(s.id)) {
+      summary.skipped++;
+      targetLines.push({ source: s.id, action: 'skip', applied: 0, reason: refused.get(s.id) ?? 'refused' });
+    } else if (s.ownDataDir !== null) {
+      summary.skipped++;
+      targetLines.push({
+        source: s.id,
+        action: 'skip',
+        applied: 0,
+        reason: `own data_dir ${s.ownDataDir} is not migrated`,
+      });
+    } else {
+      toPlan.push(s);
+    }
+  }
+  const retiringDirs = listing.dirs.filter((d) => liveness.liveBefore.has(d.id) && !config.components.has(d.id));
+  summary.retiring = retiringDirs.length;
+
+  let wroteTargets = false;
+  if (toPlan.length > 0 && retiringDirs.length > 0) {
+    // The standby config says which namespaces each retiring source read; without it, assume all.
+    const standbyNamespaces = new Map(standby?.sources.map((s) => [s.id, s.namespaces]) ?? []);
+    const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbyNamespaces.get(id) ?? null, log);
+    const indexFor = opts.logDir === null ? () => null : await logIndexes(opts.logDir, toPlan, log);
+    const seedTargets: SeedTarget[] = toPlan.map((s) => ({
+      id: s.id,
+      namespaces: s.namespaces,
+      existing: existingFrom(opts.dataDir, dirById.get(s.id), log),
+      logIndex: indexFor(s),
+    }));
+    const plan = planConsolidation({ targets: seedTargets, retiring, policy: opts.policy });
+    const writes = plan.targets.some((t) => t.write !== null || t.removeTmp);
+    const journalText = journalRead.kind === 'ok' ? journalRead.text : null;
+    const previous = [...liveness.liveBefore];
+    if (writes)
+      await tryWriteJournal(opts.dataDir, { complete: false, previous, current: [...active] }, journalText, log);
+    const { failed } = await applyPlan(opts.dataDir, plan.targets);
+    wroteTargets = writes;
+    await tryWriteJournal(
+      opts.dataDir,
+      { complete: true, previous, current: [...active] },
+      writes ? null : journalText,
+      log,
+    );
+    for (const t of plan.targets) {
+      const error = failed.get(t.id);
+      const action = error !== undefined ? 'failed' : t.action;
+      if (error !== undefined) summary.failed++;
+      else if (t.action === 'seed') summary.seeded++;
+      else if (t.action === 'advance') summary.advanced++;
+      else if (t.action === 'unchanged') summary.unchanged++;
+      else summary.skipped++;
+      if (error === undefined) summary.checkpointsCarried += t.applied;
+      summary.beyondEnd += t.beyondEnd;
+      summary.droppedGone += t.dropped;
+      const reason = error ?? t.reason;
+      targetLines.push({
+        source: t.id,
+        action,
+        applied: t.applied,
+        total: t.total,
+        ...(t.beyondEnd > 0 ? { beyondEnd: t.beyondEnd } : {}),
+        ...(t.dropped > 0 ? { droppedGone: t.dropped } : {}),
+        ...(reason === undefined ? {} : { reason }),
+      });
+    }
+  } else {
+    for (const s of toPlan) {
+      summary.unchanged++;
+      targetLines.push({ source: s.id, action: 'nothing-to-carry', applied: 0 });
+    }
+    // Nothing was written, so the last decision still stands: keep its `previous`, and a plain restart writes nothing.
+    const journalText = journalRead.kind === 'ok' ? journalRead.text : null;
+    const previous = journalRead.kind === 'ok' ? journalRead.journal.previous : [...liveness.liveBefore];
+    const journalNow = { complete: true, previous, current: [...active] };
+    await tryWriteJournal(opts.dataDir, journalNow, journalText, log);
+  }
+  targetLines.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  for (const line of targetLines) log.log(line.action === 'failed' ? 'error' : 'info', 'target', line);
+  summary.outcome = summary.failed > 0 ? 'partial' : wroteTargets ? 'migrated' : 'unchanged';
+}
+
+/** Runs the merge. Never throws; the summary says what happened. */
+export async function runMerge(opts: MergeOptions, log: Logger): Promise<Summary> {
+  const started = process.hrtime.bigint();
+  const summary = emptySummary();
+  log.log('info', 'build info', {
+    version: MERGER_VERSION,
+    config: opts.config,
+    dataDir: opts.dataDir,
+    logDir: opts.logDir,
+    policy: opts.policy,
+  });
+  try {
+    await merge(opts, log, summary);
+  } catch (err) {
+    summary.outcome = 'failed';
+    summary.error = (err as Error).message;
+  }
+  summary.durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+  log.log(summary.outcome === 'failed' ? 'error' : 'info', 'summary', { ...summary });
+  if (opts.summaryFile !== null) {
+    try {
+      writeFileSync(opts.summaryFile, JSON.stringify(summary));
+    } catch {
+      // Not in a pod, or the file is not writable: the log line above carries the same summary.
+    }
+  }
+  return summary;
+}
