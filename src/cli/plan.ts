@@ -1,7 +1,157 @@
-/** `vector-operator plan`: not built yet (see the issue tracker). */
-import { stderr } from 'node:process';
+/**
+ * `vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]`
+ *
+ * Shows what `--enable-config-optimization` does to the Vector in the manifests: sources collapsed and renamed, watch
+ * connections before and after, route conditions per event, and which checkpoint dirs the checkpoint merger will seed
+ * (both directions). Exit 0 when both configs are valid, 1 otherwise (rejections and graph problems are listed),
+ * 2 on usage errors. Like `render`, it never loads the Kubernetes client.
+ */
+import { stderr, stdout } from 'node:process';
+import { parseArgs } from 'node:util';
+import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
+import { planOptimization, type Plan, type SeedPlan } from '../pipelines/plan.ts';
+import { InputError, loadManifests, pickVector } from './manifest-input.ts';
 
-export function main(_args: string[]): Promise<number> {
-  stderr.write('vector-operator plan: not implemented yet\n');
-  return Promise.resolve(2);
+const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]
+
+Compares the legacy and the optimized agent config for the Vector in the given manifests.
+  -f, --filename PATH   a YAML/JSON file or a directory of them (repeatable)
+      --vector NS/NAME  which Vector, when the manifests hold several
+      --json            machine-readable output (everything, untruncated)
+      --all             do not truncate long lists in the text output
+`;
+
+export function main(args: string[]): Promise<number> {
+  return Promise.resolve(run(args));
+}
+
+function list(items: readonly string[], all: boolean, max = 6): string {
+  if (items.length === 0) return '(none)';
+  if (all || items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')}, … ${items.length - max} more`;
+}
+
+function pct(before: number, after: number): string {
+  if (before === 0) return '';
+  return ` (${after < before ? '-' : '+'}${Math.round((Math.abs(before - after) / before) * 100)}%)`;
+}
+
+function seedLines(title: string, seed: SeedPlan, all: boolean): string[] {
+  if (seed.targets.length === 0) return [`${title}: nothing to seed`];
+  return [
+    `${title}: ${seed.targets.length} new source dir(s) seeded from ${seed.from.length} retiring dir(s)`,
+    `  seed:  ${list(seed.targets, all)}`,
+    `  from:  ${list(seed.from, all)}`,
+  ];
+}
+
+export function formatPlan(plan: Plan, all: boolean): string {
+  const out: string[] = [`Vector ${plan.vector}: legacy vs optimized`];
+  if (plan.optOut) {
+    out.push(`  optimization is disabled on this Vector by its annotation; both configs are the legacy one`);
+  }
+  const { legacy, optimized } = plan.kubernetesLogs;
+  out.push(
+    '',
+    '                           legacy   optimized',
+    `  kubernetes_logs sources  ${String(legacy).padStart(6)}   ${String(optimized).padStart(9)}`,
+    `  watch connections        ${String(plan.watches.legacy).padStart(6)}   ${String(plan.watches.optimized).padStart(9)}${pct(plan.watches.legacy, plan.watches.optimized)}`,
+    `  components               ${String(count(plan, 'legacy')).padStart(6)}   ${String(count(plan, 'optimized')).padStart(9)}`,
+  );
+  out.push('', `Collapsed sources (${plan.groups.length}):`);
+  if (plan.groups.length === 0) out.push('  (none: no two sources share settings on single namespaces)');
+  for (const g of plan.groups) {
+    const routing =
+      g.routing === 'flat'
+        ? `flat router, ${g.conditionsPerEvent} condition(s) per event`
+        : `${g.buckets} md5 buckets, ≤ ${g.conditionsPerEvent} condition(s) per event`;
+    out.push(
+      `  ${g.source}  ← ${g.members.length} source(s), ${g.namespaces} namespace(s); ${routing}`,
+      `    replaces: ${list(g.members, all)}`,
+    );
+    const shown = all ? g.routes : g.routes.slice(0, 4);
+    for (const r of shown) {
+      out.push(`    ${r.conditions.join('  →  ')}  →  ${r.output}`);
+    }
+    if (shown.length < g.routes.length) out.push(`    … ${g.routes.length - shown.length} more route(s)`);
+  }
+  out.push('', `Unchanged kubernetes_logs sources: ${list(plan.unchanged, all)}`, '');
+  out.push(...seedLines('Checkpoints when enabling', plan.enable, all));
+  out.push(...seedLines('Checkpoints when rolling back', plan.rollback, all));
+  return out.join('\n') + '\n';
+}
+
+function count(plan: Plan, which: 'legacy' | 'optimized'): number {
+  const c = plan[which].config;
+  return Object.keys(c.sources).length + Object.keys(c.transforms).length + Object.keys(c.sinks).length;
+}
+
+function run(args: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        filename: { type: 'string', short: 'f', multiple: true, default: [] },
+        vector: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    stderr.write(`vector-operator plan: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    stdout.write(usage);
+    return 0;
+  }
+  if (values.filename.length === 0) {
+    stderr.write(`vector-operator plan: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`);
+    return 2;
+  }
+  try {
+    const parsed = loadManifests(values.filename);
+    const vector = pickVector(parsed.vectors, values.vector);
+    const plan = planOptimization(vector, parsed.pipelines);
+    for (const s of plan.legacy.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+    let failed = false;
+    for (const r of plan.legacy.rejected) {
+      stderr.write(`error: ${describeRejection(r)}\n`);
+      failed = true;
+    }
+    for (const mode of ['legacy', 'optimized'] as const) {
+      for (const p of plan.problems[mode]) {
+        stderr.write(`error: ${mode} config: ${p.kind}.${p.component}: ${p.message}\n`);
+        failed = true;
+      }
+    }
+    if (values.json) {
+      // The two full configs are left out: `render` prints them.
+      const summary = {
+        vector: plan.vector,
+        optOut: plan.optOut,
+        rejected: plan.legacy.rejected,
+        skipped: plan.legacy.skipped,
+        problems: plan.problems,
+        kubernetesLogs: plan.kubernetesLogs,
+        watches: plan.watches,
+        groups: plan.groups,
+        unchanged: plan.unchanged,
+        enable: plan.enable,
+        rollback: plan.rollback,
+      };
+      stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    } else stdout.write(formatPlan(plan, values.all));
+    return failed ? 1 : 0;
+  } catch (err) {
+    if (err instanceof InputError) {
+      stderr.write(`vector-operator plan: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 }

@@ -1,7 +1,89 @@
-/** `vector-operator render`: not built yet (see the issue tracker). */
-import { stderr } from 'node:process';
+/**
+ * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]`
+ *
+ * Prints the agent config JSON (agent.json bytes) the operator would publish for the Vector in the manifests, or with
+ * `--objects` every object it would write, as multi-document YAML. Exit 0 on success; 1 when a pipeline is rejected or
+ * the config fails the structural check (each message names the pipeline and the field); 2 on usage errors.
+ *
+ * Must stay fast: it never imports @kubernetes/client-node (objects.ts only uses its types).
+ */
+import { stderr, stdout } from 'node:process';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { agentObjects } from '../operator/objects.ts';
+import { buildAgentConfig } from '../pipelines/build.ts';
+import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
+import { serializeConfig } from '../pipelines/serialize.ts';
+import { validateConfigGraph } from '../vector/graph.ts';
+import { InputError, loadManifests, pickVector } from './manifest-input.ts';
 
-export function main(_args: string[]): Promise<number> {
-  stderr.write('vector-operator render: not implemented yet\n');
-  return Promise.resolve(2);
+const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
+
+Prints the agent config (agent.json) for the Vector in the given manifests.
+  -f, --filename PATH            a YAML/JSON file or a directory of them (repeatable)
+      --enable-config-optimization  collapse per-namespace kubernetes_logs sources (the operator flag)
+      --objects                  print every Kubernetes object instead, as multi-document YAML
+      --vector NS/NAME           which Vector, when the manifests hold several
+`;
+
+export function main(args: string[]): Promise<number> {
+  return Promise.resolve(run(args));
+}
+
+function run(args: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        filename: { type: 'string', short: 'f', multiple: true, default: [] },
+        'enable-config-optimization': { type: 'boolean', default: false },
+        objects: { type: 'boolean', default: false },
+        vector: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    stderr.write(`vector-operator render: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    stdout.write(usage);
+    return 0;
+  }
+  if (values.filename.length === 0) {
+    stderr.write(`vector-operator render: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`);
+    return 2;
+  }
+  try {
+    const parsed = loadManifests(values.filename);
+    const vector = pickVector(parsed.vectors, values.vector);
+    const built = buildAgentConfig(vector, parsed.pipelines, { optimize: values['enable-config-optimization'] });
+    for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+    if (built.rejected.length > 0) {
+      for (const r of built.rejected) stderr.write(`error: ${describeRejection(r)}\n`);
+      return 1;
+    }
+    const problems = validateConfigGraph(built.config);
+    if (problems.length > 0) {
+      for (const p of problems) stderr.write(`error: ${p.kind}.${p.component}: ${p.message}\n`);
+      return 1;
+    }
+    const json = serializeConfig(built.config);
+    if (!values.objects) {
+      stdout.write(json + '\n');
+      return 0;
+    }
+    const docs = agentObjects(vector, json).map((o) => stringify(o, { lineWidth: 0 }));
+    stdout.write(docs.map((d) => `---\n${d}`).join(''));
+    return 0;
+  } catch (err) {
+    if (err instanceof InputError) {
+      stderr.write(`vector-operator render: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,87 @@
+/**
+ * Shared input handling for `render` and `plan`: read YAML/JSON manifests from files and directories, parse them into
+ * Vectors and pipelines, and pick the Vector to work on. The only I/O here is reading the given paths.
+ *
+ * Directories are walked recursively in sorted order, taking `*.yaml`, `*.yml` and `*.json`, so the result does not
+ * depend on the filesystem's listing order. `*.json` files (e.g. `kubectl get vp -A -o json`) take the JSON.parse fast
+ * path: at 10 000 pipelines the YAML parser alone takes about 2 s.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { parseManifests, type ManifestDoc, type ParsedManifests } from '../pipelines/manifests.ts';
+import type { Vector } from '../pipelines/schemas.ts';
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+function filesUnder(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new InputError(`${path}: no such file or directory`);
+  }
+  if (!st.isDirectory()) return [path];
+  const out: string[] = [];
+  for (const entry of readdirSync(path).sort()) {
+    const full = join(path, entry);
+    if (statSync(full).isDirectory()) out.push(...filesUnder(full));
+    else if (/\.(ya?ml|json)$/.test(entry)) out.push(full);
+  }
+  return out;
+}
+
+export function readManifestDocs(paths: readonly string[]): ManifestDoc[] {
+  const docs: ManifestDoc[] = [];
+  for (const path of paths) {
+    for (const file of filesUnder(path)) {
+      const text = readFileSync(file, 'utf8');
+      if (file.endsWith('.json')) {
+        // JSON is YAML too, but JSON.parse is ~50x faster than the YAML parser on a large `kubectl get -o json` dump.
+        try {
+          docs.push({ origin: file, value: JSON.parse(text) as unknown });
+        } catch (err) {
+          throw new InputError(`${file}: ${(err as Error).message}`);
+        }
+        continue;
+      }
+      const parsed = parseAllDocuments(text, { uniqueKeys: true });
+      const list = Array.isArray(parsed) ? parsed : [parsed];
+      list.forEach((doc, i) => {
+        if (doc.errors.length > 0) {
+          throw new InputError(`${file}: document ${i + 1}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
+        }
+        docs.push({ origin: `${file}#${i + 1}`, value: doc.toJS({ maxAliasCount: 1000 }) as unknown });
+      });
+    }
+  }
+  return docs;
+}
+
+export function loadManifests(paths: readonly string[]): ParsedManifests {
+  if (paths.length === 0) throw new InputError('no input: pass -f PATH (a file or a directory of manifests)');
+  const parsed = parseManifests(readManifestDocs(paths));
+  if (parsed.errors.length > 0) throw new InputError(parsed.errors.join('\n'));
+  return parsed;
+}
+
+/** The Vector to work on: the only one, or the one named by `--vector ns/name`. */
+export function pickVector(vectors: readonly Vector[], wanted: string | undefined): Vector {
+  const names = vectors.map((v) => `${v.metadata.namespace}/${v.metadata.name}`);
+  if (wanted !== undefined) {
+    const i = names.indexOf(wanted);
+    if (i < 0) throw new InputError(`--vector ${wanted}: not in the inputs (found: ${names.join(', ') || 'none'})`);
+    return vectors[i] as Vector;
+  }
+  if (vectors.length === 0) {
+    throw new InputError('no Vector (observability.kaasops.io/v1alpha1) in the inputs: add one, its spec may be empty');
+  }
+  if (vectors.length > 1) {
+    throw new InputError(
+      `${vectors.length} Vectors in the inputs (${names.join(', ')}): choose one with --vector ns/name`,
+    );
+  }
+  return vectors[0] as Vector;
+}

@@ -1,0 +1,286 @@
+/**
+ * Desired Kubernetes objects for one Vector agent, as plain typed literals (no client, no I/O).
+ *
+ * Invariants:
+ * - The pod template matches kaasops' (reference §2) field for field and in list order: user volumes, then `config`,
+ *   `data`, `procfs`, `sysfs` (and `app-config-compress` when compressing); user env, then the 5 fixed vars. Any
+ *   difference would roll every agent at operator cutover (kaasops #260). The template carries no config hash:
+ *   config changes reach pods through the Secret volume and Vector's --watch-config.
+ * - Defaults are applied here, in one place, and never written back to the Vector.
+ * - Cluster-scoped RBAC is named `<namespace>.<vector>-agent`, unlike kaasops' `<vector>-agent`: two Vectors of the
+ *   same name in different namespaces would otherwise share (and fight over) one ClusterRole. It carries no ownerRef
+ *   (a namespaced owner of a cluster-scoped object is unresolvable for GC, so kaasops' RBAC leaked); its
+ *   `app.kubernetes.io/instance` and `vector-operator.kaasops.io/owner-namespace` labels let the operator find and
+ *   delete it.
+ * - Output depends only on the inputs: the same Vector and config give the same objects.
+ */
+import { gzipSync } from 'node:zlib';
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Container,
+  V1DaemonSet,
+  V1EnvVar,
+  V1ObjectMeta,
+  V1OwnerReference,
+  V1Probe,
+  V1ResourceRequirements,
+  V1Secret,
+  V1Service,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import { apiVersion, type AgentSpec, type Vector } from '../pipelines/schemas.ts';
+
+export const defaultAgentImage = 'timberio/vector:0.48.0-distroless-libc';
+export const defaultConfigReloaderImage = 'docker.io/kaasops/config-reloader:v0.1.4';
+export const configKey = 'agent.json';
+/** On cluster-scoped objects: the owning Vector's namespace (its name is in app.kubernetes.io/instance). */
+export const ownerNamespaceLabel = 'vector-operator.kaasops.io/owner-namespace';
+
+/** Plain JSON objects: what `kubectl apply -f` would read. */
+export interface PodMonitor {
+  apiVersion: 'monitoring.coreos.com/v1';
+  kind: 'PodMonitor';
+  metadata: V1ObjectMeta;
+  spec: Record<string, unknown>;
+}
+export type AgentObject =
+  V1Secret | V1DaemonSet | V1ServiceAccount | V1ClusterRole | V1ClusterRoleBinding | V1Service | PodMonitor;
+
+export function agentName(vector: Vector): string {
+  return `${vector.metadata.name}-agent`;
+}
+
+export function clusterRbacName(vector: Vector): string {
+  // A namespace is a DNS label (no '.'), so the first '.' splits the name unambiguously; a '-' join would not
+  // (`a-b`/`c` and `a`/`b-c` both give `a-b-c`).
+  return `${vector.metadata.namespace}.${vector.metadata.name}-agent`;
+}
+
+export function selectorLabels(vector: Vector): Record<string, string> {
+  return {
+    'app.kubernetes.io/managed-by': 'vector-operator',
+    'app.kubernetes.io/name': 'vector',
+    'app.kubernetes.io/component': 'Agent',
+    'app.kubernetes.io/instance': vector.metadata.name,
+  };
+}
+
+function labelsFor(vector: Vector): Record<string, string> {
+  // The fixed labels win: they are the DaemonSet selector, which is immutable.
+  return { ...(vector.spec.agent?.labels ?? {}), ...selectorLabels(vector) };
+}
+
+function ownerReferences(vector: Vector): V1OwnerReference[] | undefined {
+  const uid = vector.metadata.uid;
+  if (uid === undefined) return undefined; // rendering from manifests: no uid yet, the apply step adds it
+  return [{ apiVersion, kind: 'Vector', name: vector.metadata.name, uid, controller: true, blockOwnerDeletion: true }];
+}
+
+function objectMeta(vector: Vector, name: string): V1ObjectMeta {
+  const meta: V1ObjectMeta = { name, namespace: vector.metadata.namespace, labels: labelsFor(vector) };
+  const annotations = vector.spec.agent?.annotations;
+  if (annotations !== undefined) meta.annotations = { ...annotations };
+  const refs = ownerReferences(vector);
+  if (refs !== undefined) meta.ownerReferences = refs;
+  return meta;
+}
+
+function clusterMeta(vector: Vector): V1ObjectMeta {
+  const meta: V1ObjectMeta = {
+    name: clusterRbacName(vector),
+    labels: { ...labelsFor(vector), [ownerNamespaceLabel]: vector.metadata.namespace },
+  };
+  const annotations = vector.spec.agent?.annotations;
+  if (annotations !== undefined) meta.annotations = { ...annotations };
+  return meta;
+}
+
+function defaultResources(given: Record<string, unknown> | undefined): V1ResourceRequirements {
+  const r = { ...(given ?? {}) } as V1ResourceRequirements;
+  r.requests ??= { cpu: '100m', memory: '200Mi' };
+  r.limits ??= { cpu: '1000m', memory: '1024Mi' };
+  return r;
+}
+
+function healthProbe(): V1Probe {
+  return { httpGet: { path: '/health', port: 8686 }, initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3 };
+}
+
+const defaultVolumes: V1Volume[] = [
+  { name: 'var-log', hostPath: { path: '/var/log/' } },
+  { name: 'journal', hostPath: { path: '/var/log/journal' } },
+  { name: 'var-lib', hostPath: { path: '/var/lib/' } },
+];
+const defaultVolumeMounts: V1VolumeMount[] = [
+  { name: 'var-log', mountPath: '/var/log/' },
+  { name: 'journal', mountPath: '/run/log/journal' },
+  { name: 'var-lib', mountPath: '/var/lib/' },
+];
+
+function volumes(vector: Vector, agent: AgentSpec, secretName: string): V1Volume[] {
+  const user = (agent.volumes as V1Volume[] | undefined) ?? defaultVolumes;
+  const compress = agent.compressConfigFile === true;
+  const own: V1Volume[] = [
+    compress ? { name: 'config', emptyDir: {} } : { name: 'config', secret: { secretName } },
+    { name: 'data', hostPath: { path: agent.dataDir ?? '/var/lib/vector' } },
+    { name: 'procfs', hostPath: { path: '/proc' } },
+    { name: 'sysfs', hostPath: { path: '/sys' } },
+  ];
+  if (compress) own.push({ name: 'app-config-compress', secret: { secretName } });
+  const taken = new Set(user.map((v) => v.name));
+  return [...user, ...own.filter((v) => !taken.has(v.name))];
+}
+
+function volumeMounts(agent: AgentSpec): V1VolumeMount[] {
+  const user = (agent.volumeMounts as V1VolumeMount[] | undefined) ?? defaultVolumeMounts;
+  const own: V1VolumeMount[] = [
+    { name: 'config', mountPath: '/etc/vector' },
+    { name: 'data', mountPath: '/vector-data-dir' },
+    { name: 'procfs', mountPath: '/host/proc' },
+    { name: 'sysfs', mountPath: '/host/sys' },
+  ];
+  if (agent.compressConfigFile === true) own.push({ name: 'app-config-compress', mountPath: '/tmp/archive' });
+  return [...user, ...own];
+}
+
+function env(agent: AgentSpec): V1EnvVar[] {
+  const field = (fieldPath: string): V1EnvVar['valueFrom'] => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
+  return [
+    ...((agent.env as V1EnvVar[] | undefined) ?? []),
+    { name: 'VECTOR_SELF_NODE_NAME', valueFrom: field('spec.nodeName') },
+    { name: 'VECTOR_SELF_POD_NAME', valueFrom: field('metadata.name') },
+    { name: 'VECTOR_SELF_POD_NAMESPACE', valueFrom: field('metadata.namespace') },
+    { name: 'PROCFS_ROOT', value: '/host/proc' },
+    { name: 'SYSFS_ROOT', value: '/host/sys' },
+  ];
+}
+
+function reloader(agent: AgentSpec, name: string, initMode: boolean): V1Container {
+  const c: V1Container = {
+    name,
+    image: agent.configReloaderImage ?? defaultConfigReloaderImage,
+    args: [`--init-mode=${initMode}`, '--volume-dir-archive=/tmp/archive', '--dir-for-unarchive=/etc/vector'],
+    resources: defaultResources(agent.configReloaderResources),
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/vector' },
+      { name: 'app-config-compress', mountPath: '/tmp/archive' },
+    ],
+  };
+  if (agent.imagePullPolicy !== undefined) c.imagePullPolicy = agent.imagePullPolicy;
+  if (agent.containerSecurityContext !== undefined) c.securityContext = agent.containerSecurityContext;
+  return c;
+}
+
+export function agentContainer(vector: Vector): V1Container {
+  const agent = vector.spec.agent ?? {};
+  const healthcheck = agent.api?.enabled === true && agent.api.healthcheck === true;
+  const c: V1Container = {
+    name: agentName(vector),
+    image: agent.image ?? defaultAgentImage,
+    args: ['--config-dir', '/etc/vector', '--watch-config'],
+    env: env(agent),
+    ports: [{ name: 'prom-exporter', containerPort: 9598, protocol: 'TCP' }],
+    volumeMounts: volumeMounts(agent),
+    resources: defaultResources(agent.resources),
+  };
+  const readiness = (agent.readinessProbe as V1Probe | undefined) ?? (healthcheck ? healthProbe() : undefined);
+  const liveness = (agent.livenessProbe as V1Probe | undefined) ?? (healthcheck ? healthProbe() : undefined);
+  if (readiness !== undefined) c.readinessProbe = readiness;
+  if (liveness !== undefined) c.livenessProbe = liveness;
+  if (agent.containerSecurityContext !== undefined) c.securityContext = agent.containerSecurityContext;
+  if (agent.imagePullPolicy !== undefined) c.imagePullPolicy = agent.imagePullPolicy;
+  if (agent.envFrom !== undefined && agent.envFrom.length > 0) c.envFrom = agent.envFrom;
+  return c;
+}
+
+export function agentDaemonSet(vector: Vector, configSecretName = agentName(vector)): V1DaemonSet {
+  const agent = vector.spec.agent ?? {};
+  const name = agentName(vector);
+  const compress = agent.compressConfigFile === true;
+  const podSpec: NonNullable<V1DaemonSet['spec']>['template']['spec'] = {
+    serviceAccountName: name,
+    volumes: volumes(vector, agent, configSecretName),
+    containers: compress
+      ? [agentContainer(vector), reloader(agent, 'config-reloader', false)]
+      : [agentContainer(vector)],
+  };
+  if (compress) podSpec.initContainers = [reloader(agent, 'init-config-reloader', true)];
+  if (agent.podSecurityContext !== undefined) podSpec.securityContext = agent.podSecurityContext;
+  if (agent.imagePullSecrets !== undefined) podSpec.imagePullSecrets = agent.imagePullSecrets;
+  if (agent.affinity !== undefined) podSpec.affinity = agent.affinity;
+  if (agent.runtimeClassName !== undefined) podSpec.runtimeClassName = agent.runtimeClassName;
+  if (agent.schedulerName !== undefined) podSpec.schedulerName = agent.schedulerName;
+  if (agent.tolerations !== undefined) podSpec.tolerations = agent.tolerations;
+  if (agent.priorityClassName !== undefined) podSpec.priorityClassName = agent.priorityClassName;
+  if (agent.hostNetwork === true) podSpec.hostNetwork = true;
+  if (agent.host_aliases !== undefined) podSpec.hostAliases = agent.host_aliases as { ip: string }[];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: objectMeta(vector, name),
+    spec: {
+      selector: { matchLabels: selectorLabels(vector) },
+      template: { metadata: objectMeta(vector, name), spec: podSpec },
+    },
+  };
+}
+
+export function configSecret(vector: Vector, configJson: string, name = agentName(vector)): V1Secret {
+  const raw = Buffer.from(configJson, 'utf8');
+  const payload = vector.spec.agent?.compressConfigFile === true ? gzipSync(raw) : raw;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: objectMeta(vector, name),
+    data: { [configKey]: payload.toString('base64') },
+  };
+}
+
+export function agentObjects(vector: Vector, configJson: string): AgentObject[] {
+  const agent = vector.spec.agent ?? {};
+  const name = agentName(vector);
+  const objects: AgentObject[] = [
+    configSecret(vector, configJson),
+    agentDaemonSet(vector),
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: objectMeta(vector, name) },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: clusterMeta(vector),
+      rules: [{ apiGroups: [''], resources: ['namespaces', 'nodes', 'pods'], verbs: ['list', 'watch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: clusterMeta(vector),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRbacName(vector) },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: vector.metadata.namespace }],
+    },
+  ];
+  if (agent.api?.enabled === true) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: objectMeta(vector, name),
+      spec: {
+        ports: [{ name: 'api', port: 8686, protocol: 'TCP', targetPort: 8686 }],
+        selector: selectorLabels(vector),
+      },
+    });
+  }
+  if (agent.internalMetrics === true) {
+    const endpoint: Record<string, unknown> = { path: '/metrics', port: 'prom-exporter' };
+    if (agent.scrapeInterval !== undefined) endpoint.interval = agent.scrapeInterval;
+    if (agent.scrapeTimeout !== undefined) endpoint.scrapeTimeout = agent.scrapeTimeout;
+    objects.push({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: objectMeta(vector, name),
+      spec: { podMetricsEndpoints: [endpoint], selector: { matchLabels: selectorLabels(vector) } },
+    });
+  }
+  return objects;
+}

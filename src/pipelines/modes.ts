@@ -1,0 +1,36 @@
+/**
+ * Both modes' configs for one Vector, built and structurally checked together: the active one (the mode the operator
+ * runs in) and the standby one (the other mode, which checkpoint migration publishes for pods that have not rolled).
+ *
+ * Invariant: `publishable` is true only when both configs pass the graph check, so the operator never writes one
+ * mode's Secret while the other is broken (kaasops never checked its standby config, §8.8).
+ */
+import { validateConfigGraph, type GraphProblem } from '../vector/graph.ts';
+import { buildAgentConfig, type BuildResult } from './build.ts';
+import type { Pipeline, Vector } from './schemas.ts';
+import { serializeConfig } from './serialize.ts';
+
+export interface ModeBuild {
+  result: BuildResult;
+  /** agent.json bytes. */
+  json: string;
+  problems: GraphProblem[];
+}
+
+export interface ModeBuilds {
+  active: ModeBuild;
+  standby: ModeBuild;
+  publishable: boolean;
+}
+
+function buildMode(vector: Vector, pipelines: readonly Pipeline[], optimize: boolean): ModeBuild {
+  const result = buildAgentConfig(vector, pipelines, { optimize });
+  return { result, json: serializeConfig(result.config), problems: validateConfigGraph(result.config) };
+}
+
+/** `optimize` is the operator flag; a Vector annotated `config-optimization: disabled` makes both modes legacy. */
+export function buildModes(vector: Vector, pipelines: readonly Pipeline[], opts: { optimize: boolean }): ModeBuilds {
+  const active = buildMode(vector, pipelines, opts.optimize);
+  const standby = buildMode(vector, pipelines, !opts.optimize);
+  return { active, standby, publishable: active.problems.length === 0 && standby.problems.length === 0 };
+}

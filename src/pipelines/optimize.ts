@@ -1,0 +1,193 @@
+/**
+ * Config optimization: collapse `kubernetes_logs` sources that differ only in their single namespace into one shared
+ * source per settings group, and restore each namespace's stream with route transforms (see routing.ts).
+ *
+ * Invariants (kaasops #222, names byte-compatible):
+ * - Candidates: type `kubernetes_logs`, not opted out, selector exactly `kubernetes.io/metadata.name=<ns>` with a
+ *   non-empty `ns` free of `,=!() `. Groups are keyed by signature; a group of one is left alone.
+ * - Signatures are processed in sorted order and sources by name, so the output does not depend on input order.
+ * - More than 1000 namespaces split into chunks of 1000 (`<gid>-<c>`) to keep the selector URL short.
+ * - Collision guard: while `optimizedSource-<gid>` or `optimizedSource-<gid>-0` exists, append `x` to the gid.
+ *   We also append `x` when any other id the group would generate is taken; kaasops silently overwrote the existing
+ *   component there, so this only differs where kaasops produced a broken config.
+ * - Rewired inputs are deduplicated in order, so twin sources of one pipeline deliver once (kaasops fix a5ab772). Lists
+ *   that contain no collapsed source are left exactly as they were.
+ */
+import { kubernetesLogs, type InputComponent, type SourceComponent, type VectorConfig } from '../vector/config.ts';
+import { compareCodePoints } from './gojson.ts';
+import { namespaceLabel } from './pipeline.ts';
+import { layoutRoutes, maxNamespacesPerSource, type RouteLayout } from './routing.ts';
+import { groupId, sourceSignature } from './signature.ts';
+
+export interface CollapsedGroup {
+  /** The collapsed source id, e.g. `optimizedSource-b8c6f0ff` or `optimizedSource-b8c6f0ff-1`. */
+  source: string;
+  gid: string;
+  signature: string;
+  namespaces: string[];
+  /** Legacy source ids this source replaces, sorted. */
+  members: string[];
+  routing: RouteLayout['routing'];
+  buckets: number;
+  /** Largest number of namespaces behind one L2 router (flat: all of them). */
+  largestBucket: number;
+  /** Legacy source id -> the route output that now feeds its consumers. */
+  outputs: Record<string, string>;
+}
+
+export interface OptimizationSummary {
+  collapsedSources: number;
+  groups: CollapsedGroup[];
+}
+
+const namespacePrefix = `${namespaceLabel}=`;
+
+/** The namespace of a single-namespace selector, or undefined. */
+export function singleNamespaceOf(src: SourceComponent): string | undefined {
+  const sel = src.extra_namespace_label_selector;
+  if (typeof sel !== 'string' || !sel.startsWith(namespacePrefix)) return undefined;
+  const ns = sel.slice(namespacePrefix.length);
+  if (ns === '' || /[,=!() ]/.test(ns)) return undefined;
+  return ns;
+}
+
+function hasComponent(config: VectorConfig, id: string): boolean {
+  return config.sources[id] !== undefined || config.transforms[id] !== undefined || config.sinks[id] !== undefined;
+}
+
+interface Chunk {
+  gid: string;
+  namespaces: string[];
+  members: string[];
+}
+
+function chunksOf(gid: string, namespaces: string[], members: string[], nsOf: Map<string, string>): Chunk[] {
+  if (namespaces.length <= maxNamespacesPerSource) return [{ gid, namespaces, members }];
+  const chunkOf = new Map<string, number>();
+  const chunks: Chunk[] = [];
+  for (let c = 0; c * maxNamespacesPerSource < namespaces.length; c++) {
+    const nss = namespaces.slice(c * maxNamespacesPerSource, (c + 1) * maxNamespacesPerSource);
+    for (const ns of nss) chunkOf.set(ns, c);
+    chunks.push({ gid: `${gid}-${c}`, namespaces: nss, members: [] });
+  }
+  for (const id of members) chunks[chunkOf.get(nsOf.get(id) ?? '') ?? 0]?.members.push(id);
+  return chunks;
+}
+
+/** Mutates `config`. `optOut` holds source ids whose pipeline is annotated `config-optimization: disabled`. */
+export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string>): OptimizationSummary {
+  const groups = new Map<string, string[]>();
+  const nsOf = new Map<string, string>();
+  for (const id of Object.keys(config.sources).sort(compareCodePoints)) {
+    const src = config.sources[id] as SourceComponent;
+    if (src.type !== kubernetesLogs || optOut.has(id)) continue;
+    const ns = singleNamespaceOf(src);
+    if (ns === undefined) continue;
+    nsOf.set(id, ns);
+    const sig = sourceSignature(src);
+    const list = groups.get(sig);
+    if (list === undefined) groups.set(sig, [id]);
+    else list.push(id);
+  }
+
+  const summary: OptimizationSummary = { collapsedSources: 0, groups: [] };
+  const rewire = new Map<string, string>();
+  for (const sig of [...groups.keys()].sort(compareCodePoints)) {
+    const members = groups.get(sig) as string[];
+    if (members.length < 2) continue;
+    const namespaces = [...new Set(members.map((id) => nsOf.get(id) as string))].sort(compareCodePoints);
+
+    let gid = groupId(sig);
+    let plan = planGroup(config, gid, namespaces, members, nsOf);
+    while (plan === undefined) {
+      gid += 'x';
+      plan = planGroup(config, gid, namespaces, members, nsOf);
+    }
+
+    for (const { chunk, layout, sourceId } of plan) {
+      const first = config.sources[chunk.members[0] as string] as SourceComponent;
+      const collapsed: SourceComponent = {
+        ...first,
+        extra_namespace_label_selector: `${namespaceLabel} in (${chunk.namespaces.join(',')})`,
+      };
+      const outputs: Record<string, string> = {};
+      for (const id of chunk.members) {
+        const out = layout.output.get(nsOf.get(id) as string) as string;
+        outputs[id] = out;
+        rewire.set(id, out);
+      }
+      for (const id of chunk.members) Reflect.deleteProperty(config.sources, id);
+      config.sources[sourceId] = collapsed;
+      Object.assign(config.transforms, layout.transforms);
+      let largestBucket = 0;
+      for (const [tid, t] of Object.entries(layout.transforms)) {
+        if (t.type === 'route' && !tid.endsWith('-l1')) {
+          largestBucket = Math.max(largestBucket, Object.keys(t.route as object).length);
+        }
+      }
+      summary.groups.push({
+        source: sourceId,
+        gid: chunk.gid,
+        signature: sig,
+        namespaces: chunk.namespaces,
+        members: chunk.members,
+        routing: layout.routing,
+        buckets: layout.buckets,
+        largestBucket,
+        outputs,
+      });
+    }
+    summary.collapsedSources += members.length;
+  }
+
+  if (rewire.size > 0) {
+    for (const kind of ['transforms', 'sinks'] as const) {
+      for (const c of Object.values(config[kind])) rewireInputs(c, rewire);
+    }
+  }
+  return summary;
+}
+
+function rewireInputs(c: InputComponent, rewire: ReadonlyMap<string, string>): void {
+  if (!c.inputs.some((i) => rewire.has(i))) return;
+  const seen = new Set<string>();
+  const next: string[] = [];
+  for (const input of c.inputs) {
+    const out = rewire.get(input) ?? input;
+    if (seen.has(out)) continue;
+    seen.add(out);
+    next.push(out);
+  }
+  c.inputs = next;
+}
+
+interface PlannedChunk {
+  chunk: Chunk;
+  sourceId: string;
+  layout: RouteLayout;
+}
+
+/** The group's chunks and route layouts under `gid`, or undefined when an id they need is already taken. */
+function planGroup(
+  config: VectorConfig,
+  gid: string,
+  namespaces: string[],
+  members: string[],
+  nsOf: Map<string, string>,
+): PlannedChunk[] | undefined {
+  // kaasops' guard, first: it decides the name whenever kaasops' own output was valid.
+  if (hasComponent(config, `optimizedSource-${gid}`) || hasComponent(config, `optimizedSource-${gid}-0`)) {
+    return undefined;
+  }
+  const planned: PlannedChunk[] = [];
+  const memberSet = new Set(members);
+  for (const chunk of chunksOf(gid, namespaces, members, nsOf)) {
+    const sourceId = `optimizedSource-${chunk.gid}`;
+    const layout = layoutRoutes(chunk.gid, sourceId, chunk.namespaces);
+    for (const id of [sourceId, ...Object.keys(layout.transforms)]) {
+      if (hasComponent(config, id) && !memberSet.has(id)) return undefined;
+    }
+    planned.push({ chunk, sourceId, layout });
+  }
+  return planned;
+}

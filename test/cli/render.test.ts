@@ -1,0 +1,172 @@
+/** `vector-operator render` and `plan`, run as a user runs them: the compiled bin on manifest files. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execPath } from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { binPaths, runBin } from '../helpers/bin.ts';
+import { assertGolden } from '../helpers/golden.ts';
+
+const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+function manifests(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vo-render-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const vectorYaml = (name: string) => `apiVersion: observability.kaasops.io/v1alpha1
+kind: Vector
+metadata: {name: ${name}, namespace: vector}
+spec: {}
+`;
+
+describe('vector-operator render', () => {
+  it('prints the legacy and the optimized agent config for examples/', () => {
+    const legacy = runBin('vector-operator', ['render', '-f', examples]);
+    assert.equal(legacy.status, 0, legacy.stderr);
+    assertGolden('cli/examples-render.json', legacy.stdout);
+    const optimized = runBin('vector-operator', ['render', '-f', examples, '--enable-config-optimization']);
+    assert.equal(optimized.status, 0, optimized.stderr);
+    assertGolden('cli/examples-render-optimized.json', optimized.stdout);
+    assert.match(optimized.stdout, /"optimizedSource-b8c6f0ff"/);
+  });
+
+  it('prints every object with --objects, the Secret holding exactly the rendered config', () => {
+    const config = runBin('vector-operator', ['render', '-f', examples]).stdout.trimEnd();
+    const r = runBin('vector-operator', ['render', '-f', examples, '--objects']);
+    assert.equal(r.status, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> },
+    );
+    assert.deepEqual(
+      docs.map((d) => `${d.kind}/${d.metadata.name}`),
+      [
+        'Secret/logs-agent',
+        'DaemonSet/logs-agent',
+        'ServiceAccount/logs-agent',
+        'ClusterRole/vector.logs-agent',
+        'ClusterRoleBinding/vector.logs-agent',
+        'Service/logs-agent',
+        'PodMonitor/logs-agent',
+      ],
+    );
+    assert.equal(Buffer.from(docs[0]?.data?.['agent.json'] ?? '', 'base64').toString(), config);
+  });
+
+  it('exits 1 and names the pipeline and the field when a pipeline is invalid', () => {
+    const dir = manifests({
+      'v.yaml': vectorYaml('logs'),
+      'p.yaml': `apiVersion: observability.kaasops.io/v1alpha1
+kind: VectorPipeline
+metadata: {name: sneaky, namespace: team-a}
+spec:
+  sources:
+    pods: {type: kubernetes_logs, extra_namespace_label_selector: "kubernetes.io/metadata.name=team-b"}
+  sinks:
+    out: {type: blackhole, inputs: [pods]}
+`,
+    });
+    const r = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      /VectorPipeline team-a\/sneaky: spec\.sources\.pods\.extra_namespace_label_selector: logs from external namespace not allowed/,
+    );
+  });
+
+  it('exits 1 and names the field when a manifest does not match the schema', () => {
+    const dir = manifests({
+      'v.yaml': vectorYaml('logs'),
+      'p.yaml':
+        'apiVersion: observability.kaasops.io/v1alpha1\nkind: ClusterVectorPipeline\nmetadata: {name: c}\nspec: {sinks: [a, b]}\n',
+    });
+    const r = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /ClusterVectorPipeline c: spec\.sinks: expected record, received array/);
+  });
+
+  it('exits 1 on a broken graph: a sink reading a component that does not exist', () => {
+    const dir = manifests({
+      'v.yaml': vectorYaml('logs'),
+      'p.yaml':
+        'apiVersion: observability.kaasops.io/v1alpha1\nkind: ClusterVectorPipeline\nmetadata: {name: c}\nspec: {sources: {j: {type: journald}}, sinks: {o: {type: blackhole, inputs: [typo]}}}\n',
+    });
+    const r = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /sinks\.c-o: input 'c-typo' does not resolve to a component/);
+  });
+
+  it('asks for --vector when the manifests hold several Vectors, and uses the one named', () => {
+    const dir = manifests({ 'a.yaml': vectorYaml('a'), 'b.yaml': vectorYaml('b') });
+    const r = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /2 Vectors in the inputs \(vector\/a, vector\/b\): choose one with --vector ns\/name/);
+    const picked = runBin('vector-operator', ['render', '-f', dir, '--vector', 'vector/b', '--objects']);
+    assert.equal(picked.status, 0, picked.stderr);
+    assert.match(picked.stdout, /name: b-agent/);
+  });
+
+  it('exits 1 naming the file on a YAML syntax error', () => {
+    const dir = manifests({ 'broken.yaml': 'kind: Vector\nmetadata: {name: [\n' });
+    const r = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /broken\.yaml: document 1: /);
+  });
+
+  it('notes aggregator pipelines it leaves out, and still renders', () => {
+    const dir = manifests({
+      'v.yaml': vectorYaml('logs'),
+      'agg.yaml':
+        'apiVersion: observability.kaasops.io/v1alpha1\nkind: ClusterVectorPipeline\nmetadata: {name: intake}\nspec: {sources: {http: {type: http_server, address: "0.0.0.0:8080"}}, sinks: {o: {type: blackhole, inputs: [http]}}}\n',
+    });
+    const r = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /note: ClusterVectorPipeline intake skipped: its sources make it an aggregator pipeline/);
+    assert.match(r.stdout, /"defaultSource"/);
+  });
+
+  it('rejects unknown flags with exit 2 and usage', () => {
+    const r = runBin('vector-operator', ['render', '--frobnicate']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /usage: vector-operator render/);
+  });
+
+  it('never loads @kubernetes/client-node (render must start fast)', () => {
+    const hook =
+      'data:text/javascript,import{registerHooks}from"node:module";registerHooks({resolve(s,c,n){if(s.includes("@kubernetes/client-node"))throw new Error("client-node was loaded");return n(s,c)}})';
+    const r = spawnSync(
+      execPath,
+      ['--import', hook, binPaths['vector-operator'], 'render', '-f', examples, '--objects'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+  });
+});
+
+describe('vector-operator plan', () => {
+  it('shows sources collapsed, watches before and after, routes and checkpoints to seed for examples/', () => {
+    const r = runBin('vector-operator', ['plan', '-f', examples]);
+    assert.equal(r.status, 0, r.stderr);
+    assertGolden('cli/examples-plan.txt', r.stdout);
+    assert.match(r.stdout, /watch connections\s+18\s+6/);
+    assert.match(r.stdout, /seed:\s+optimizedSource-b8c6f0ff/);
+  });
+
+  it('prints the same plan as JSON with --json', () => {
+    const r = runBin('vector-operator', ['plan', '-f', examples, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const plan = JSON.parse(r.stdout) as {
+      watches: { legacy: number; optimized: number };
+      enable: { targets: string[]; from: string[] };
+    };
+    assert.deepEqual(plan.watches, { legacy: 18, optimized: 6 });
+    assert.deepEqual(plan.enable.targets, ['optimizedSource-b8c6f0ff']);
+    assert.equal(plan.enable.from.length, 5);
+  });
+});

@@ -1,0 +1,122 @@
+/** Desired agent objects: the pod template must match kaasops' exactly, or an operator cutover rolls every agent. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { stringify } from 'yaml';
+import { agentDaemonSet, agentObjects, configSecret } from '../../src/operator/objects.ts';
+import { assertGolden } from '../helpers/golden.ts';
+import { vector } from '../helpers/fixtures.ts';
+
+const config = '{"api":{"address":"[::]:8686"}}';
+
+describe('agent objects', () => {
+  it('match the golden YAML for a Vector with defaults, and for one with API, metrics and user settings', () => {
+    const plain = vector({}, { uid: '11111111-2222-3333-4444-555555555555' });
+    const rich = vector(
+      {
+        agent: {
+          image: 'timberio/vector:0.48.0-debian',
+          labels: { team: 'obs', 'app.kubernetes.io/name': 'not-allowed' },
+          annotations: { owner: 'obs' },
+          env: [{ name: 'LOG', value: 'info' }],
+          api: { enabled: true, healthcheck: true },
+          internalMetrics: true,
+          scrapeInterval: '30s',
+          dataDir: '/mnt/vector',
+          tolerations: [{ operator: 'Exists' }],
+          volumes: [{ name: 'var-log', hostPath: { path: '/var/log/' } }],
+          volumeMounts: [{ name: 'var-log', mountPath: '/var/log/', readOnly: true }],
+        },
+      },
+      { name: 'rich', namespace: 'obs' },
+    );
+    const yaml = [plain, rich]
+      .flatMap((v) => agentObjects(v, config))
+      .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`);
+    assertGolden('objects/agent-objects.yaml', yaml.join(''));
+  });
+
+  it('orders volumes user-first then config, data, procfs, sysfs, and env user-first then the 5 fixed vars', () => {
+    const ds = agentDaemonSet(vector({ agent: { env: [{ name: 'A', value: '1' }] } }));
+    const pod = ds.spec?.template.spec;
+    assert.deepEqual(
+      pod?.volumes?.map((v) => v.name),
+      ['var-log', 'journal', 'var-lib', 'config', 'data', 'procfs', 'sysfs'],
+    );
+    assert.deepEqual(
+      pod.containers.at(0)?.env?.map((e) => e.name),
+      ['A', 'VECTOR_SELF_NODE_NAME', 'VECTOR_SELF_POD_NAME', 'VECTOR_SELF_POD_NAMESPACE', 'PROCFS_ROOT', 'SYSFS_ROOT'],
+    );
+    assert.deepEqual(pod.containers.at(0)?.args, ['--config-dir', '/etc/vector', '--watch-config']);
+    assert.deepEqual(pod.volumes.find((v) => v.name === 'data')?.hostPath, { path: '/var/lib/vector' });
+  });
+
+  it('lets a user volume of the same name win over the operator one', () => {
+    const ds = agentDaemonSet(vector({ agent: { volumes: [{ name: 'sysfs', emptyDir: {} }] } }));
+    const sysfs = ds.spec?.template.spec?.volumes?.filter((v) => v.name === 'sysfs');
+    assert.deepEqual(sysfs, [{ name: 'sysfs', emptyDir: {} }]);
+  });
+
+  it('adds /health probes only when the API is enabled with healthcheck and no probe was given', () => {
+    const probe = (agent: object) =>
+      agentDaemonSet(vector({ agent })).spec?.template.spec?.containers.at(0)?.readinessProbe;
+    assert.equal(probe({ api: { enabled: true } }), undefined);
+    assert.deepEqual(probe({ api: { enabled: true, healthcheck: true } }), {
+      httpGet: { path: '/health', port: 8686 },
+      initialDelaySeconds: 15,
+      periodSeconds: 20,
+      timeoutSeconds: 3,
+    });
+    assert.deepEqual(
+      probe({ api: { enabled: true, healthcheck: true }, readinessProbe: { exec: { command: ['true'] } } }),
+      { exec: { command: ['true'] } },
+    );
+  });
+
+  it('keeps the fixed labels authoritative: a user label cannot change the immutable selector', () => {
+    const ds = agentDaemonSet(vector({ agent: { labels: { 'app.kubernetes.io/instance': 'x', extra: 'y' } } }));
+    assert.equal(ds.metadata?.labels?.['app.kubernetes.io/instance'], 'logs');
+    assert.equal(ds.spec?.template.metadata?.labels?.extra, 'y');
+    assert.equal(ds.spec.selector.matchLabels?.extra, undefined);
+  });
+
+  it('names cluster-scoped RBAC per namespace, so equally named Vectors do not share a ClusterRole', () => {
+    const names = (ns: string) =>
+      agentObjects(vector({}, { namespace: ns }), config)
+        .filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')
+        .map((o) => o.metadata?.name);
+    assert.deepEqual(names('a'), ['a.logs-agent', 'a.logs-agent']);
+    assert.deepEqual(names('b'), ['b.logs-agent', 'b.logs-agent']);
+    const clash = (ns: string, name: string) =>
+      agentObjects(vector({}, { namespace: ns, name }), config)[3]?.metadata?.name;
+    assert.notEqual(clash('a-b', 'c'), clash('a', 'b-c'));
+  });
+
+  it('creates the Service only when the API is enabled', () => {
+    const kinds = (agent: object) => agentObjects(vector({ agent }), config).map((o) => o.kind);
+    assert.deepEqual(kinds({}), ['Secret', 'DaemonSet', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding']);
+    assert.ok(kinds({ api: { enabled: true } }).includes('Service'));
+  });
+
+  it('stores agent.json in the <vector>-agent Secret, gzipped when compressConfigFile is set', () => {
+    const plain = configSecret(vector(), config);
+    assert.equal(plain.metadata?.name, 'logs-agent');
+    assert.equal(Buffer.from(plain.data?.['agent.json'] ?? '', 'base64').toString(), config);
+    const zipped = configSecret(vector({ agent: { compressConfigFile: true } }), config);
+    assert.equal(gunzipSync(Buffer.from(zipped.data?.['agent.json'] ?? '', 'base64')).toString(), config);
+    const ds = agentDaemonSet(vector({ agent: { compressConfigFile: true } }));
+    assert.deepEqual(
+      ds.spec?.template.spec?.initContainers?.map((c) => c.name),
+      ['init-config-reloader'],
+    );
+    assert.deepEqual(
+      ds.spec.template.spec.containers.map((c) => c.name),
+      ['logs-agent', 'config-reloader'],
+    );
+  });
+
+  it('builds the same objects every time (no timestamps, no randomness)', () => {
+    const v = vector({ agent: { api: { enabled: true } } });
+    assert.equal(stringify(agentObjects(v, config)), stringify(agentObjects(v, config)));
+  });
+});
