@@ -1,0 +1,56 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execPath } from 'node:process';
+import * as k8s from '@kubernetes/client-node';
+import { binPaths, runBin } from '../helpers/bin.ts';
+
+describe('vector-operator lab', () => {
+  it('says the scenarios are not built yet, with exit 2', () => {
+    const r = runBin('vector-operator', ['lab']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not built yet/);
+  });
+
+  it('refuses lab apiserver without --kubeconfig', () => {
+    const r = runBin('vector-operator', ['lab', 'apiserver']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--kubeconfig is required/);
+  });
+
+  it('serves the API stand-in until SIGTERM, with a kubeconfig client-node uses as is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    const child = spawn(execPath, [binPaths['vector-operator'], 'lab', 'apiserver', '--kubeconfig', kubeconfig], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('serving')) resolve();
+        });
+        child.on('exit', (code) => {
+          reject(new Error(`exited early with ${String(code)}: ${out}`));
+        });
+      });
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      const namespaces = await kc.makeApiClient(k8s.CoreV1Api).listNamespace();
+      assert.deepEqual(
+        namespaces.items.map((n) => n.metadata?.name),
+        ['default', 'kube-node-lease', 'kube-public', 'kube-system'],
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
