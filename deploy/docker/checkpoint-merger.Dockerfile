@@ -30,5 +30,6 @@ COPY --from=build /src/dist/src/cli/checkpoint-merger.js ./dist/src/cli/checkpoi
 COPY --from=build /src/dist/src/merger ./dist/src/merger
 COPY --from=build /src/dist/src/vector ./dist/src/vector
 COPY --from=build /src/dist/src/fs ./dist/src/fs
+COPY --from=build /src/dist/src/kube/labels.js ./dist/src/kube/labels.js
 USER 0:0
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/checkpoint-merger.js"]

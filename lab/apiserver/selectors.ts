@@ -10,82 +10,28 @@
 import { badRequest } from './errors.ts';
 import type { KObject } from './json.ts';
 import { getPath } from './json.ts';
-
-type LabelReq =
-  | { op: 'exists' | '!exists'; key: string }
-  | { op: '=' | '!='; key: string; value: string }
-  | { op: 'in' | 'notin'; key: string; values: string[] };
+import {
+  LabelSelectorError,
+  matchesLabels,
+  parseLabelSelector as parseRequirements,
+  type LabelRequirement,
+} from '../../src/kube/labels.ts';
 
 export type Matcher = (obj: KObject) => boolean;
 
 const matchAll: Matcher = () => true;
 
+/** The project's one label-selector grammar (src/kube/labels.ts); a bad selector is a 400, as on a real server. */
 export function parseLabelSelector(text: string | null): Matcher {
   if (text === null || text.trim() === '') return matchAll;
-  const reqs = splitTopLevel(text).map(parseLabelReq);
-  return (obj) => {
-    const labels = obj.metadata.labels ?? {};
-    return reqs.every((r) => matchLabel(r, labels));
-  };
-}
-
-/** Splits on commas that are not inside `( … )`, so `a in (x,y),b` is two requirements. */
-function splitTopLevel(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of text) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
+  let reqs: LabelRequirement[];
+  try {
+    reqs = parseRequirements(text);
+  } catch (err) {
+    if (err instanceof LabelSelectorError) throw badRequest(`unable to parse requirement: ${err.message}: "${text}"`);
+    throw err;
   }
-  out.push(cur.trim());
-  if (depth !== 0 || out.some((s) => s === ''))
-    throw badRequest(`unable to parse requirement: invalid selector "${text}"`);
-  return out;
-}
-
-const KEY = String.raw`[A-Za-z0-9][-A-Za-z0-9_./]*`;
-const SET_RE = new RegExp(String.raw`^(${KEY})\s+(in|notin)\s*\(([^)]*)\)$`);
-const EQ_RE = new RegExp(String.raw`^(${KEY})\s*(==|=|!=)\s*([-A-Za-z0-9_.]*)$`);
-const EXISTS_RE = new RegExp(String.raw`^(!?)\s*(${KEY})$`);
-
-function parseLabelReq(s: string): LabelReq {
-  let m = SET_RE.exec(s);
-  if (m !== null) {
-    const values = (m[3] ?? '')
-      .split(',')
-      .map((v) => v.trim())
-      .filter((v) => v !== '');
-    return { op: m[2] === 'in' ? 'in' : 'notin', key: m[1] ?? '', values };
-  }
-  m = EQ_RE.exec(s);
-  if (m !== null) return { op: m[2] === '!=' ? '!=' : '=', key: m[1] ?? '', value: m[3] ?? '' };
-  m = EXISTS_RE.exec(s);
-  if (m !== null) return { op: m[1] === '!' ? '!exists' : 'exists', key: m[2] ?? '' };
-  throw badRequest(`unable to parse requirement: invalid label selector requirement "${s}"`);
-}
-
-function matchLabel(r: LabelReq, labels: Record<string, string>): boolean {
-  const has = Object.hasOwn(labels, r.key);
-  const v = labels[r.key];
-  switch (r.op) {
-    case 'exists':
-      return has;
-    case '!exists':
-      return !has;
-    case '=':
-      return has && v === r.value;
-    case '!=':
-      return !has || v !== r.value;
-    case 'in':
-      return has && r.values.includes(v ?? '');
-    case 'notin':
-      return !has || !r.values.includes(v ?? '');
-  }
+  return (obj) => matchesLabels(reqs, obj.metadata.labels ?? {});
 }
 
 /** Fields each resource can be selected on, beyond metadata.name and metadata.namespace (all resources). */

@@ -13,7 +13,7 @@
  */
 import { componentIdProblem } from '../vector/component-id.ts';
 import { kubernetesLogs, type InputComponent, type SourceComponent } from '../vector/config.ts';
-import { labelSelectorProblem } from './label-selector.ts';
+import { labelSelectorProblem } from '../kube/labels.ts';
 import type { Pipeline } from './schemas.ts';
 import { pipelineRole } from './roles.ts';
 

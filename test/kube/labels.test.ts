@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { labelSelectorProblem, matchesLabels, parseLabelSelector } from '../../src/kube/labels.ts';
+import { namespacesOfSelector } from '../../src/merger/selector.ts';
+
+const matches = (selector: string, labels: Record<string, string>): boolean =>
+  matchesLabels(parseLabelSelector(selector), labels);
+
+describe('label selectors (one grammar for the whole project)', () => {
+  it('parses every operator, with set values and top-level commas only', () => {
+    assert.deepEqual(parseLabelSelector('a, !b, c=1, d==2, e!=3, f in (x, y), g notin (z), h>4, i<-5'), [
+      { op: 'exists', key: 'a' },
+      { op: '!exists', key: 'b' },
+      { op: '=', key: 'c', value: '1' },
+      { op: '=', key: 'd', value: '2' },
+      { op: '!=', key: 'e', value: '3' },
+      { op: 'in', key: 'f', values: ['x', 'y'] },
+      { op: 'notin', key: 'g', values: ['z'] },
+      { op: '>', key: 'h', value: 4 },
+      { op: '<', key: 'i', value: -5 },
+    ]);
+    assert.deepEqual(parseLabelSelector('  '), []);
+  });
+
+  it('names the problem in a malformed selector', () => {
+    assert.match(labelSelectorProblem('a in (x') ?? '', /unbalanced/);
+    assert.match(labelSelectorProblem('a,,b') ?? '', /empty requirement/);
+    assert.match(labelSelectorProblem('bad key!=x=y') ?? '', /cannot parse/);
+    assert.match(labelSelectorProblem('-bad=1') ?? '', /invalid label key '-bad'/);
+    assert.match(labelSelectorProblem('UPPER.example/x=1') ?? '', /invalid label key prefix/);
+    assert.match(labelSelectorProblem('a=-bad-') ?? '', /invalid label value/);
+    assert.match(labelSelectorProblem('a>x') ?? '', /needs an integer/);
+    assert.match(labelSelectorProblem('a in ()') ?? '', /needs at least one value/);
+    assert.equal(labelSelectorProblem('kubernetes.io/metadata.name in (a,b),team!=x'), undefined);
+  });
+
+  it('matches like an API server: != and notin also match objects without the label', () => {
+    assert.equal(matches('team=a', { team: 'a' }), true);
+    assert.equal(matches('team=a', {}), false);
+    assert.equal(matches('team!=a', {}), true);
+    assert.equal(matches('team notin (a)', {}), true);
+    assert.equal(matches('team in (a,b)', { team: 'b' }), true);
+    assert.equal(matches('tier>2', { tier: '3' }), true);
+    assert.equal(matches('tier>2', { tier: 'x' }), false);
+    assert.equal(matches('a,!b', { a: '' }), true);
+    assert.equal(matches('a,!b', { a: '', b: '' }), false);
+  });
+
+  it('scopes a kubernetes_logs source to the namespaces its selector can read, never narrower', () => {
+    assert.deepEqual(namespacesOfSelector('kubernetes.io/metadata.name=ns-a'), ['ns-a']);
+    assert.deepEqual(namespacesOfSelector('kubernetes.io/metadata.name in (b, a),team=x'), ['a', 'b']);
+    assert.deepEqual(namespacesOfSelector('kubernetes.io/metadata.name in (a,b),kubernetes.io/metadata.name=b'), ['b']);
+    assert.equal(namespacesOfSelector('kubernetes.io/metadata.name notin (a)'), null);
+    assert.equal(namespacesOfSelector('team=x'), null);
+    assert.equal(namespacesOfSelector(undefined), null);
+    assert.equal(namespacesOfSelector('kubernetes.io/metadata.name in (a'), null);
+  });
+});
