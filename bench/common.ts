@@ -15,19 +15,29 @@ export function machine(): string {
 
 export interface Timed {
   wallMs: number;
+  /** user + system CPU time: far less sensitive than wall time to other load on the machine. */
+  cpuMs: number;
   maxRssKiB: number;
   stdout: string;
 }
 
 /** Runs `cmd args` under `/usr/bin/time` (Debian package `time`); wall clock and peak RSS of the child. */
 export function timed(cmd: string, args: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 2 ** 20,
+  });
   if (r.error !== undefined)
     throw new Error(`/usr/bin/time is needed for benchmarks (apt-get install time): ${r.error.message}`);
   const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const [secs, rss] = last.split(' ');
+  const [secs, user, sys, rss] = last.split(' ');
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-  return { wallMs: Number(secs) * 1000, maxRssKiB: Number(rss), stdout: r.stdout };
+  return {
+    wallMs: Number(secs) * 1000,
+    cpuMs: (Number(user) + Number(sys)) * 1000,
+    maxRssKiB: Number(rss),
+    stdout: r.stdout,
+  };
 }
 
 /** Wall time in ms of `fn`, via performance.now(). */

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,7 @@ interface Row {
   scenario: string;
   goal: string;
   wall: number;
+  cpu: number;
   rss: number;
   note: string;
 }
@@ -60,6 +61,7 @@ function measure(
   prepare?: (dir: string) => void,
 ): Row {
   const walls: number[] = [];
+  const cpus: number[] = [];
   const rsss: number[] = [];
   let note = '';
   for (let i = 0; i < RUNS; i++) {
@@ -67,10 +69,11 @@ function measure(
     prepare?.(dir);
     const t = timed(execPath, [merger, ...args(dir), '--summary-file', '']);
     walls.push(t.wallMs);
+    cpus.push(t.cpuMs);
     rsss.push(t.maxRssKiB);
     note = check(t.stdout);
   }
-  return { scenario, goal, wall: median(walls), rss: median(rsss) / 1024, note };
+  return { scenario, goal, wall: median(walls), cpu: median(cpus), rss: median(rsss) / 1024, note };
 }
 
 function summaryOf(stdout: string): Record<string, unknown> {
@@ -89,9 +92,15 @@ function expectOutcome(outcome: string, carried: number) {
 
 const rows: Row[] = [];
 try {
-  const bare = median(Array.from({ length: RUNS }, () => timed(execPath, ['-e', '0']).wallMs));
-  const bareRss = median(Array.from({ length: RUNS }, () => timed(execPath, ['-e', '0']).maxRssKiB)) / 1024;
-  rows.push({ scenario: 'bare `node -e 0` (for reference)', goal: '', wall: bare, rss: bareRss, note: '' });
+  const bare = Array.from({ length: RUNS }, () => timed(execPath, ['-e', '0']));
+  rows.push({
+    scenario: 'bare `node -e 0` (for reference)',
+    goal: '',
+    wall: median(bare.map((t) => t.wallMs)),
+    cpu: median(bare.map((t) => t.cpuMs)),
+    rss: median(bare.map((t) => t.maxRssKiB)) / 1024,
+    note: '',
+  });
 
   const l1k = generate('l1k', 1000, 'legacy');
   const mergeArgs =
@@ -179,9 +188,14 @@ const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` 
 console.log(
   `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs, each on a fresh copy of the benchgen input; wall time and peak RSS of the whole process (GNU time).\n`,
 );
-console.log('| scenario | wall | peak RSS | goal / Go merger | result |');
-console.log('|---|---|---|---|---|');
+console.log(
+  `Load average when the run ended: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}.\n`,
+);
+console.log('| scenario | wall | CPU (user+sys) | peak RSS | goal / Go merger | result |');
+console.log('|---|---|---|---|---|---|');
 for (const r of rows)
-  console.log(`| ${r.scenario} | ${fmt(r.wall)} | ${Math.round(r.rss)} MiB | ${r.goal} | ${r.note} |`);
+  console.log(`| ${r.scenario} | ${fmt(r.wall)} | ${fmt(r.cpu)} | ${Math.round(r.rss)} MiB | ${r.goal} | ${r.note} |`);
 console.log('\n| fingerprint | throughput |\n|---|---|');
 for (const t of throughput) console.log(t);
