@@ -64,7 +64,12 @@ function linesBefore(f: LogFile, position: bigint): number {
 
 function entry(checksum: bigint, position: number): Checkpoint {
   const modified = new Date().toISOString();
-  return { fingerprint: { kind: 'first_lines_checksum', checksum }, position: BigInt(position), modified, modifiedNs: 0n };
+  return {
+    fingerprint: { kind: 'first_lines_checksum', checksum },
+    position: BigInt(position),
+    modified,
+    modifiedNs: 0n,
+  };
 }
 
 function flush(data: string, source: string, entries: Checkpoint[]): void {
@@ -116,7 +121,9 @@ try {
   writeFileSync(join(root, 'optimized.json'), modes.active.json);
   writeFileSync(join(root, 'legacy.json'), modes.standby.json);
   const k8sSources = (json: string) =>
-    Object.entries((JSON.parse(json) as { sources: Record<string, { type: string }> }).sources).filter(([, s]) => s.type === 'kubernetes_logs');
+    Object.entries((JSON.parse(json) as { sources: Record<string, { type: string }> }).sources).filter(
+      ([, s]) => s.type === 'kubernetes_logs',
+    );
   const legacySources = k8sSources(modes.standby.json).length;
   const optimizedSources = k8sSources(modes.active.json);
 
@@ -138,11 +145,35 @@ try {
   const common = ['--data-dir', data, '--log-dir', pods];
   const rows: string[][] = [];
 
-  const s1 = runMerger(['--config', join(root, 'optimized.json'), '--standby-config', join(root, 'legacy.json'), ...common]);
-  const m1 = measure(all, data, () => optId, (f) => legacyRead.get(f) ?? 0);
-  rows.push(['legacy -> optimized', String(s1.outcome), String(s1.checkpointsCarried), String(m1.withoutMerger), String(m1.reread), String(m1.lost)]);
+  const s1 = runMerger([
+    '--config',
+    join(root, 'optimized.json'),
+    '--standby-config',
+    join(root, 'legacy.json'),
+    ...common,
+  ]);
+  const m1 = measure(
+    all,
+    data,
+    () => optId,
+    (f) => legacyRead.get(f) ?? 0,
+  );
+  rows.push([
+    'legacy -> optimized',
+    String(s1.outcome),
+    String(s1.checkpointsCarried),
+    String(m1.withoutMerger),
+    String(m1.reread),
+    String(m1.lost),
+  ]);
 
-  const s2 = runMerger(['--config', join(root, 'optimized.json'), '--standby-config', join(root, 'legacy.json'), ...common]);
+  const s2 = runMerger([
+    '--config',
+    join(root, 'optimized.json'),
+    '--standby-config',
+    join(root, 'legacy.json'),
+    ...common,
+  ]);
   rows.push(['restart (no change)', String(s2.outcome), String(s2.checkpointsCarried), '0', '0', '0']);
 
   // Optimized ran: 50 new lines per file, all read.
@@ -151,14 +182,44 @@ try {
     appendLines(f, pod, 50);
     optRead.set(f, f.lineEnds.length);
   }
-  flush(data, optId, all.map((f) => entry(f.checksum, f.lineEnds.at(-1) ?? 0)));
-  const s3 = runMerger(['--config', join(root, 'legacy.json'), '--standby-config', join(root, 'optimized.json'), ...common]);
-  const m3 = measure(all, data, (f) => `${f.ns}-logs-pods`, (f) => optRead.get(f) ?? 0);
-  rows.push(['rollback -> legacy', String(s3.outcome), String(s3.checkpointsCarried), String(m3.withoutMerger), String(m3.reread), String(m3.lost)]);
+  flush(
+    data,
+    optId,
+    all.map((f) => entry(f.checksum, f.lineEnds.at(-1) ?? 0)),
+  );
+  const s3 = runMerger([
+    '--config',
+    join(root, 'legacy.json'),
+    '--standby-config',
+    join(root, 'optimized.json'),
+    ...common,
+  ]);
+  const m3 = measure(
+    all,
+    data,
+    (f) => `${f.ns}-logs-pods`,
+    (f) => optRead.get(f) ?? 0,
+  );
+  rows.push([
+    'rollback -> legacy',
+    String(s3.outcome),
+    String(s3.checkpointsCarried),
+    String(m3.withoutMerger),
+    String(m3.reread),
+    String(m3.lost),
+  ]);
 
-  const head = ['switch', 'merger outcome', 'checkpoints carried', 'lines re-read without merger', 're-read with merger', 'lost'];
+  const head = [
+    'switch',
+    'merger outcome',
+    'checkpoints carried',
+    'lines re-read without merger',
+    're-read with merger',
+    'lost',
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   process.stdout.write(
     [
       'vector-operator demo: checkpoint migration on one simulated node',
