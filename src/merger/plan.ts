@@ -37,7 +37,9 @@ export type ExistingTarget =
       readonly hasTmp: boolean;
     }
   | { readonly kind: 'foreign'; readonly version: string }
-  | { readonly kind: 'invalid'; readonly reason: string; readonly hasTmp: boolean };
+  | { readonly kind: 'invalid'; readonly reason: string; readonly hasTmp: boolean }
+  /** The dir could not be read at all (EACCES, a symlinked file): never written blind. */
+  | { readonly kind: 'unreadable'; readonly reason: string };
 
 export interface SeedTarget {
   readonly id: string;
@@ -139,6 +141,9 @@ function planTarget(
   const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, removeTmp: false, write: null };
   if (t.existing.kind === 'foreign') {
     return { ...base, action: 'skip', reason: `checkpoints.json has foreign version ${t.existing.version}`, total: 0 };
+  }
+  if (t.existing.kind === 'unreadable') {
+    return { ...base, action: 'skip', reason: `cannot read the target: ${t.existing.reason}`, total: 0 };
   }
   // Seeds: the union, scoped to the files this target's namespaces hold when the node's logs are visible.
   const seeds = new Map<string, Checkpoint>();

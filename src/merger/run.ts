@@ -79,7 +79,12 @@ function emptySummary(): Summary {
 
 function existingFrom(dataDir: string, dir: SourceDir | undefined, log: Logger): ExistingTarget {
   if (dir === undefined) return { kind: 'absent' };
-  const read = readSourceDir(dataDir, dir);
+  let read;
+  try {
+    read = readSourceDir(dataDir, dir);
+  } catch (err) {
+    return { kind: 'unreadable', reason: (err as Error).message };
+  }
   if (read.kind === 'absent') return { kind: 'absent' };
   const o = read.outcome;
   if (o.kind === 'foreign-version') return { kind: 'foreign', version: o.version };

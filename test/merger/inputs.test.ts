@@ -4,7 +4,7 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeFixture, OPT_ID, entry, legacyId, targetLine } from '../helpers/node-fixture.ts';
 import { U64_MAX } from '../../src/vector/checkpoints.ts';
@@ -158,6 +158,19 @@ describe('the data dir is never escaped', () => {
     const s = await node.merge(node.writeConfig('opt.json', { sources: { [OPT_ID]: ['ns-a'] } }));
     assert.equal(targetLine(s.lines, OPT_ID)?.action, 'skip');
     assert.deepEqual(readdirSync(outside), []);
+  });
+
+  it('skips a target whose checkpoints.json is a symlink, and still seeds the other targets', async () => {
+    const outside = join(node.root, 'outside.json');
+    writeFileSync(outside, '{"version":"1","checkpoints":[]}');
+    mkdirSync(join(node.data, 'linked'));
+    symlinkSync(outside, join(node.data, 'linked', 'checkpoints.json'));
+    node.age('linked', 86_400);
+    const s = await node.merge(node.writeConfig('opt.json', { sources: { [OPT_ID]: ['ns-a'], linked: ['ns-a'] } }));
+    assert.equal(targetLine(s.lines, 'linked')?.action, 'skip');
+    assert.match(String(targetLine(s.lines, 'linked')?.reason), /cannot read the target/);
+    assert.equal(readFileSync(outside, 'utf8'), '{"version":"1","checkpoints":[]}');
+    assert.deepEqual(node.positions(OPT_ID), new Map([[A, 100n]]));
   });
 
   it('does not read a checkpoint file that is a symlink to a file outside the data dir', async () => {
