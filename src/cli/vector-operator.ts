@@ -21,6 +21,10 @@ const commands: Record<string, Entry> = {
     summary: 'compare legacy and optimized configs: sources collapsed, watches, checkpoints to carry',
     load: async () => (await import('./plan.ts')).main,
   },
+  run: {
+    summary: 'run the operator (controllers for Vector, VectorPipeline, ClusterVectorPipeline)',
+    load: async () => (await import('./run.ts')).main,
+  },
   lab: {
     summary: 'the local stand (lab apiserver: the Kubernetes API stand-in)',
     load: async () => (await import('./lab.ts')).main,

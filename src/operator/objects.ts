@@ -32,6 +32,7 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import { apiVersion, type AgentSpec, type Vector } from '../pipelines/schemas.ts';
+import { mergerInitContainer, mergerVolumes, type MergerWiring } from './merger-container.ts';
 
 export const defaultAgentImage = 'timberio/vector:0.48.0-distroless-libc';
 export const defaultConfigReloaderImage = 'docker.io/kaasops/config-reloader:v0.1.4';
@@ -196,7 +197,15 @@ export function agentContainer(vector: Vector): V1Container {
   return c;
 }
 
-export function agentDaemonSet(vector: Vector, configSecretName = agentName(vector)): V1DaemonSet {
+/**
+ * `merger` (checkpoint migration on) adds the `checkpoint-merger` init container after `init-config-reloader` and its
+ * volumes after the operator's own; without it the template is exactly the pre-migration one (golden-tested).
+ */
+export function agentDaemonSet(
+  vector: Vector,
+  configSecretName = agentName(vector),
+  merger?: MergerWiring,
+): V1DaemonSet {
   const agent = vector.spec.agent ?? {};
   const name = agentName(vector);
   const compress = agent.compressConfigFile === true;
@@ -207,7 +216,14 @@ export function agentDaemonSet(vector: Vector, configSecretName = agentName(vect
       ? [agentContainer(vector), reloader(agent, 'config-reloader', false)]
       : [agentContainer(vector)],
   };
-  if (compress) podSpec.initContainers = [reloader(agent, 'init-config-reloader', true)];
+  const inits: V1Container[] = [];
+  if (compress) inits.push(reloader(agent, 'init-config-reloader', true));
+  if (merger !== undefined) {
+    inits.push(mergerInitContainer(agent, merger));
+    const taken = new Set(podSpec.volumes?.map((v) => v.name));
+    podSpec.volumes?.push(...mergerVolumes(merger).filter((v) => !taken.has(v.name)));
+  }
+  if (inits.length > 0) podSpec.initContainers = inits;
   if (agent.podSecurityContext !== undefined) podSpec.securityContext = agent.podSecurityContext;
   if (agent.imagePullSecrets !== undefined) podSpec.imagePullSecrets = agent.imagePullSecrets;
   if (agent.affinity !== undefined) podSpec.affinity = agent.affinity;

@@ -1,0 +1,248 @@
+/**
+ * `vector-operator run`: the operator process. Flags are kaasops/vector-operator's (Go style accepted: `-flag`,
+ * `--flag=value`, `--bool-flag=true|false`), so its Deployment args carry over.
+ *
+ * Invariants:
+ * - Without --kubeconfig the usual order applies ($KUBECONFIG, ~/.kube/config, then the in-cluster service account).
+ * - /healthz answers while the process runs; /readyz once the caches are synced (or while standing by for the lease);
+ *   /metrics serves Prometheus text when --metrics-bind-address is not `0`.
+ * - SIGTERM/SIGINT: stop the controllers (in-flight reconciles finish), release the lease, close the servers, exit 0.
+ *   Losing the lease exits 1, so the pod restarts with a clean cache, as controller-runtime does.
+ * - Logs are JSON lines (pino) on stdout.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import process, { stderr, stdout } from 'node:process';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { loadKubeConfig } from '../kube/client.ts';
+import { createMetrics } from '../operator/metrics.ts';
+import { defaultMergerImage, mergerImageProblem } from '../operator/merger-container.ts';
+import { Operator } from '../operator/operator.ts';
+
+const usage = `usage: vector-operator run [flags]
+
+Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and keeps each Vector's agent current.
+
+  --kubeconfig FILE                   kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
+  --enable-config-optimization        collapse per-namespace kubernetes_logs sources (default false)
+  --enable-checkpoint-migration       bind the config Secret to the mode and run checkpoint-merger (default false)
+  --checkpoint-merger-image IMAGE     default ${defaultMergerImage} (the tag is the merger's version)
+  --watch-namespace NS                only Vectors, pipelines and agent objects in NS (default: all)
+  --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
+  --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
+  --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8080; 0 disables it (default 0)
+  --health-probe-bind-address ADDR    /healthz and /readyz (default :8081)
+  --enable-configcheck-pods          run \`vector validate\` in a pod before publishing a config (default false)
+  --configcheck-timeout DURATION      budget of one configcheck pod (default 300s)
+  --log-level LEVEL                   debug, info, warn, error (default info)
+`;
+
+const booleans = [
+  'enable-config-optimization',
+  'enable-checkpoint-migration',
+  'enable-configcheck-pods',
+  'leader-elect',
+  'help',
+];
+
+/** Go's flag package: `-flag`, `--flag=true|false` for booleans. */
+export function normaliseArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    let arg = /^-[a-z][a-z-]+/.test(a) ? `-${a}` : a;
+    const m = /^--([a-z-]+)=(true|false)$/.exec(arg);
+    if (m !== null && booleans.includes(m[1] ?? '')) {
+      if (m[2] === 'true') out.push(`--${m[1]}`);
+      continue;
+    }
+    if (arg === '-h') arg = '--help';
+    out.push(arg);
+  }
+  return out;
+}
+
+/** Go durations as kaasops takes them: `300s`, `5m`, `1m30s`, `500ms`. */
+export function parseDuration(s: string): number | undefined {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) return undefined;
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * (units[m[2] ?? 's'] ?? 0);
+  return total;
+}
+
+/** `:8081`, `127.0.0.1:0`, `0` (off). */
+export function parseBindAddress(s: string): { host: string; port: number } | undefined | 'invalid' {
+  if (s === '0' || s === '') return undefined;
+  const i = s.lastIndexOf(':');
+  const port = Number(s.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) return 'invalid';
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port };
+}
+
+function podNamespace(): string {
+  const env = process.env.POD_NAMESPACE;
+  if (env !== undefined && env !== '') return env;
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    return 'default';
+  }
+}
+
+async function listen(server: Server, at: { host: string; port: number }): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host === '' ? undefined : at.host, () => {
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: normaliseArgs(args),
+      options: {
+        kubeconfig: { type: 'string' },
+        'enable-config-optimization': { type: 'boolean', default: false },
+        'enable-checkpoint-migration': { type: 'boolean', default: false },
+        'checkpoint-merger-image': { type: 'string', default: '' },
+        'watch-namespace': { type: 'string', default: '' },
+        'leader-elect': { type: 'boolean', default: false },
+        'leader-election-namespace': { type: 'string' },
+        'metrics-bind-address': { type: 'string', default: '0' },
+        'health-probe-bind-address': { type: 'string', default: ':8081' },
+        'configcheck-timeout': { type: 'string', default: '300s' },
+        'enable-configcheck-pods': { type: 'boolean', default: false },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    stderr.write(`vector-operator run: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    stdout.write(usage);
+    return 0;
+  }
+  const fail = (msg: string): number => {
+    stderr.write(`vector-operator run: ${msg}\n`);
+    return 2;
+  };
+  // kaasops' default is "" meaning "<repo>:<operator version>"; ours is the merger's own version, never empty.
+  const mergerImage = values['checkpoint-merger-image'] === '' ? defaultMergerImage : values['checkpoint-merger-image'];
+  const imageProblem = mergerImageProblem(mergerImage);
+  if (imageProblem !== undefined) return fail(`--checkpoint-merger-image '${mergerImage}' ${imageProblem}`);
+  const configCheckMs = parseDuration(values['configcheck-timeout']);
+  if (configCheckMs === undefined)
+    return fail(`--configcheck-timeout '${values['configcheck-timeout']}' is not a duration like 300s or 5m`);
+  const metricsAt = parseBindAddress(values['metrics-bind-address']);
+  const healthAt = parseBindAddress(values['health-probe-bind-address']);
+  if (metricsAt === 'invalid')
+    return fail(`--metrics-bind-address '${values['metrics-bind-address']}' is not host:port or 0`);
+  if (healthAt === 'invalid')
+    return fail(`--health-probe-bind-address '${values['health-probe-bind-address']}' is not host:port or 0`);
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+  if (!levels.includes(values['log-level'])) return fail(`--log-level must be one of ${levels.join(', ')}`);
+
+  const log = pino({ level: values['log-level'], base: { component: 'vector-operator' } });
+  const kc = loadKubeConfig(values.kubeconfig);
+  const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
+  const ref: { op?: Operator } = {};
+  const metrics = createMetrics(() => ref.op?.queueDepths() ?? {}, true);
+  const running = new Operator({
+    kc,
+    log,
+    metrics,
+    flags: {
+      optimize: values['enable-config-optimization'],
+      migration: values['enable-checkpoint-migration'],
+      mergerImage,
+    },
+    ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
+    ...(values['leader-elect']
+      ? {
+          leaderElection: {
+            namespace: values['leader-election-namespace'] ?? podNamespace(),
+            name: '79cbe7f3.kaasops.io',
+            identity,
+          },
+        }
+      : {}),
+    ...(values['enable-configcheck-pods'] ? { configCheckPods: { timeoutMs: configCheckMs } } : {}),
+    onLostLeadership: () => {
+      log.error({}, 'lost the leader lease; exiting so a fresh process can campaign');
+      process.exit(1);
+    },
+  });
+  ref.op = running;
+
+  const servers: Server[] = [];
+  const handler = (withHealth: boolean, withMetrics: boolean) =>
+    createServer((req, res) => {
+      const url = req.url ?? '/';
+      if (withHealth && url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      } else if (withHealth && url === '/readyz') {
+        const ready = running.ready();
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'caches not synced');
+      } else if (withMetrics && url === '/metrics') {
+        metrics.registry.metrics().then(
+          (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+          (err: unknown) => res.writeHead(500).end(String(err)),
+        );
+      } else res.writeHead(404).end('not found');
+    });
+  const same =
+    metricsAt !== undefined &&
+    healthAt !== undefined &&
+    metricsAt.host === healthAt.host &&
+    metricsAt.port === healthAt.port &&
+    metricsAt.port !== 0;
+  if (healthAt !== undefined) {
+    const s = handler(true, same);
+    servers.push(s);
+    log.info({ address: await listen(s, healthAt) }, 'serving /healthz and /readyz');
+  }
+  if (metricsAt !== undefined && !same) {
+    const s = handler(false, true);
+    servers.push(s);
+    log.info({ address: await listen(s, metricsAt) }, 'serving /metrics');
+  }
+  log.info(
+    {
+      optimize: values['enable-config-optimization'],
+      migration: values['enable-checkpoint-migration'],
+      mergerImage,
+      watchNamespace: values['watch-namespace'],
+      leaderElect: values['leader-elect'],
+      identity,
+    },
+    'starting',
+  );
+  await running.start();
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
+  log.info({ signal }, 'shutting down');
+  await running.stop();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  for (const s of servers) s.closeAllConnections();
+  log.info({}, 'stopped');
+  return 0;
+}

@@ -1,0 +1,185 @@
+/**
+ * Config check in a pod (`--enable-configcheck-pods`): `vector validate` with the agent image, on a config before it
+ * is published, as kaasops does. Optional: without the flag only the in-process structural check runs (validate.ts,
+ * modes.ts).
+ *
+ * Invariants:
+ * - The check pod never mounts the data dir read-write (its `data` is an emptyDir), never mounts host paths, and never
+ *   runs the merger (no init containers). Its config comes from its own Secret, not from the agent's.
+ * - One budget, `--configcheck-timeout`, counted from the start of the check (not per pod event, kaasops #284).
+ *   A pod that cannot start (`CreateContainerConfigError`, `InvalidImageName`, `ErrImagePull`) fails at once; a pod
+ *   that disappears is an error (never a pass, kaasops #285).
+ * - Cleaned up afterwards whatever happens: the Secret is deleted and the pod, owned by it, goes with it.
+ * - The failure reason comes from the container's termination message with `FallbackToLogsOnError`, so the operator
+ *   needs no `pods/log` permission.
+ * - Outcomes are memoised by the config's sha256: an unchanged config is never checked twice.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Applier } from '../kube/apply.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { Reflector } from '../kube/reflector.ts';
+import type { Vector } from '../pipelines/schemas.ts';
+import { agentContainer, defaultAgentImage } from './objects.ts';
+
+export type CheckOutcome =
+  { result: 'valid' } | { result: 'invalid'; reason: string } | { result: 'error'; reason: string };
+
+export const configCheckLabels = {
+  'app.kubernetes.io/managed-by': 'vector-operator',
+  'app.kubernetes.io/name': 'vector-configcheck',
+  'app.kubernetes.io/component': 'ConfigCheck',
+};
+
+/** The check's Secret and Pod (the pod's owner reference is added once the Secret has a uid). */
+export function configCheckObjects(
+  vector: Vector,
+  configJson: string,
+  suffix: string,
+): { secret: KubeObject; pod: KubeObject } {
+  const agent = vector.spec.agent ?? {};
+  const check = agent.configCheck ?? {};
+  const name = `configcheck-${vector.metadata.name}-${suffix}`;
+  const namespace = vector.metadata.namespace;
+  const labels = { ...(check.labels ?? {}), ...configCheckLabels, 'app.kubernetes.io/instance': vector.metadata.name };
+  const base = agentContainer(vector);
+  const container: Record<string, unknown> = {
+    name: 'configcheck',
+    image: check.image ?? agent.image ?? defaultAgentImage,
+    args: ['--require-healthy=false', 'validate', '/etc/vector/config.json'],
+    env: base.env,
+    resources: check.resources ?? base.resources,
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/vector', readOnly: true },
+      { name: 'data', mountPath: '/vector-data-dir' },
+    ],
+  };
+  if (base.envFrom !== undefined) container.envFrom = base.envFrom;
+  if (base.imagePullPolicy !== undefined) container.imagePullPolicy = base.imagePullPolicy;
+  if (base.securityContext !== undefined) container.securityContext = base.securityContext;
+  const spec: Record<string, unknown> = {
+    restartPolicy: 'Never',
+    containers: [container],
+    volumes: [
+      { name: 'config', secret: { secretName: name } },
+      { name: 'data', emptyDir: {} },
+    ],
+  };
+  const tolerations = check.tolerations ?? agent.tolerations;
+  if (tolerations !== undefined) spec.tolerations = tolerations;
+  if (agent.imagePullSecrets !== undefined) spec.imagePullSecrets = agent.imagePullSecrets;
+  if (agent.podSecurityContext !== undefined) spec.securityContext = agent.podSecurityContext;
+  const meta = (extra: Record<string, unknown> = {}) => ({ name, namespace, labels, ...extra });
+  return {
+    secret: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(),
+      data: { 'config.json': Buffer.from(configJson, 'utf8').toString('base64') },
+    },
+    pod: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: meta(check.annotations === undefined ? {} : { annotations: check.annotations }),
+      spec,
+    },
+  };
+}
+
+interface PodStatus {
+  phase?: string;
+  containerStatuses?: {
+    state?: { waiting?: { reason?: string; message?: string }; terminated?: { message?: string; exitCode?: number } };
+  }[];
+}
+
+const cannotStart = new Set(['CreateContainerConfigError', 'InvalidImageName', 'ErrImagePull', 'ImagePullBackOff']);
+
+/** What a pod's status says about the check, or undefined while it runs. */
+export function podVerdict(status: PodStatus | undefined): CheckOutcome | undefined {
+  const state = status?.containerStatuses?.[0]?.state;
+  if (status?.phase === 'Succeeded') return { result: 'valid' };
+  if (status?.phase === 'Failed') {
+    const msg = state?.terminated?.message?.trim();
+    return { result: 'invalid', reason: msg === undefined || msg === '' ? 'vector validate failed' : msg };
+  }
+  const waiting = state?.waiting?.reason;
+  if (waiting !== undefined && cannotStart.has(waiting)) {
+    return {
+      result: 'invalid',
+      reason: `the configcheck pod cannot start: ${waiting}: ${state?.waiting?.message ?? ''}`.trim(),
+    };
+  }
+  return undefined;
+}
+
+export class ConfigChecker {
+  private readonly kc: KubeConfig;
+  private readonly applier: Applier;
+  private readonly timeoutMs: number;
+  private readonly memo = new Map<string, CheckOutcome>();
+
+  constructor(kc: KubeConfig, applier: Applier, timeoutMs: number) {
+    this.kc = kc;
+    this.applier = applier;
+    this.timeoutMs = timeoutMs;
+  }
+
+  async check(vector: Vector, configJson: string): Promise<CheckOutcome> {
+    const hash = createHash('sha256')
+      .update(vector.spec.agent?.image ?? '')
+      .update('\0')
+      .update(configJson)
+      .digest('hex');
+    const known = this.memo.get(hash);
+    if (known !== undefined) return known;
+    const outcome = await this.run(vector, configJson);
+    if (outcome.result !== 'error') {
+      if (this.memo.size >= 256) this.memo.delete(this.memo.keys().next().value as string);
+      this.memo.set(hash, outcome);
+    }
+    return outcome;
+  }
+
+  private async run(vector: Vector, configJson: string): Promise<CheckOutcome> {
+    const suffix = randomBytes(3).toString('hex').slice(0, 5);
+    const { secret, pod } = configCheckObjects(vector, configJson, suffix);
+    const ns = vector.metadata.namespace;
+    const deadline = Date.now() + this.timeoutMs;
+    const watch = new Reflector<KubeObject>({
+      kc: this.kc,
+      listPath: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
+      fieldSelector: `metadata.name=${secret.metadata?.name ?? ''}`,
+    });
+    let settle: (o: CheckOutcome) => void = () => undefined;
+    const settled = new Promise<CheckOutcome>((resolve) => {
+      settle = resolve;
+    });
+    watch.on((event, obj) => {
+      if (event === 'delete') settle({ result: 'error', reason: 'the configcheck pod was deleted before it finished' });
+      else {
+        const v = podVerdict(obj.status as PodStatus | undefined);
+        if (v !== undefined) settle(v);
+      }
+    });
+    let stored: KubeObject | undefined;
+    const timer = setTimeout(() => {
+      settle({ result: 'error', reason: `configcheck timed out after ${this.timeoutMs} ms` });
+    }, this.timeoutMs);
+    try {
+      stored = await this.applier.apply(secret);
+      const uid = stored.metadata?.uid ?? '';
+      const meta = pod.metadata ?? {};
+      meta.ownerReferences = [{ apiVersion: 'v1', kind: 'Secret', name: meta.name ?? '', uid }];
+      await watch.start();
+      if (Date.now() < deadline) await this.applier.apply(pod);
+      return await settled;
+    } finally {
+      clearTimeout(timer);
+      await watch.stop();
+      await this.applier.delete(stored ?? secret).catch(() => undefined);
+      await this.applier.delete(pod).catch(() => undefined);
+    }
+  }
+}

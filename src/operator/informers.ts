@@ -1,0 +1,166 @@
+/**
+ * The operator's caches: one Reflector per kind it reads, scoped by `--watch-namespace` and by the labels the operator
+ * puts on everything it owns, and the mapping from an owned object back to its Vector.
+ *
+ * Invariants:
+ * - Namespaced kinds are listed in the watched namespace only (or cluster-wide when none is given);
+ *   ClusterVectorPipelines and the agents' ClusterRoles/Bindings are cluster-scoped and always listed cluster-wide,
+ *   the latter by label, so the operator never caches RBAC it does not own.
+ * - Owned objects map to their Vector by labels (`app.kubernetes.io/instance`, plus
+ *   `vector-operator.kaasops.io/owner-namespace` on cluster-scoped ones): an event on a child wakes exactly one Vector,
+ *   never all of them (kaasops reconciles every Vector on a cluster-scoped child event).
+ * - Reads go through `liveObject`, which prefers what this process just wrote when the watch has not caught up yet,
+ *   so a reconcile right after a write does not write the same thing again.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { objectKey, type KubeObject } from '../kube/client.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { apiGroup } from '../pipelines/schemas.ts';
+import { ownerNamespaceLabel } from './objects.ts';
+
+export const ownedSelector = 'app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Agent';
+const instanceLabel = 'app.kubernetes.io/instance';
+
+export type OwnedKind =
+  'DaemonSet' | 'Secret' | 'ServiceAccount' | 'Service' | 'ClusterRole' | 'ClusterRoleBinding' | 'Pod' | 'PodMonitor';
+
+export interface Informers {
+  vectors: Reflector<KubeObject>;
+  vectorPipelines: Reflector<KubeObject>;
+  clusterPipelines: Reflector<KubeObject>;
+  /** PodMonitor only when its CRD is served (monitoring.coreos.com). */
+  owned: Record<Exclude<OwnedKind, 'PodMonitor'>, Reflector<KubeObject>> & { PodMonitor?: Reflector<KubeObject> };
+}
+
+export interface InformerOptions {
+  kc: KubeConfig;
+  watchNamespace?: string;
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+  podMonitor?: boolean;
+  onError?: (what: string, err: unknown) => void;
+}
+
+export function createInformers(opts: InformerOptions): Informers {
+  const ns = opts.watchNamespace === undefined || opts.watchNamespace === '' ? '' : opts.watchNamespace;
+  const scoped = (prefix: string, plural: string): string =>
+    ns === '' ? `${prefix}/${plural}` : `${prefix}/namespaces/${encodeURIComponent(ns)}/${plural}`;
+  const make = (what: string, listPath: string, labelSelector?: string): Reflector<KubeObject> =>
+    new Reflector<KubeObject>({
+      kc: opts.kc,
+      listPath,
+      ...(labelSelector === undefined ? {} : { labelSelector }),
+      ...(opts.resyncMs === undefined ? {} : { resyncMs: opts.resyncMs }),
+      ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
+      onError: (err) => opts.onError?.(what, err),
+    });
+  const crd = `/apis/${apiGroup}/v1alpha1`;
+  return {
+    vectors: make('vectors', scoped(crd, 'vectors')),
+    vectorPipelines: make('vectorpipelines', scoped(crd, 'vectorpipelines')),
+    clusterPipelines: make('clustervectorpipelines', `${crd}/clustervectorpipelines`),
+    owned: {
+      DaemonSet: make('daemonsets', scoped('/apis/apps/v1', 'daemonsets'), ownedSelector),
+      Secret: make('secrets', scoped('/api/v1', 'secrets'), ownedSelector),
+      ServiceAccount: make('serviceaccounts', scoped('/api/v1', 'serviceaccounts'), ownedSelector),
+      Service: make('services', scoped('/api/v1', 'services'), ownedSelector),
+      Pod: make('pods', scoped('/api/v1', 'pods'), ownedSelector),
+      ClusterRole: make('clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterroles', ownedSelector),
+      ClusterRoleBinding: make(
+        'clusterrolebindings',
+        '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+        ownedSelector,
+      ),
+      ...(opts.podMonitor === true
+        ? { PodMonitor: make('podmonitors', scoped('/apis/monitoring.coreos.com/v1', 'podmonitors'), ownedSelector) }
+        : {}),
+    },
+  };
+}
+
+export function allReflectors(i: Informers): Reflector<KubeObject>[] {
+  return [i.vectors, i.vectorPipelines, i.clusterPipelines, ...Object.values(i.owned)];
+}
+
+/** The key ("ns/name") of the Vector an owned object belongs to, or undefined. */
+export function ownerVectorKey(obj: KubeObject): string | undefined {
+  const labels = obj.metadata?.labels ?? {};
+  const name = labels[instanceLabel];
+  if (name === undefined) return undefined;
+  const ns = obj.metadata?.namespace ?? labels[ownerNamespaceLabel];
+  return ns === undefined || ns === '' ? undefined : `${ns}/${name}`;
+}
+
+function rvNumber(o: KubeObject | undefined): number | undefined {
+  const rv = o?.metadata?.resourceVersion;
+  if (rv === undefined || !/^[0-9]+$/.test(rv)) return undefined;
+  return Number(rv);
+}
+
+/**
+ * Objects this process wrote, kept until the watch shows them (or something newer). resourceVersions are compared
+ * as numbers, which holds for etcd and the stand-in; a non-numeric one makes the cache win, as it would without this.
+ */
+export class WrittenObjects {
+  private readonly written = new Map<string, KubeObject>();
+
+  private static key(kind: string, obj: KubeObject): string {
+    return `${kind}:${objectKey(obj)}`;
+  }
+
+  remember(kind: string, obj: KubeObject): void {
+    this.written.set(WrittenObjects.key(kind, obj), obj);
+  }
+
+  forget(kind: string, obj: KubeObject): void {
+    this.written.delete(WrittenObjects.key(kind, obj));
+  }
+
+  /** The newer of the cached and the written object. */
+  live(kind: string, cached: KubeObject | undefined, desired: KubeObject): KubeObject | undefined {
+    const k = WrittenObjects.key(kind, desired);
+    const mine = this.written.get(k);
+    if (mine === undefined) return cached;
+    const a = rvNumber(cached);
+    const b = rvNumber(mine);
+    if (cached !== undefined && (a === undefined || b === undefined || a >= b)) {
+      this.written.delete(k);
+      return cached;
+    }
+    return mine;
+  }
+}
+
+/**
+ * Status this process wrote, keyed by object, until the cache shows a newer version of the object: a reconcile
+ * that runs before the watch delivers our own status write compares against what we wrote, not the stale cache,
+ * and so neither writes it again nor reverts it.
+ */
+export class WrittenStatus<S extends object> {
+  private readonly written = new Map<string, { rv: string | undefined; status: S }>();
+
+  /** The status to compare against for `obj` as cached now. */
+  live(obj: KubeObject): S | undefined {
+    const cached = obj.status as S | undefined;
+    const mine = this.written.get(objectKey(obj));
+    if (mine === undefined) return cached;
+    if (mine.rv !== obj.metadata?.resourceVersion) {
+      this.written.delete(objectKey(obj));
+      return cached;
+    }
+    return mine.status;
+  }
+
+  remember(obj: KubeObject, patch: Record<string, unknown>): void {
+    const merged: Record<string, unknown> = { ...((obj.status as object | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) Reflect.deleteProperty(merged, k);
+      else merged[k] = v;
+    }
+    this.written.set(objectKey(obj), { rv: obj.metadata?.resourceVersion, status: merged as S });
+  }
+
+  forget(key: string): void {
+    this.written.delete(key);
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The operator: caches, two controllers (Vector, pipelines), the event wiring between them, and leader election.
+ *
+ * Invariants:
+ * - With leader election, only the leader runs caches and controllers; losing the lease stops them before anyone else
+ *   can take over (LeaderElector's renew deadline), and `onLostLeadership` tells the process (which exits, as
+ *   controller-runtime does, so a fresh process starts from a clean cache).
+ * - Controllers start only once every cache has its first list: a reconcile never sees a partial world (which
+ *   would delete or rewrite objects that simply were not listed yet).
+ * - Event mapping: a Vector's spec/annotation/finalizer change wakes that Vector; an owned object wakes its owner
+ *   only; a pipeline change wakes the pipeline itself and the Vectors whose selector matches its old or new labels,
+ *   at once (no fixed debounce: the queue coalesces a burst into one reconcile per Vector).
+ * - Status-only updates wake nothing, so the operator's own status writes do not loop.
+ * - stop() stops the controllers (in-flight reconciles finish), then the caches, then releases the lease.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Applier } from '../kube/apply.ts';
+import { objectKey, request, type KubeObject } from '../kube/client.ts';
+import { Controller } from '../kube/controller.ts';
+import { LeaderElector } from '../kube/lease.ts';
+import { WorkQueue } from '../kube/workqueue.ts';
+import { selects } from '../pipelines/build.ts';
+import type { OperatorFlags } from './desired.ts';
+import { ConfigChecker } from './configcheck.ts';
+import { ApiEventSink, type EventSink } from './events.ts';
+import { allReflectors, createInformers, ownerVectorKey, WrittenObjects, type Informers } from './informers.ts';
+import { createMetrics, type OperatorMetrics } from './metrics.ts';
+import { PipelineReconciler } from './pipeline-controller.ts';
+import { PipelineValidator } from './validate.ts';
+import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
+
+export const fieldManager = 'vector-operator';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface OperatorOptions {
+  kc: KubeConfig;
+  flags: Omit<OperatorFlags, 'podMonitor'>;
+  log: Logger;
+  watchNamespace?: string;
+  leaderElection?: LeaderElectionOptions;
+  metrics?: OperatorMetrics;
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+  workers?: number;
+  /** Called once when a held lease is lost (the CLI exits non-zero). */
+  onLostLeadership?: () => void;
+  events?: EventSink;
+  /** Run `vector validate` in a pod before publishing a config (--enable-configcheck-pods). */
+  configCheckPods?: { timeoutMs: number };
+}
+
+interface Running {
+  informers: Informers;
+  vectorQueue: WorkQueue;
+  pipelineQueue: WorkQueue;
+  controllers: Controller[];
+  synced: boolean;
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+function vectorChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
+  const a = obj.metadata ?? {};
+  const b = old?.metadata ?? {};
+  return (
+    old === undefined ||
+    a.generation !== b.generation ||
+    !same(a.annotations, b.annotations) ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    !same(a.finalizers, b.finalizers) ||
+    // Objects without generation tracking: compare the spec itself.
+    (a.generation === undefined && !same(obj.spec, old.spec))
+  );
+}
+
+function pipelineChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
+  return vectorChanged(obj, old) || !same(obj.metadata?.labels, old?.metadata?.labels);
+}
+
+export class Operator {
+  readonly metrics: OperatorMetrics;
+  private readonly opts: OperatorOptions;
+  private readonly elector: LeaderElector | undefined;
+  private running: Running | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(opts: OperatorOptions) {
+    this.opts = opts;
+    this.metrics = opts.metrics ?? createMetrics(() => this.queueDepths());
+    const le = opts.leaderElection;
+    this.elector =
+      le === undefined
+        ? undefined
+        : new LeaderElector({
+            kc: opts.kc,
+            ...le,
+            onError: (err) => {
+              opts.log.warn({ err: String(err) }, 'leader election attempt failed');
+            },
+          });
+  }
+
+  /** Keys waiting per controller queue (the metrics' collect callback). */
+  queueDepths(): Record<string, number> {
+    const r = this.running;
+    return r === undefined ? {} : { vector: r.vectorQueue.len(), pipeline: r.pipelineQueue.len() };
+  }
+
+  /** Starts leading (or campaigning). Resolves once controllers run, or at once when waiting for the lease. */
+  async start(): Promise<void> {
+    if (this.elector === undefined) {
+      await this.startControllers();
+      return;
+    }
+    this.elector.run({
+      onStartedLeading: () => {
+        this.opts.log.info({}, 'leader lease acquired: starting controllers');
+        this.starting = this.startControllers().catch((err: unknown) => {
+          this.opts.log.error({ err: String(err) }, 'controllers failed to start');
+        });
+      },
+      onStoppedLeading: () => {
+        this.opts.log.warn({}, 'leader lease lost: stopping controllers');
+        void this.stopControllers().then(() => this.opts.onLostLeadership?.());
+      },
+    });
+  }
+
+  isLeader(): boolean {
+    return this.elector === undefined ? this.running !== undefined : this.elector.isLeader();
+  }
+
+  /** Ready when the caches are synced; a standby replica (not leading) is ready too. */
+  ready(): boolean {
+    if (this.elector !== undefined && !this.elector.isLeader()) return !this.stopped;
+    return this.running?.synced === true;
+  }
+
+  /** Resolves once the controllers of a lease just won have started (tests). */
+  async whenRunning(): Promise<void> {
+    await this.starting;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.starting;
+    await this.stopControllers();
+    await this.elector?.stop();
+  }
+
+  private async podMonitorServed(): Promise<boolean> {
+    try {
+      await request(this.opts.kc, 'GET', '/apis/monitoring.coreos.com/v1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async startControllers(): Promise<void> {
+    if (this.running !== undefined || this.stopped) return;
+    const { kc, log } = this.opts;
+    const podMonitor = await this.podMonitorServed();
+    const informers = createInformers({
+      kc,
+      podMonitor,
+      ...(this.opts.watchNamespace === undefined ? {} : { watchNamespace: this.opts.watchNamespace }),
+      ...(this.opts.resyncMs === undefined ? {} : { resyncMs: this.opts.resyncMs }),
+      ...(this.opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: this.opts.watchTimeoutSeconds }),
+      onError: (what, err) => {
+        log.warn({ cache: what, err: String(err) }, 'watch failed; retrying');
+      },
+    });
+    const vectorQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+    const pipelineQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+    const applier = new Applier(kc, fieldManager);
+    const ctx: ControllerContext = {
+      informers,
+      applier,
+      flags: { ...this.opts.flags, podMonitor },
+      validator: new PipelineValidator(),
+      written: new WrittenObjects(),
+      events: this.opts.events ?? new ApiEventSink(kc, this.opts.leaderElection?.identity ?? 'vector-operator'),
+      metrics: this.metrics,
+      log,
+      ...(this.opts.configCheckPods === undefined
+        ? {}
+        : { checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs) }),
+    };
+    this.wire(informers, vectorQueue, pipelineQueue, ctx);
+    const running: Running = { informers, vectorQueue, pipelineQueue, controllers: [], synced: false };
+    this.running = running;
+    await Promise.all(allReflectors(informers).map((r) => r.start()));
+    if (this.running !== running) return; // stopped while listing
+    running.synced = true;
+    const vectors = new VectorReconciler(ctx);
+    const pipelines = new PipelineReconciler(ctx);
+    const workers = this.opts.workers ?? 4;
+    const controller = (name: string, queue: WorkQueue, fn: (key: string) => Promise<unknown>): Controller =>
+      new Controller({
+        name,
+        queue,
+        workers,
+        reconcile: async (key) => {
+          const res = (await fn(key)) as { requeueAfterMs?: number } | undefined;
+          this.metrics.reconciles.inc({ controller: name, result: 'success' });
+          return res;
+        },
+        onError: (key, err) => {
+          this.metrics.reconciles.inc({ controller: name, result: 'error' });
+          this.metrics.errors.inc({ controller: name });
+          log.warn({ controller: name, key, err: String(err) }, 'reconcile failed; retrying with backoff');
+        },
+      });
+    running.controllers = [
+      controller('vector', vectorQueue, (k) => vectors.reconcile(k)),
+      controller('pipeline', pipelineQueue, (k) => pipelines.reconcile(k)),
+    ];
+    for (const c of running.controllers) c.run();
+    log.info({ podMonitor, watchNamespace: this.opts.watchNamespace ?? '' }, 'controllers started');
+  }
+
+  private wire(informers: Informers, vectorQueue: WorkQueue, pipelineQueue: WorkQueue, ctx: ControllerContext): void {
+    informers.vectors.on((event, obj, old) => {
+      if (event === 'update' && !vectorChanged(obj, old)) return;
+      vectorQueue.add(objectKey(obj));
+    });
+    const onPipeline = (kind: 'VectorPipeline' | 'ClusterVectorPipeline') => {
+      return (event: string, obj: KubeObject, old?: KubeObject): void => {
+        const key = objectKey(obj);
+        if (event === 'resync') {
+          pipelineQueue.add(key);
+          return;
+        }
+        if (event === 'update' && !pipelineChanged(obj, old)) return;
+        if (event === 'delete') ctx.validator.forget(toPipeline({ ...obj, kind }));
+        else pipelineQueue.add(key);
+        const now = toPipeline({ ...obj, kind });
+        const before = old === undefined ? undefined : toPipeline({ ...old, kind });
+        for (const v of informers.vectors.list()) {
+          const vector = toVector(v);
+          if (selects(vector, now) || (before !== undefined && selects(vector, before))) vectorQueue.add(objectKey(v));
+        }
+      };
+    };
+    informers.vectorPipelines.on(onPipeline('VectorPipeline'));
+    informers.clusterPipelines.on(onPipeline('ClusterVectorPipeline'));
+    for (const r of Object.values(informers.owned)) {
+      r.on((event, obj) => {
+        if (event === 'resync') return;
+        const key = ownerVectorKey(obj);
+        if (key !== undefined) vectorQueue.add(key);
+      });
+    }
+  }
+
+  private async stopControllers(): Promise<void> {
+    const r = this.running;
+    if (r === undefined) return;
+    this.running = undefined;
+    await Promise.all(r.controllers.map((c) => c.stop()));
+    r.vectorQueue.shutDown();
+    r.pipelineQueue.shutDown();
+    await Promise.all(allReflectors(r.informers).map((x) => x.stop()));
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Pipeline reconcile: validate each VectorPipeline / ClusterVectorPipeline alone and record the verdict in its status
+ * (`configCheckResult`, `reason`, `role`, the `Valid` condition).
+ *
+ * Invariants:
+ * - One pipeline's verdict depends on that pipeline only (validate.ts), so an invalid pipeline never marks, blocks or
+ *   delays another; Vectors leave invalid pipelines out of their config.
+ * - Keys: "ns/name" is a VectorPipeline, a bare "name" a ClusterVectorPipeline (objectKey never yields a slash for a
+ *   cluster-scoped object), so one queue serves both kinds.
+ * - The status is written only when it differs from the live one: re-validating an unchanged pipeline writes nothing.
+ * - Waking the Vectors is not done here but on the pipeline event itself (operator.ts), for the Vectors whose selector
+ *   matches the old or new labels only, with no debounce: the Vector queue already coalesces bursts.
+ */
+import type { KubeObject } from '../kube/client.ts';
+import { isSubset } from '../kube/diff.ts';
+import { apiVersion, type PipelineStatus } from '../pipelines/schemas.ts';
+import { WrittenStatus } from './informers.ts';
+import { pipelineStatus } from './status.ts';
+import { toPipeline, type ControllerContext } from './vector-controller.ts';
+
+export class PipelineReconciler {
+  private readonly ctx: ControllerContext;
+  private readonly statuses = new WrittenStatus<PipelineStatus>();
+
+  constructor(ctx: ControllerContext) {
+    this.ctx = ctx;
+  }
+
+  async reconcile(key: string): Promise<undefined> {
+    const { informers, validator, applier, metrics } = this.ctx;
+    const namespaced = key.includes('/');
+    const obj = (namespaced ? informers.vectorPipelines : informers.clusterPipelines).get(key);
+    if (obj === undefined || obj.metadata?.deletionTimestamp !== undefined) {
+      this.statuses.forget(key);
+      return undefined;
+    }
+    const kind = namespaced ? 'VectorPipeline' : 'ClusterVectorPipeline';
+    const pipeline = toPipeline({ ...obj, kind });
+    const verdict = validator.verdict(pipeline);
+    const live = this.statuses.live(obj);
+    const status = pipelineStatus(
+      verdict,
+      obj.metadata?.generation,
+      live,
+      this.ctx.now?.() ?? new Date().toISOString(),
+    );
+    const patch: Record<string, unknown> = { ...status };
+    if (live?.role !== undefined && status.role === undefined) patch.role = null;
+    if (patch.role === null || !isSubset(status, live ?? {})) {
+      const target: KubeObject = { ...obj, apiVersion, kind };
+      await applier.patchStatus(target, patch);
+      this.statuses.remember(obj, patch);
+      metrics.writes.inc({ kind, verb: 'status' });
+      if (!verdict.valid) this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: verdict.reason }, 'pipeline invalid');
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Status of Vectors and pipelines, built by plain functions from a reconcile's outcome.
+ *
+ * Invariants:
+ * - A condition's `lastTransitionTime` changes only when its `status` changes; otherwise the live one is kept, so a
+ *   reconcile that changes nothing produces a status equal to the live one, and writes nothing.
+ * - kaasops' fields are kept (`configCheckResult`, `reason`, `role`) beside conditions; `reason` is the empty string
+ *   on success, so a stale failure reason is cleared by the merge patch.
+ * - `now` is passed in: these functions are deterministic.
+ */
+import { crc32 } from 'node:zlib';
+import type { Condition, MigrationStatus, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
+import type { DesiredState } from './desired.ts';
+import type { MigrationCounts } from './migration-status.ts';
+import type { PipelineVerdict } from './validate.ts';
+
+export function condition(
+  live: readonly Condition[] | undefined,
+  c: Omit<Condition, 'lastTransitionTime'>,
+  now: string,
+): Condition {
+  const prev = live?.find((x) => x.type === c.type);
+  const lastTransitionTime =
+    prev?.status === c.status && prev.lastTransitionTime !== undefined ? prev.lastTransitionTime : now;
+  return { ...c, lastTransitionTime };
+}
+
+export function pipelineStatus(
+  verdict: PipelineVerdict,
+  generation: number | undefined,
+  live: PipelineStatus | undefined,
+  now: string,
+): PipelineStatus {
+  const status: PipelineStatus = {
+    configCheckResult: verdict.valid,
+    reason: verdict.reason,
+    conditions: [
+      condition(
+        live?.conditions,
+        {
+          type: 'Valid',
+          status: verdict.valid ? 'True' : 'False',
+          reason: verdict.valid ? (verdict.role === 'aggregator' ? 'AggregatorPipeline' : 'Valid') : 'Invalid',
+          message: verdict.valid
+            ? verdict.role === 'aggregator'
+              ? 'an aggregator pipeline: agents skip it'
+              : 'the pipeline compiles and its graph is complete'
+            : verdict.reason,
+          ...(generation === undefined ? {} : { observedGeneration: generation }),
+        },
+        now,
+      ),
+    ],
+  };
+  if (verdict.role !== undefined) status.role = verdict.role;
+  if (generation !== undefined) status.observedGeneration = generation;
+  return status;
+}
+
+export interface VectorOutcome {
+  desired: DesiredState;
+  generation: number | undefined;
+  migrationFlag: boolean;
+  counts: MigrationCounts | undefined;
+  /** The mounted config's agent.json, when it passed. */
+  mountedJson: string | undefined;
+  /** Set when this reconcile wrote a config Secret. */
+  published: boolean;
+  /** Set when the configcheck pod refused (or could not check) a config: nothing was published. */
+  checkFailure?: string;
+}
+
+export function vectorStatus(o: VectorOutcome, live: VectorStatus | undefined, now: string): VectorStatus {
+  const d = o.desired;
+  const ok = d.ok && o.checkFailure === undefined;
+  const gen = o.generation === undefined ? {} : { observedGeneration: o.generation };
+  const rejected = d.served.rejected.map(
+    (r) =>
+      `${r.pipeline.kind} ${r.pipeline.namespace === '' ? '' : `${r.pipeline.namespace}/`}${r.pipeline.name}: ${r.field}: ${r.reason}`,
+  );
+  const reason = !d.ok
+    ? d.problems.join('; ')
+    : o.checkFailure !== undefined
+      ? `configcheck: ${o.checkFailure}`
+      : rejected.length > 0
+        ? `pipelines left out: ${rejected.join('; ')}`
+        : '';
+  const conditions: Condition[] = [
+    condition(
+      live?.conditions,
+      {
+        type: 'ConfigValid',
+        status: ok ? 'True' : 'False',
+        reason: ok
+          ? rejected.length > 0
+            ? 'PipelinesLeftOut'
+            : 'Valid'
+          : d.ok
+            ? 'ConfigCheckFailed'
+            : 'InvalidConfig',
+        message: ok ? (rejected.length > 0 ? reason : 'both modes pass the structural check') : reason,
+        ...gen,
+      },
+      now,
+    ),
+    condition(
+      live?.conditions,
+      {
+        type: 'Ready',
+        status: d.rolling ? 'False' : 'True',
+        reason: d.rolling ? 'RollingOut' : 'RolledOut',
+        message: d.rolling
+          ? `the agent DaemonSet is rolling${d.plan.message === '' ? '' : `: ${d.plan.message}`}`
+          : 'every agent pod runs the current template',
+        ...gen,
+      },
+      now,
+    ),
+  ];
+  const status: VectorStatus = { configCheckResult: ok, reason, conditions, ...gen };
+  if (ok) {
+    status.optimization = {
+      collapsedSources: d.served.optimization.collapsedSources,
+      optimizedSources: d.served.optimization.groups.length,
+    };
+  }
+  if (o.mountedJson !== undefined) status.LastAppliedConfigHash = crc32(o.mountedJson);
+  const published = o.published ? now : live?.lastConfigPublishedAt;
+  if (published !== undefined) status.lastConfigPublishedAt = published;
+  if (o.migrationFlag || d.plan.opt === 'optimized' || d.plan.opt === 'legacy') {
+    const m: MigrationStatus = {
+      mode: d.plan.servedMode,
+      mountedSecret: d.objects[0]?.metadata?.name ?? '',
+      phase: d.plan.phase,
+      message: d.plan.message,
+    };
+    const standby = d.objects.find((x) => x.kind === 'Secret' && x !== d.objects[0]);
+    if (standby !== undefined) m.standbySecret = standby.metadata?.name ?? '';
+    if (o.counts !== undefined) {
+      m.nodesMigrated = o.counts.nodesMigrated;
+      m.nodesPending = o.counts.nodesPending;
+      m.nodesFailed = o.counts.nodesFailed;
+      m.checkpointsCarried = o.counts.checkpointsCarried;
+    }
+    status.migration = m;
+  }
+  return status;
+}

@@ -1,0 +1,307 @@
+/**
+ * Vector reconcile: one Vector key in, its agent objects converged, its status written.
+ *
+ * Invariants:
+ * - Level-triggered and idempotent: reads the Vector, its pipelines and its children from the caches, computes the
+ *   desired state with plain functions (desired.ts), and converges; it never depends on which event woke it.
+ * - A reconcile that changes nothing writes nothing: an object is applied only when the live one does not already
+ *   contain it (`isSubset`), the status only when it differs, an Event only for a change this reconcile made.
+ * - Nothing is written when a config that would be written fails the structural check (or, with
+ *   --enable-configcheck-pods, `vector validate` in a pod): the agents keep their last good config; the status says why.
+ * - Write order: config Secrets, then the DaemonSet that mounts them, then RBAC and the Service; deletions last.
+ * - Cluster-scoped RBAC carries no owner reference (GC cannot resolve a namespaced owner), so the Vector carries the
+ *   `vector-operator.kaasops.io/cleanup` finalizer; on deletion the RBAC found by its labels is deleted, then the
+ *   finalizer removed. Namespaced children go by garbage collection through their owner reference.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { V1Secret } from '@kubernetes/client-node';
+import { objectKey, splitKey, type KubeObject } from '../kube/client.ts';
+import type { Applier } from '../kube/apply.ts';
+import { isSubset } from '../kube/diff.ts';
+import { selects } from '../pipelines/build.ts';
+import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
+import { desiredState, liveRollout, secretMode, type ObjectRef, type OperatorFlags } from './desired.ts';
+import type { ConfigChecker } from './configcheck.ts';
+import type { EventSink } from './events.ts';
+import { WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { migrationCounts } from './migration-status.ts';
+import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
+import { vectorStatus } from './status.ts';
+import type { PipelineValidator } from './validate.ts';
+
+export const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface ControllerContext {
+  informers: Informers;
+  applier: Applier;
+  flags: OperatorFlags;
+  validator: PipelineValidator;
+  written: WrittenObjects;
+  events: EventSink;
+  metrics: OperatorMetrics;
+  log: Logger;
+  now?: () => string;
+  /** Set with --enable-configcheck-pods. */
+  checker?: ConfigChecker;
+}
+
+export function toVector(obj: KubeObject): Vector {
+  return {
+    kind: 'Vector',
+    metadata: obj.metadata as Vector['metadata'],
+    spec: obj.spec ?? {},
+  };
+}
+
+export function toPipeline(obj: KubeObject): Pipeline {
+  return {
+    kind: obj.kind === 'ClusterVectorPipeline' ? 'ClusterVectorPipeline' : 'VectorPipeline',
+    metadata: obj.metadata as Pipeline['metadata'],
+    spec: obj.spec ?? {},
+  };
+}
+
+const ownedKinds = new Set<string>([
+  'DaemonSet',
+  'Secret',
+  'ServiceAccount',
+  'Service',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PodMonitor',
+]);
+
+export class VectorReconciler {
+  private readonly ctx: ControllerContext;
+  private readonly statuses = new WrittenStatus<VectorStatus>();
+
+  constructor(ctx: ControllerContext) {
+    this.ctx = ctx;
+  }
+
+  /** The pipelines a Vector runs: selected by it, not being deleted, and valid on their own. */
+  pipelinesFor(vector: Vector): Pipeline[] {
+    const { informers, validator } = this.ctx;
+    const out: Pipeline[] = [];
+    for (const obj of [...informers.vectorPipelines.list(), ...informers.clusterPipelines.list()]) {
+      if (obj.metadata?.deletionTimestamp !== undefined) continue;
+      const p = toPipeline(obj);
+      if (!selects(vector, p)) continue;
+      const verdict = validator.verdict(p);
+      if (verdict.valid && verdict.role === 'agent') out.push(p);
+    }
+    return out;
+  }
+
+  private live(kind: string, desired: KubeObject): KubeObject | undefined {
+    const reflector = ownedKinds.has(kind) ? this.ctx.informers.owned[kind as OwnedKind] : undefined;
+    return this.ctx.written.live(kind, reflector?.get(objectKey(desired)), desired);
+  }
+
+  /** Applies `o` unless the live object already contains it; true when it wrote. */
+  private async ensure(o: AgentObject): Promise<boolean> {
+    const kind = o.kind ?? '';
+    const live = this.live(kind, o as KubeObject);
+    if (live !== undefined && isSubset(o, live)) return false;
+    const stored = await this.ctx.applier.apply(o as KubeObject);
+    this.ctx.written.remember(kind, stored);
+    this.ctx.metrics.writes.inc({ kind, verb: 'apply' });
+    return true;
+  }
+
+  private async ensureAbsent(ref: ObjectRef): Promise<void> {
+    const obj: KubeObject = {
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) },
+    };
+    if (this.live(ref.kind, obj) === undefined) return;
+    await this.ctx.applier.delete(obj);
+    this.ctx.written.forget(ref.kind, obj);
+    this.ctx.metrics.writes.inc({ kind: ref.kind, verb: 'delete' });
+  }
+
+  /** Deletes the cluster-scoped RBAC of the Vector `namespace/name`, found by its labels. */
+  private async deleteClusterObjects(namespace: string, name: string): Promise<void> {
+    for (const kind of ['ClusterRoleBinding', 'ClusterRole'] as const) {
+      for (const obj of this.ctx.informers.owned[kind].list()) {
+        const labels = obj.metadata?.labels ?? {};
+        if (labels['app.kubernetes.io/instance'] !== name || labels[ownerNamespaceLabel] !== namespace) continue;
+        await this.ctx.applier.delete({ ...obj, apiVersion: 'rbac.authorization.k8s.io/v1', kind });
+        this.ctx.written.forget(kind, obj);
+        this.ctx.metrics.writes.inc({ kind, verb: 'delete' });
+      }
+    }
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const { informers, applier, flags, metrics, log } = this.ctx;
+    const obj = informers.vectors.get(key);
+    const { namespace, name } = splitKey(key);
+    if (obj === undefined) {
+      this.statuses.forget(key);
+      // Gone without our finalizer (e.g. removed by hand): still clean up what GC cannot.
+      await this.deleteClusterObjects(namespace ?? '', name);
+      metrics.dropVector(namespace ?? '', name);
+      return undefined;
+    }
+    const vectorObj: KubeObject = {
+      ...obj,
+      apiVersion: obj.apiVersion ?? 'observability.kaasops.io/v1alpha1',
+      kind: 'Vector',
+    };
+    const finalizers = obj.metadata?.finalizers ?? [];
+    if (obj.metadata?.deletionTimestamp !== undefined) {
+      await this.deleteClusterObjects(namespace ?? '', name);
+      if (finalizers.includes(cleanupFinalizer)) {
+        await applier.removeFinalizer(vectorObj, cleanupFinalizer);
+        metrics.writes.inc({ kind: 'Vector', verb: 'finalizer' });
+      }
+      metrics.dropVector(namespace ?? '', name);
+      log.info({ vector: key }, 'Vector deleted: cluster-scoped RBAC removed, namespaced objects left to GC');
+      return undefined;
+    }
+    if (!finalizers.includes(cleanupFinalizer)) {
+      await applier.addFinalizer(vectorObj, cleanupFinalizer);
+      metrics.writes.inc({ kind: 'Vector', verb: 'finalizer' });
+    }
+
+    const vector = toVector(obj);
+    const pipelines = this.pipelinesFor(vector);
+    const agentName = `${name}-agent`;
+    const probe = (kind: OwnedKind, n: string): KubeObject => ({ kind, metadata: { name: n, namespace } });
+    const observed = {
+      daemonSet: this.live('DaemonSet', probe('DaemonSet', agentName)),
+      secrets: {
+        agent: this.live('Secret', probe('Secret', agentName)),
+        opt: this.live('Secret', probe('Secret', `${agentName}-opt`)),
+      },
+    } as Parameters<typeof desiredState>[3];
+    const desired = desiredState(vector, pipelines, flags, observed);
+
+    let published = false;
+    const checkFailure = desired.ok ? await this.configCheck(vector, desired.objects) : undefined;
+    if (desired.ok && checkFailure !== undefined) {
+      if (this.statuses.live(obj)?.reason !== `configcheck: ${checkFailure}`) {
+        await this.event(vector, 'Warning', 'ConfigCheckFailed', checkFailure);
+        log.warn({ vector: key, reason: checkFailure }, 'config not published: the configcheck pod refused it');
+      }
+    } else if (desired.ok) {
+      const live = liveRollout(vector, observed.daemonSet);
+      const before = live === undefined ? undefined : secretMode(observed.secrets[live.mount]);
+      for (const o of desired.objects) {
+        const wrote = await this.ensure(o);
+        if (wrote && o.kind === 'Secret') published = true;
+      }
+      for (const d of desired.deletions) await this.ensureAbsent(d);
+      if (before !== undefined && before !== desired.plan.servedMode) {
+        const msg =
+          `agent config switched from ${before} to ${desired.plan.servedMode} (Secret ` +
+          `${desired.objects[0]?.metadata?.name ?? ''}); ` +
+          (flags.migration
+            ? 'each agent pod runs checkpoint-merger before Vector starts'
+            : 'checkpoint migration is off: agents re-read retained logs under the new source names');
+        await this.event(vector, 'Normal', 'ConfigModeSwitch', msg);
+        log.info({ vector: key, from: before, to: desired.plan.servedMode }, 'config mode switch');
+      }
+      const summary = desired.served.optimization;
+      if (summary.collapsedSources > 0)
+        log.debug(
+          { vector: key, sources: summary.collapsedSources, optimizedSources: summary.groups.length },
+          'Sources optimization collapsed kubernetes_logs sources',
+        );
+      metrics.collapsedSources.set({ namespace: namespace ?? '', vector: name }, summary.collapsedSources);
+      metrics.optimizedSources.set({ namespace: namespace ?? '', vector: name }, summary.groups.length);
+    } else if ((obj.status as VectorStatus | undefined)?.configCheckResult !== false) {
+      await this.event(vector, 'Warning', 'InvalidConfig', desired.problems.join('; '));
+      log.warn({ vector: key, problems: desired.problems }, 'config not published: it fails the structural check');
+    }
+
+    const pods = informers.owned.Pod.list().filter(
+      (p) => p.metadata?.namespace === namespace && p.metadata?.labels?.['app.kubernetes.io/instance'] === name,
+    );
+    const withMigration = flags.migration || desired.plan.opt === 'legacy' || desired.plan.opt === 'optimized';
+    const counts = withMigration ? migrationCounts(pods) : undefined;
+    if (counts !== undefined) {
+      for (const state of ['migrated', 'pending', 'failed'] as const) {
+        const n =
+          state === 'migrated' ? counts.nodesMigrated : state === 'pending' ? counts.nodesPending : counts.nodesFailed;
+        metrics.nodes.set({ namespace: namespace ?? '', vector: name, state }, n);
+      }
+    }
+    const mounted = desired.objects[0];
+    const mountedJson =
+      desired.ok && checkFailure === undefined && mounted?.kind === 'Secret'
+        ? decode((mounted as V1Secret).data?.[configKey])
+        : undefined;
+    const liveStatus = this.statuses.live(obj);
+    const status = vectorStatus(
+      {
+        desired,
+        generation: obj.metadata?.generation,
+        migrationFlag: flags.migration,
+        counts,
+        mountedJson,
+        published,
+        ...(checkFailure === undefined ? {} : { checkFailure }),
+      },
+      liveStatus,
+      this.ctx.now?.() ?? new Date().toISOString(),
+    );
+    const patch: Record<string, unknown> = { ...status };
+    for (const k of ['migration', 'optimization', 'LastAppliedConfigHash'] as const) {
+      if (liveStatus?.[k] !== undefined && status[k] === undefined) patch[k] = null;
+    }
+    const stale = Object.keys(patch).some((k) => patch[k] === null);
+    if (stale || !isSubset(status, liveStatus ?? {})) {
+      await applier.patchStatus(vectorObj, patch);
+      this.statuses.remember(obj, patch);
+      metrics.writes.inc({ kind: 'Vector', verb: 'status' });
+    }
+    return desired.plan.phase === 'Steady' ? undefined : { requeueAfterMs: 30_000 };
+  }
+
+  /**
+   * Runs the configcheck pod on each config Secret this reconcile would change (both modes: pods not yet rolled
+   * live-reload the standby too). Undefined when every one passes, or when pod checks are off.
+   */
+  private async configCheck(vector: Vector, objects: readonly AgentObject[]): Promise<string | undefined> {
+    const checker = this.ctx.checker;
+    if (checker === undefined || vector.spec.agent?.configCheck?.disabled === true) return undefined;
+    for (const o of objects) {
+      if (o.kind !== 'Secret') continue;
+      const live = this.live('Secret', o as KubeObject);
+      if (live !== undefined && isSubset(o, live)) continue;
+      const json = decode((o as V1Secret).data?.[configKey]) ?? '';
+      const outcome = await checker.check(vector, json);
+      if (outcome.result === 'invalid') return `${o.metadata?.name ?? ''}: ${outcome.reason}`;
+      // Not checked (timeout, pod gone): fail the reconcile so the queue retries with backoff; status says why.
+      if (outcome.result === 'error') throw new Error(`configcheck of ${o.metadata?.name ?? ''}: ${outcome.reason}`);
+    }
+    return undefined;
+  }
+
+  private async event(vector: Vector, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.ctx.events.record(vector, type, reason, message);
+      this.ctx.metrics.writes.inc({ kind: 'Event', verb: 'create' });
+    } catch (err) {
+      this.ctx.log.warn({ err, reason }, 'could not record an Event');
+    }
+  }
+}
+
+function decode(b64: string | undefined): string | undefined {
+  if (b64 === undefined) return undefined;
+  let raw = Buffer.from(b64, 'base64');
+  if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
+  return raw.toString('utf8');
+}
