@@ -46,3 +46,17 @@ export function parseRfc3339(text: string): bigint | null {
   const nanos = frac === undefined ? 0n : BigInt(frac.padEnd(9, '0'));
   return BigInt(epochMs) * 1_000_000n + nanos;
 }
+
+/**
+ * Nanoseconds since the epoch as Vector writes `modified`: chrono's `SecondsFormat::AutoSi` with `Z`, i.e. no
+ * fraction when the nanoseconds are 0, else 3, 6 or 9 digits, the fewest that are exact.
+ */
+export function formatRfc3339AutoSi(epochNs: bigint): string {
+  const ms = epochNs / 1_000_000n;
+  const nanos = Number(epochNs % 1_000_000_000n);
+  const base = new Date(Number(ms)).toISOString().slice(0, 19);
+  if (nanos === 0) return `${base}Z`;
+  if (nanos % 1_000_000 === 0) return `${base}.${String(nanos / 1_000_000).padStart(3, '0')}Z`;
+  if (nanos % 1_000 === 0) return `${base}.${String(nanos / 1_000).padStart(6, '0')}Z`;
+  return `${base}.${String(nanos).padStart(9, '0')}Z`;
+}

@@ -1,0 +1,113 @@
+/**
+ * The stand's nodes: N Node objects in the API server, one directory tree and one kubelet per node, and the
+ * DaemonSet controller.
+ *
+ * Invariants:
+ * - Everything talks to the API server over HTTP with client-node, like the real components; nothing reaches into
+ *   the stand-in's store.
+ * - `stop()` stops every agent gracefully (SIGTERM, final checkpoint writes) before closing the watches, so no child
+ *   process outlives the stand.
+ * - The agents read the kubeconfig file written here; it is what a service account token is to a real agent.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { defaultTiming, type SimTiming } from '../vector-sim/sim.ts';
+import { readDeliveries, type Deliveries } from '../vector-sim/deliveries.ts';
+import { DaemonSetController } from './daemonset-controller.ts';
+import { Kubelet } from './kubelet.ts';
+import { NodeFs } from './node-fs.ts';
+
+export interface NodesOptions {
+  /** A kubeconfig (YAML) for the API server. */
+  kubeconfig: string;
+  /** Where node trees, delivery records and the control file go. */
+  root: string;
+  nodes: number;
+  timing?: Partial<SimTiming>;
+  /** How often kubelets re-read mounted Secrets (default 100 ms). */
+  secretSyncMs?: number;
+  restartBackoffMs?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface Nodes {
+  readonly nodes: NodeFs[];
+  readonly kc: k8s.KubeConfig;
+  readonly timing: SimTiming;
+  readonly deliveriesDir: string;
+  /** JSON `{"stuckSinks": [...]}` read by every Vector simulator. */
+  readonly controlFile: string;
+  setStuckSinks(sinks: string[]): void;
+  deliveries(): Deliveries;
+  controller: DaemonSetController;
+  kubelets: Kubelet[];
+  stop(): Promise<void>;
+}
+
+export function nodeName(i: number): string {
+  return `node-${i}`;
+}
+
+export async function startNodes(opts: NodesOptions): Promise<Nodes> {
+  const log = opts.log ?? (() => undefined);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(opts.kubeconfig);
+  mkdirSync(opts.root, { recursive: true });
+  const kubeconfigPath = join(opts.root, 'kubeconfig');
+  writeFileSync(kubeconfigPath, opts.kubeconfig, { mode: 0o600 });
+  const deliveriesDir = join(opts.root, 'deliveries');
+  const controlFile = join(opts.root, 'control.json');
+  mkdirSync(deliveriesDir, { recursive: true });
+  const timing: SimTiming = { ...defaultTiming, ...opts.timing };
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const nodes: NodeFs[] = [];
+  for (let i = 0; i < opts.nodes; i++) {
+    const name = nodeName(i);
+    nodes.push(new NodeFs(name, join(opts.root, 'nodes', name)));
+    try {
+      await core.createNode({
+        body: {
+          metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
+          status: { conditions: [{ type: 'Ready', status: 'True' }] },
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof k8s.ApiException && err.code === 409)) throw err;
+    }
+  }
+  const kubelets = nodes.map(
+    (node) =>
+      new Kubelet({
+        kc,
+        kubeconfigPath,
+        node,
+        deliveriesDir,
+        controlFile,
+        timing,
+        secretSyncMs: opts.secretSyncMs ?? 100,
+        restartBackoffMs: opts.restartBackoffMs ?? 200,
+        log,
+      }),
+  );
+  const controller = new DaemonSetController(kc, log);
+  await Promise.all(kubelets.map((k) => k.start()));
+  await controller.start();
+  return {
+    nodes,
+    kc,
+    timing,
+    deliveriesDir,
+    controlFile,
+    controller,
+    kubelets,
+    setStuckSinks: (sinks) => {
+      writeFileSync(controlFile, JSON.stringify({ stuckSinks: sinks }));
+    },
+    deliveries: () => readDeliveries(deliveriesDir),
+    stop: async () => {
+      await controller.stop();
+      await Promise.all(kubelets.map((k) => k.stop()));
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Vector's file server for one source: discovery by fingerprint, tailing, and the checkpoint rules that decide
+ * re-delivery (vector-checkpoints.md §3-§5).
+ *
+ * Invariants:
+ * - A file is identified by its `first_lines_checksum` (src/vector/fingerprint.ts), never by its path: the same
+ *   fingerprint at another path is a rename and keeps its position and open descriptor (kubelet rotation).
+ * - A new fingerprint starts at its checkpoint if one exists, else at the beginning: kubernetes_logs finds files in
+ *   the discovery loop (startup=false), so `read_from` never applies. A checkpoint is used as is, beyond EOF too.
+ * - A file whose mtime is before `ignoreBeforeMs` starts at its end, even with a checkpoint.
+ * - The checkpoint only moves to just past a complete line that was consumed; a line the topology refuses
+ *   (backpressure from a stuck sink) stops the pass with nothing consumed, so the checkpoint stays before it.
+ * - Not-ready files (first line incomplete) are not watched and are retried each discovery cycle.
+ * - A watcher not found by a discovery cycle dies at its next empty read: its descriptor is closed and its checkpoint
+ *   is marked dead (expired by the checkpointer later). Until then it drains through the open descriptor, even if the
+ *   file was deleted.
+ * - When two paths carry one fingerprint in a cycle, the newer mtime wins and the other path is ignored.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { fingerprintFile } from '../../src/vector/fingerprint.ts';
+import { fingerprintKey, type Fingerprint } from '../../src/vector/checkpoints.ts';
+import type { Checkpointer } from './checkpointer.ts';
+
+export interface WatchedFile {
+  path: string;
+  readonly fpKey: string;
+  readonly fingerprint: Fingerprint;
+}
+
+interface Watcher extends WatchedFile {
+  fd: number;
+  ino: number;
+  /** Byte offset just past the last consumed line. */
+  position: number;
+  findable: boolean;
+  foundThisCycle: boolean;
+}
+
+export interface FileServerOptions {
+  checkpointer: Checkpointer;
+  /** The candidate paths right now (Vector's paths provider, include/exclude already applied). */
+  paths: () => string[];
+  /** One complete line, without its `\n`; `false` refuses it (backpressure) and ends the pass. */
+  onLine: (line: Buffer, file: WatchedFile) => boolean;
+  /** Bytes read per file per pass; larger than Vector's 2048 so that a scaled-down clock still keeps up. */
+  maxReadBytes?: number;
+  ignoreBeforeMs?: number;
+}
+
+/**
+ * Fingerprints are cached per (dev, ino, mtime, size): a renamed file keeps all four and is not re-read, a grown or
+ * new file misses. Vector re-reads the head every cycle; the result is the same, since a ready first line never changes.
+ */
+const fingerprintCache = new Map<string, bigint>();
+
+async function fingerprintOf(path: string): Promise<bigint | null> {
+  let key: string;
+  try {
+    const st = statSync(path, { bigint: true });
+    if (!st.isFile()) return null;
+    key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.size}`;
+  } catch {
+    return null;
+  }
+  const hit = fingerprintCache.get(key);
+  if (hit !== undefined) return hit;
+  try {
+    const fp = await fingerprintFile(path);
+    if (fp.status !== 'ready') return null;
+    if (fingerprintCache.size > 200_000) fingerprintCache.clear();
+    fingerprintCache.set(key, fp.checksum);
+    return fp.checksum;
+  } catch {
+    return null;
+  }
+}
+
+export class FileServer {
+  private readonly opts: FileServerOptions;
+  private readonly watchers = new Map<string, Watcher>();
+  private readonly buf: Buffer;
+
+  constructor(opts: FileServerOptions) {
+    this.opts = opts;
+    this.buf = Buffer.allocUnsafe(opts.maxReadBytes ?? 64 * 1024);
+  }
+
+  watched(): WatchedFile[] {
+    return [...this.watchers.values()];
+  }
+
+  /** One glob cycle. */
+  async discover(): Promise<void> {
+    const found: { path: string; fp: Fingerprint; mtimeMs: number }[] = [];
+    for (const path of [...this.opts.paths()].sort()) {
+      const checksum = await fingerprintOf(path);
+      if (checksum === null) continue;
+      let mtimeMs: number;
+      try {
+        mtimeMs = statSync(path).mtimeMs;
+      } catch {
+        continue;
+      }
+      found.push({ path, fp: { kind: 'first_lines_checksum', checksum }, mtimeMs });
+    }
+    // Applied synchronously, so no read pass sees half a cycle.
+    for (const w of this.watchers.values()) {
+      w.findable = false;
+      w.foundThisCycle = false;
+    }
+    const cycleMtime = new Map<string, number>();
+    for (const f of found) {
+      const key = fingerprintKey(f.fp);
+      const w = this.watchers.get(key);
+      if (w === undefined) {
+        this.watchNew(f.path, f.fp, key);
+        cycleMtime.set(key, f.mtimeMs);
+      } else if (w.foundThisCycle) {
+        // "More than one file has the same fingerprint": keep the newer one.
+        if (f.mtimeMs > (cycleMtime.get(key) ?? 0)) {
+          this.updatePath(w, f.path);
+          cycleMtime.set(key, f.mtimeMs);
+        }
+      } else {
+        w.findable = true;
+        w.foundThisCycle = true;
+        cycleMtime.set(key, f.mtimeMs);
+        if (w.path !== f.path) this.updatePath(w, f.path);
+      }
+    }
+  }
+
+  private watchNew(path: string, fp: Fingerprint, key: string): void {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return;
+    }
+    const st = fstatSync(fd);
+    const checkpoint = this.opts.checkpointer.get(fp);
+    let position = checkpoint === undefined ? 0 : Number(checkpoint);
+    if (this.opts.ignoreBeforeMs !== undefined && st.mtimeMs < this.opts.ignoreBeforeMs) position = st.size;
+    this.watchers.set(key, {
+      path,
+      fpKey: key,
+      fingerprint: fp,
+      fd,
+      ino: st.ino,
+      position,
+      findable: true,
+      foundThisCycle: true,
+    });
+  }
+
+  /** `update_path`: keep the position; reopen only when the inode differs. */
+  private updatePath(w: Watcher, path: string): void {
+    w.path = path;
+    w.findable = true;
+    w.foundThisCycle = true;
+    try {
+      const ino = statSync(path).ino;
+      if (ino !== w.ino) {
+        const fd = openSync(path, 'r');
+        closeSync(w.fd);
+        w.fd = fd;
+        w.ino = ino;
+      }
+    } catch {
+      // Gone between glob and reopen: keep draining the old descriptor.
+    }
+  }
+
+  /** One read pass over every watcher; returns the bytes consumed. Stops at the first refused line. */
+  readPass(): number {
+    let consumed = 0;
+    for (const w of [...this.watchers.values()]) {
+      const n = readSync(w.fd, this.buf, 0, this.buf.length, w.position);
+      if (n === 0) {
+        if (!w.findable) this.kill(w);
+        continue;
+      }
+      let start = 0;
+      let blocked = false;
+      for (let nl = this.buf.indexOf(0x0a, 0); nl !== -1 && nl < n; nl = this.buf.indexOf(0x0a, start)) {
+        if (!this.opts.onLine(this.buf.subarray(start, nl), w)) {
+          blocked = true;
+          break;
+        }
+        start = nl + 1;
+      }
+      if (start > 0) {
+        w.position += start;
+        consumed += start;
+        this.opts.checkpointer.update(w.fingerprint, BigInt(w.position));
+      }
+      if (blocked) break;
+    }
+    return consumed;
+  }
+
+  private kill(w: Watcher): void {
+    closeSync(w.fd);
+    this.watchers.delete(w.fpKey);
+    this.opts.checkpointer.setDead(w.fingerprint);
+  }
+
+  close(): void {
+    for (const w of this.watchers.values()) closeSync(w.fd);
+    this.watchers.clear();
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * One simulated `kubernetes_logs` source: three watches, Vector's paths provider, the file server, CRI parsing and
+ * pod annotation, and the checkpoint writer.
+ *
+ * Invariants:
+ * - Exactly three watch connections while running: pods (field-selected on this node plus `extra_field_selector`,
+ *   label-selected by `vector.dev/exclude!=true` plus `extra_label_selector`), namespaces (`vector.dev/exclude!=true`
+ *   plus `extra_namespace_label_selector`) and this node. They are what the stand-in's watch counter measures.
+ * - Paths come from the pod store as Vector builds them: `/var/log/pods/<ns>_<name>_<uid>/*\/*.log*`, skipping pods
+ *   whose namespace is not in the namespace store (that is how the namespace selector filters), containers listed in
+ *   `vector.dev/exclude-containers`, and the exclude globs (default `**\/*.gz`, `**\/*.tmp`). A deleted pod stays
+ *   listed for `delay_deletion_ms` (scaled).
+ * - Checkpoints are written every glob cooldown, the first one cooldown after start, and once more on stop.
+ *   Deliveries are flushed after each read tick and before each write, so a checkpoint never covers an unrecorded
+ *   delivery.
+ */
+import { readdirSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import { LabReflector } from '../common/reflector.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { FileServer, type WatchedFile } from './file-server.ts';
+import type { KubernetesLogsConfig } from './topology.ts';
+import type { SimEvent } from './vrl.ts';
+
+export interface SourceContext {
+  kc: k8s.KubeConfig;
+  nodeName: string;
+  /** Container path -> node path. */
+  mapPath: (p: string) => string;
+  dataDir: string;
+  /** Multiplies Vector's own durations (cooldown, expiry, deletion delay). */
+  timeScale: number;
+  readIntervalMs: number;
+  /** Routes and delivers one event; false = a sink it reaches is stuck (backpressure). */
+  deliver: (sourceId: string, event: SimEvent) => boolean;
+  /** Called before each checkpoint write. */
+  flushDeliveries: () => void;
+}
+
+interface PodInfo {
+  ns: string;
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  excludedContainers: Set<string>;
+  node: string;
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      const slash = glob[i + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function pick(map: Record<string, string> | undefined, key: string): Record<string, string> | undefined {
+  const v = map?.[key];
+  return v === undefined ? undefined : { [key]: v };
+}
+
+function withExclude(extra: string): string {
+  return extra === '' ? 'vector.dev/exclude!=true' : `vector.dev/exclude!=true,${extra}`;
+}
+
+const CRI = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/s;
+
+export class KubernetesLogsSource {
+  readonly config: KubernetesLogsConfig;
+  private readonly ctx: SourceContext;
+  private readonly pods: LabReflector<k8s.V1Pod>;
+  private readonly namespaces: LabReflector<k8s.V1Namespace>;
+  private readonly nodes: LabReflector<k8s.V1Node>;
+  private readonly byUid = new Map<string, PodInfo>();
+  private readonly deletedUntil = new Map<string, number>();
+  private readonly partial = new Map<string, string>();
+  readonly checkpointer: Checkpointer;
+  private readonly server: FileServer;
+  private readonly include: RegExp[];
+  private readonly exclude: RegExp[];
+  private timers: NodeJS.Timeout[] = [];
+  private discovering = false;
+
+  constructor(config: KubernetesLogsConfig, ctx: SourceContext) {
+    this.config = config;
+    this.ctx = ctx;
+    const core = ctx.kc.makeApiClient(k8s.CoreV1Api);
+    const podFields = [`spec.nodeName=${ctx.nodeName}`, config.extraFieldSelector].filter((s) => s !== '').join(',');
+    const podLabels = withExclude(config.extraLabelSelector);
+    this.pods = new LabReflector<k8s.V1Pod>({
+      kc: ctx.kc,
+      path: '/api/v1/pods',
+      fieldSelector: podFields,
+      labelSelector: podLabels,
+      list: () => core.listPodForAllNamespaces({ fieldSelector: podFields, labelSelector: podLabels }),
+      // Every source caches every pod of the node (that is the cost the optimization removes); keep only what
+      // the paths provider and the annotator read.
+      slim: (pod) => ({
+        metadata: {
+          name: pod.metadata?.name,
+          namespace: pod.metadata?.namespace,
+          uid: pod.metadata?.uid,
+          resourceVersion: pod.metadata?.resourceVersion,
+          labels: pod.metadata?.labels,
+          annotations: pick(pod.metadata?.annotations, config.excludeContainersAnnotation),
+        },
+        spec: { nodeName: pod.spec?.nodeName, containers: [] },
+      }),
+      onChange: (type, pod) => {
+        this.podChanged(type, pod);
+      },
+    });
+    const nsLabels = withExclude(config.extraNamespaceLabelSelector);
+    this.namespaces = new LabReflector<k8s.V1Namespace>({
+      kc: ctx.kc,
+      path: '/api/v1/namespaces',
+      labelSelector: nsLabels,
+      list: () => core.listNamespace({ labelSelector: nsLabels }),
+    });
+    const nodeFields = `metadata.name=${ctx.nodeName}`;
+    this.nodes = new LabReflector<k8s.V1Node>({
+      kc: ctx.kc,
+      path: '/api/v1/nodes',
+      fieldSelector: nodeFields,
+      list: () => core.listNode({ fieldSelector: nodeFields }),
+    });
+    const base = config.dataDir ?? ctx.dataDir;
+    this.checkpointer = new Checkpointer(ctx.mapPath(`${base.replace(/\/+$/, '')}/${config.id}`), this.scaled(60_000));
+    this.include = config.includeGlobs.map(globToRegExp);
+    this.exclude = config.excludeGlobs.map(globToRegExp);
+    const ignoreBeforeMs =
+      config.ignoreOlderSecs === undefined ? undefined : Date.now() - this.scaled(config.ignoreOlderSecs * 1000);
+    this.server = new FileServer({
+      checkpointer: this.checkpointer,
+      paths: () => this.paths(),
+      onLine: (line, file) => this.onLine(line, file),
+      ignoreBeforeMs,
+    });
+  }
+
+  private scaled(ms: number): number {
+    return Math.max(1, Math.round(ms * this.ctx.timeScale));
+  }
+
+  get cooldownMs(): number {
+    return Math.max(10, this.scaled(this.config.globCooldownMs));
+  }
+
+  private podChanged(type: 'add' | 'update' | 'delete', pod: k8s.V1Pod): void {
+    const m = pod.metadata ?? {};
+    const uid = m.uid ?? '';
+    if (type === 'delete') {
+      this.deletedUntil.set(uid, Date.now() + this.scaled(this.config.delayDeletionMs));
+      return;
+    }
+    this.deletedUntil.delete(uid);
+    const excluded = (m.annotations?.[this.config.excludeContainersAnnotation] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    this.byUid.set(uid, {
+      ns: m.namespace ?? '',
+      name: m.name ?? '',
+      uid,
+      labels: m.labels ?? {},
+      excludedContainers: new Set(excluded),
+      node: pod.spec?.nodeName ?? '',
+    });
+  }
+
+  async start(): Promise<void> {
+    const ignoreBeforeNs =
+      this.config.ignoreOlderSecs === undefined
+        ? undefined
+        : BigInt(Date.now() - this.scaled(this.config.ignoreOlderSecs * 1000)) * 1_000_000n;
+    this.checkpointer.load(ignoreBeforeNs);
+    await Promise.all([this.pods.start(), this.namespaces.start(), this.nodes.start()]);
+    await this.server.discover();
+    this.timers.push(
+      setInterval(() => {
+        void this.discoverOnce();
+      }, this.cooldownMs),
+      setInterval(() => {
+        this.ctx.flushDeliveries();
+        this.checkpointer.write();
+      }, this.cooldownMs),
+      setInterval(() => {
+        this.readSome();
+      }, this.ctx.readIntervalMs),
+    );
+  }
+
+  private async discoverOnce(): Promise<void> {
+    if (this.discovering) return;
+    this.discovering = true;
+    try {
+      await this.server.discover();
+    } finally {
+      this.discovering = false;
+    }
+  }
+
+  /** Read passes until the files are drained or a budget is spent, so one timer tick stays short. */
+  readSome(): void {
+    let consumed = 0;
+    for (let i = 0, n = 1; i < 32 && n > 0; i++) consumed += n = this.server.readPass();
+    // Delivered lines are recorded promptly, so observers need not wait for the next checkpoint write.
+    if (consumed > 0) this.ctx.flushDeliveries();
+  }
+
+  /** Vector's shutdown: stop reading, write the checkpoints a last time, close the watches. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.ctx.flushDeliveries();
+    this.checkpointer.write();
+    this.server.close();
+    await Promise.all([this.pods.stop(), this.namespaces.stop(), this.nodes.stop()]);
+  }
+
+  /** Container paths, filtered like Vector's K8sPathsProvider; returned as node paths. */
+  private paths(): string[] {
+    const now = Date.now();
+    const out: string[] = [];
+    for (const [uid, until] of this.deletedUntil) {
+      if (until <= now) {
+        this.deletedUntil.delete(uid);
+        this.byUid.delete(uid);
+      }
+    }
+    for (const p of this.byUid.values()) {
+      if (this.config.insertNamespaceFields && this.namespaces.get(p.ns) === undefined) continue;
+      const dir = `/var/log/pods/${p.ns}_${p.name}_${p.uid}`;
+      let containers: string[];
+      try {
+        containers = readdirSync(this.ctx.mapPath(dir));
+      } catch {
+        continue;
+      }
+      for (const c of containers) {
+        if (p.excludedContainers.has(c)) continue;
+        let files: string[];
+        try {
+          files = readdirSync(this.ctx.mapPath(`${dir}/${c}`));
+        } catch {
+          continue;
+        }
+        for (const f of files) {
+          if (!f.includes('.log')) continue;
+          const path = `${dir}/${c}/${f}`;
+          if (!this.include.some((r) => r.test(path)) || this.exclude.some((r) => r.test(path))) continue;
+          out.push(this.ctx.mapPath(path));
+        }
+      }
+    }
+    return out;
+  }
+
+  private onLine(line: Buffer, file: WatchedFile): boolean {
+    const m = CRI.exec(line.toString('utf8'));
+    // Vector's CRI parser drops a line it cannot parse (and logs an error).
+    if (m === null) return true;
+    const [, timestamp, stream, tag, text] = m as unknown as [string, string, string, string, string];
+    if (tag === 'P') {
+      // A partial line is merged with what follows; the checkpoint still moves past it (updated before merging).
+      this.partial.set(file.fpKey, (this.partial.get(file.fpKey) ?? '') + text);
+      return true;
+    }
+    const message = (this.partial.get(file.fpKey) ?? '') + text;
+    const event: SimEvent = { message, fields: { message, stream, timestamp, file: file.path }, meta: {} };
+    const pod = this.podOfPath(file.path);
+    if (pod !== undefined) {
+      event.fields.kubernetes = {
+        pod_namespace: pod.ns,
+        pod_name: pod.name,
+        pod_uid: pod.uid,
+        pod_labels: pod.labels,
+        pod_node_name: pod.node,
+        container_name: /\/([^/]+)\/[^/]+$/.exec(file.path)?.[1] ?? '',
+      };
+    }
+    if (!this.ctx.deliver(this.config.id, event)) return false;
+    this.partial.delete(file.fpKey);
+    return true;
+  }
+
+  private podOfPath(path: string): PodInfo | undefined {
+    const m = /\/var\/log\/pods\/[^/_]+_[^/_]+_([^/_]+)\//.exec(path);
+    return m === null ? undefined : this.byUid.get(m[1] as string);
+  }
+}

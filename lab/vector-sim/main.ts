@@ -1,0 +1,97 @@
+/**
+ * The Vector simulator as an agent container process, started by the simulated kubelet.
+ *
+ *   node lab/vector-sim/main.ts --config-dir <node path> [--watch-config]
+ *
+ * Environment: `VECTOR_SELF_NODE_NAME` (from the pod's fieldRef, as in the real agent) and `LAB_VECTOR_SIM`, a JSON
+ * object `{kubeconfig, mounts, deliveriesFile, controlFile?, timing?}` that stands for what a real container gets
+ * from its mount namespace and service account.
+ *
+ * Invariants:
+ * - Exit 0 after SIGTERM or SIGINT, once every source wrote its final checkpoints (Vector's graceful shutdown).
+ * - Exit 78 (EX_CONFIG) with the reason on stderr when the config cannot be run; the kubelet then reports the
+ *   container as failed, as for a real Vector that rejects its config.
+ * - `{"type":"ready"}` is sent over IPC (when present) once every source has its three watches open and synced:
+ *   the kubelet's readiness signal.
+ */
+import { parseArgs } from 'node:util';
+import process from 'node:process';
+import * as k8s from '@kubernetes/client-node';
+import { mapPath, type Mount } from '../common/mounts.ts';
+import { VectorSim, type SimTiming } from './sim.ts';
+
+interface Env {
+  kubeconfig?: string;
+  mounts: Mount[];
+  deliveriesFile: string;
+  controlFile?: string;
+  timing?: Partial<SimTiming>;
+}
+
+function log(msg: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(`${JSON.stringify({ level: 'info', msg, ...fields })}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { 'config-dir': { type: 'string' }, 'watch-config': { type: 'boolean' }, config: { type: 'string' } },
+    strict: false,
+  });
+  const env = JSON.parse(process.env.LAB_VECTOR_SIM ?? '{}') as Env;
+  const configDir = values['config-dir'];
+  const nodeName = process.env.VECTOR_SELF_NODE_NAME;
+  if (typeof configDir !== 'string' || nodeName === undefined || env.kubeconfig === undefined) {
+    process.stderr.write('vector-sim: needs --config-dir, VECTOR_SELF_NODE_NAME and LAB_VECTOR_SIM.kubeconfig\n');
+    process.exit(78);
+  }
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(env.kubeconfig);
+  // Signals are taken from the first moment: a SIGTERM while sources are still starting waits for them, then stops
+  // them all with their final checkpoint writes (the default action would kill the process without a flush).
+  const state: { sim?: VectorSim; stopping: boolean; requested: boolean } = { stopping: false, requested: false };
+  const shutdown = (): void => {
+    state.requested = true;
+    const sim = state.sim;
+    if (sim === undefined || state.stopping) return;
+    state.stopping = true;
+    sim.stop().then(
+      () => {
+        log('stopped, checkpoints written');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        process.stderr.write(`vector-sim: shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // The IPC channel closing means the kubelet is gone: stop as on SIGTERM rather than linger.
+  process.on('disconnect', shutdown);
+  try {
+    state.sim = await VectorSim.start({
+      kc,
+      configDir,
+      nodeName,
+      mapPath: (p) => mapPath(env.mounts, p),
+      deliveriesFile: env.deliveriesFile,
+      controlFile: env.controlFile,
+      watchConfig: values['watch-config'] === true,
+      timing: env.timing,
+      log,
+    });
+  } catch (err) {
+    process.stderr.write(`vector-sim: configuration error: ${(err as Error).message}\n`);
+    process.exit(78);
+  }
+  log('started', { sources: state.sim.sourceIds.length, node: nodeName });
+  if (state.requested) {
+    shutdown();
+    return;
+  }
+  process.send?.({ type: 'ready' });
+}
+
+void main();

@@ -1,0 +1,96 @@
+/**
+ * The few VRL forms the operator generates, parsed from their text and evaluated the way Vector would.
+ *
+ * Invariants:
+ * - Conditions: `<path> == <literal>` or `<path> != <literal>`, where a path is an event path (`.kubernetes.x`) or a
+ *   metadata path (`%bucket`) and a literal is a double-quoted VRL string or an integer. That covers the route
+ *   conditions (`.kubernetes.pod_namespace == "ns"`, `%bucket == 3`) and simple filters.
+ * - Remap: only the md5 bucketer, in exactly the form the operator writes. It is evaluated from the text (md5 hex,
+ *   first two hex digits, base 16, mod B), not by calling the operator's own bucket function, so the stand checks
+ *   that the VRL computes the bucket the router was built for.
+ * - Anything else is refused with an error that names the component, so a scenario cannot silently mis-route.
+ */
+import { createHash } from 'node:crypto';
+
+export interface SimEvent {
+  message: string;
+  /** Event fields by name; `kubernetes` holds the pod metadata the source adds. */
+  fields: Record<string, unknown>;
+  /** VRL metadata (`%name`). */
+  meta: Record<string, unknown>;
+}
+
+export type Condition = (e: SimEvent) => boolean;
+
+type Literal = string | number;
+
+function parseLiteral(text: string): Literal | null {
+  if (/^-?[0-9]+$/.test(text)) return Number(text);
+  if (!text.startsWith('"') || !text.endsWith('"') || text.length < 2) return null;
+  let out = '';
+  const body = text.slice(1, -1);
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as string;
+    if (c === '"') return null;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const n = body[++i];
+    if (n === 'n') out += '\n';
+    else if (n === 't') out += '\t';
+    else if (n === 'r') out += '\r';
+    else if (n === '"' || n === '\\') out += n;
+    else if (n === 'x') {
+      const hex = body.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return null;
+      out += String.fromCharCode(parseInt(hex, 16));
+      i += 2;
+    } else return null;
+  }
+  return out;
+}
+
+function lookup(e: SimEvent, path: string): unknown {
+  const meta = path.startsWith('%');
+  const parts = path.slice(1).split('.');
+  let cur: unknown = meta ? e.meta : e.fields;
+  for (const p of parts) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+const CONDITION = /^\s*([.%][A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(==|!=)\s*(.+?)\s*$/;
+
+/** Compiles a condition, or returns why it is not a form the simulator evaluates. */
+export function compileCondition(text: string): Condition | string {
+  const m = CONDITION.exec(text);
+  if (m === null) return `condition ${JSON.stringify(text)} is not of the form <path> == <literal>`;
+  const path = m[1] as string;
+  const literal = parseLiteral(m[3] as string);
+  if (literal === null) return `condition ${JSON.stringify(text)}: ${m[3]} is not a VRL string or integer literal`;
+  const negate = m[2] === '!=';
+  return (e) => (lookup(e, path) === literal) !== negate;
+}
+
+const BUCKETER =
+  /^%bucket = mod\(parse_int!\(slice!\(md5\(string!\(\.kubernetes\.pod_namespace\)\), 0, 2\), base: 16\), ([1-9][0-9]*)\)$/;
+
+/** A remap program: mutates the event, or leaves it as is (VRL runtime error without drop_on_error). */
+export type Remap = (e: SimEvent) => void;
+
+export function compileRemap(source: string): Remap | string {
+  const m = BUCKETER.exec(source.trim());
+  if (m === null)
+    return `remap source ${JSON.stringify(source.length > 120 ? `${source.slice(0, 117)}...` : source)} is not the md5 bucketer the operator generates; the simulator evaluates only that form`;
+  const buckets = Number(m[1]);
+  return (e) => {
+    const ns = lookup(e, '.kubernetes.pod_namespace');
+    // string!() fails on a non-string: the remap errors and Vector forwards the event unmodified.
+    if (typeof ns !== 'string') return;
+    const hex = createHash('md5').update(ns, 'utf8').digest('hex');
+    e.meta.bucket = parseInt(hex.slice(0, 2), 16) % buckets;
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The simulator's reading of the generated config: the route and md5-bucketer VRL the operator writes route each
+ * namespace's events to its own pipeline's sink, and anything the simulator cannot evaluate is refused by name.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildTopology } from '../../lab/vector-sim/topology.ts';
+import type { SimEvent } from '../../lab/vector-sim/vrl.ts';
+import { rewriteArg } from '../../lab/common/mounts.ts';
+import { rotationSuffix, criTimestamp } from '../../lab/workload/cri-log.ts';
+import { buildModes } from '../../src/pipelines/modes.ts';
+import type { Pipeline, Vector } from '../../src/pipelines/schemas.ts';
+import { formatRfc3339AutoSi, parseRfc3339 } from '../../src/vector/timestamp.ts';
+
+const vector: Vector = { kind: 'Vector', metadata: { name: 'agent', namespace: 'vector' }, spec: {} };
+
+function pipelines(nss: string[]): Pipeline[] {
+  return nss.map((ns) => ({
+    kind: 'VectorPipeline',
+    metadata: { name: 'logs', namespace: ns },
+    spec: { sources: { pods: { type: 'kubernetes_logs' } }, sinks: { out: { type: 'blackhole', inputs: ['pods'] } } },
+  }));
+}
+
+function event(ns?: string): SimEvent {
+  const fields: Record<string, unknown> = { message: 'm' };
+  if (ns !== undefined) fields.kubernetes = { pod_namespace: ns };
+  return { message: 'm', fields, meta: {} };
+}
+
+describe('Vector simulator: the generated topology', () => {
+  it('routes every namespace to its own sink through the two-level md5 bucketer of a 40-namespace optimized config', () => {
+    const nss = Array.from({ length: 40 }, (_, i) => `team-${i}`);
+    const json = buildModes(vector, pipelines(nss), { optimize: true }).active.json;
+    assert.match(json, /optimizedBucketer-/, 'more than 16 namespaces use the bucketer');
+    const topo = buildTopology(JSON.parse(json) as Record<string, unknown>);
+    assert.equal(topo.sources.length, 1);
+    const source = topo.sources[0]?.id ?? '';
+    for (const ns of nss) assert.deepEqual(topo.route(source, event(ns)), [`${ns}-logs-out`], ns);
+    assert.deepEqual(topo.route(source, event('elsewhere')), [], 'an unrouted namespace reaches no sink');
+    assert.deepEqual(topo.route(source, event()), [], 'an event without pod metadata passes the remap unbucketed');
+  });
+
+  it('routes a legacy config by source', () => {
+    const json = buildModes(vector, pipelines(['a', 'b']), { optimize: false }).active.json;
+    const topo = buildTopology(JSON.parse(json) as Record<string, unknown>);
+    assert.deepEqual(
+      topo.sources.map((s) => s.id),
+      ['a-logs-pods', 'b-logs-pods'],
+    );
+    assert.deepEqual(topo.route('a-logs-pods', event('a')), ['a-logs-out']);
+  });
+
+  it('sends unmatched events to _unmatched and refuses VRL it cannot evaluate, naming the component', () => {
+    const topo = buildTopology({
+      sources: { s: { type: 'kubernetes_logs' } },
+      transforms: { r: { type: 'route', inputs: ['s'], route: { x: '.kubernetes.pod_namespace == "x"' } } },
+      sinks: { hit: { type: 'console', inputs: ['r.x'] }, rest: { type: 'console', inputs: ['r._unmatched'] } },
+    });
+    assert.deepEqual(topo.route('s', event('x')), ['hit']);
+    assert.deepEqual(topo.route('s', event('y')), ['rest']);
+    assert.throws(
+      () =>
+        buildTopology({
+          sources: { s: { type: 'kubernetes_logs' } },
+          transforms: { parse: { type: 'remap', inputs: ['s'], source: '. = parse_json!(.message)' } },
+          sinks: {},
+        }),
+      /transform 'parse': remap source .* is not the md5 bucketer/,
+    );
+    assert.throws(
+      () =>
+        buildTopology({
+          sources: {},
+          transforms: { f: { type: 'filter', inputs: [], condition: 'contains(.message, "x")' } },
+          sinks: {},
+        }),
+      /transform 'f' \(filter\)/,
+    );
+    assert.throws(
+      () => buildTopology({ sources: {}, transforms: { t: { type: 'lua', inputs: [] } }, sinks: {} }),
+      /type 'lua' is not simulated/,
+    );
+  });
+});
+
+describe('stand formats', () => {
+  it('writes checkpoint timestamps in chrono AutoSi form, which parse back to the same instant', () => {
+    for (const [ns, text] of [
+      [1_800_000_000_000_000_000n, '2027-01-15T08:00:00Z'],
+      [1_800_000_000_120_000_000n, '2027-01-15T08:00:00.120Z'],
+      [1_800_000_000_000_123_000n, '2027-01-15T08:00:00.000123Z'],
+      [1_800_000_000_000_000_007n, '2027-01-15T08:00:00.000000007Z'],
+    ] as const) {
+      assert.equal(formatRfc3339AutoSi(ns), text);
+      assert.equal(parseRfc3339(text), ns);
+    }
+  });
+
+  it('names rotated files with the kubelet layout and writes 9-digit CRI timestamps', () => {
+    assert.equal(rotationSuffix(1_800_000_000_000_000_000n), '20270115-080000');
+    assert.equal(criTimestamp(1_800_000_000_000_000_042n), '2027-01-15T08:00:00.000000042Z');
+  });
+
+  it('rewrites container paths in arguments to the node tree, and leaves other arguments alone', () => {
+    const mounts = [
+      { containerPath: '/var/log/', hostPath: '/n/var/log' },
+      { containerPath: '/var/log/journal', hostPath: '/n/journal' },
+      { containerPath: '/etc/vector', hostPath: '/n/secret' },
+    ];
+    assert.equal(rewriteArg(mounts, '--log-dir=/var/log/pods'), '--log-dir=/n/var/log/pods');
+    assert.equal(rewriteArg(mounts, '-config=/etc/vector/agent.json'), '-config=/n/secret/agent.json');
+    assert.equal(rewriteArg(mounts, '/var/log/journal/x'), '/n/journal/x');
+    assert.equal(rewriteArg(mounts, '/etc/vectorx'), '/etc/vectorx');
+    assert.equal(rewriteArg(mounts, '--position-policy=min'), '--position-policy=min');
+  });
+});
