@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startApiServer } from '../../lab/apiserver/server.ts';
 import { MERGER_VERSION } from '../../src/merger/version.ts';
+import { defaultMergerImage } from '../../src/operator/merger-container.ts';
 import { agentObjects } from '../../src/operator/objects.ts';
 import type { Vector } from '../../src/pipelines/schemas.ts';
 import {
@@ -289,13 +290,13 @@ describe('deploy/: the kustomize base', () => {
     assert.equal(pod.volumes, undefined, 'no volumes: nothing to write, nothing from the host');
   });
 
-  it("tags the operator image with the package version and the merger image with the merger's own", () => {
+  it("tags the operator image with the package version, and leaves the merger image to the merger's own version", () => {
     const { manager } = deploymentOf(objects);
     assert.equal(manager.image, `vector-operator:${packageJson.version}`);
-    const merger = flagValue(manager.args ?? [], '--checkpoint-merger-image') ?? '';
-    // docs/install.md's overlay example patches this flag by position.
-    assert.match(manager.args?.[5] ?? '', /^--checkpoint-merger-image=/, 'docs/install.md patches args/5');
-    assert.equal(merger.slice(merger.lastIndexOf(':') + 1), MERGER_VERSION);
+    // No flag in the base: the operator's default image carries MERGER_VERSION, so a new operator release that
+    // leaves the merger alone rolls no agent, and a merger release needs no manifest edit.
+    assert.equal(flagValue(manager.args ?? [], '--checkpoint-merger-image'), undefined);
+    assert.equal(defaultMergerImage.slice(defaultMergerImage.lastIndexOf(':') + 1), MERGER_VERSION);
   });
 
   it('moves, namespace and binding subjects alike, when an overlay sets another namespace', () => {
