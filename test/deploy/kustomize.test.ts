@@ -92,7 +92,6 @@ const EXPECTED_CLUSTER_GRANTS: Record<string, string[]> = {
   'rbac.authorization.k8s.io/clusterroles': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   'rbac.authorization.k8s.io/clusterrolebindings': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   '/pods': ['get', 'list', 'watch', 'create', 'delete'],
-  '/pods/log': ['get'],
   '/namespaces': ['get', 'list', 'watch'],
   '/nodes': ['list', 'watch'],
   '/events': ['create', 'patch'],
