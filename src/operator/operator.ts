@@ -17,7 +17,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Applier } from '../kube/apply.ts';
 import { objectKey, request, type KubeObject } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
-import { LeaderElector } from '../kube/lease.ts';
+import { LeaderElector, type LeaderElectorOptions } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import { selects } from '../pipelines/build.ts';
 import type { OperatorFlags } from './desired.ts';
@@ -31,14 +31,11 @@ import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Lo
 
 export const fieldManager = 'vector-operator';
 
-export interface LeaderElectionOptions {
-  namespace: string;
-  name: string;
-  identity: string;
-  leaseDurationMs?: number;
-  renewDeadlineMs?: number;
-  retryPeriodMs?: number;
-}
+/** The elector's own options, less what the operator supplies itself (the kubeconfig, the clock). */
+export type LeaderElectionOptions = Pick<
+  LeaderElectorOptions,
+  'namespace' | 'name' | 'identity' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'
+>;
 
 export interface OperatorOptions {
   kc: KubeConfig;
