@@ -15,11 +15,11 @@
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 import { parseArgs } from 'node:util';
-import { argv, exit, stderr, stdout } from 'node:process';
-import { fingerprintFile } from '../vector/fingerprint.ts';
+// process.stdout/stderr are used lazily, never imported by name: binding them at import builds both streams,
+// a few milliseconds the merge (which logs with writeSync) never needs.
+import { argv, exit } from 'node:process';
 import { runMerge } from '../merger/run.ts';
 import { jsonLogger } from '../merger/log.ts';
-import { formatInspect, inspectDataDir } from '../merger/inspect.ts';
 import { MERGER_VERSION } from '../merger/version.ts';
 
 const USAGE = `usage:
@@ -36,35 +36,37 @@ export function normalizeGoFlags(args: readonly string[]): string[] {
 }
 
 function fail(message: string): number {
-  stderr.write(`checkpoint-merger: ${message}\n\n${USAGE}`);
+  process.stderr.write(`checkpoint-merger: ${message}\n\n${USAGE}`);
   return 2;
 }
 
 async function fingerprintCommand(files: string[]): Promise<number> {
   if (files.length === 0) return fail('fingerprint needs at least one FILE');
+  const { fingerprintFile } = await import('../vector/fingerprint.ts');
   let status = 0;
   for (const file of files) {
     try {
       const fp = await fingerprintFile(file);
-      stdout.write(fp.status === 'ready' ? `${fp.checksum}\t${file}\n` : `not-ready\t${file}\n`);
+      process.stdout.write(fp.status === 'ready' ? `${fp.checksum}\t${file}\n` : `not-ready\t${file}\n`);
     } catch (err) {
-      stderr.write(`checkpoint-merger: ${file}: ${(err as Error).message}\n`);
+      process.stderr.write(`checkpoint-merger: ${file}: ${(err as Error).message}\n`);
       status = 1;
     }
   }
   return status;
 }
 
-function inspectCommand(args: string[]): number {
+async function inspectCommand(args: string[]): Promise<number> {
+  const { formatInspect, inspectDataDir } = await import('../merger/inspect.ts');
   const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
   const dataDir = values['data-dir'];
   if (dataDir === undefined) return fail('inspect needs --data-dir');
   try {
     const report = inspectDataDir(dataDir);
-    stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+    process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     return 0;
   } catch (err) {
-    stderr.write(`checkpoint-merger: cannot inspect ${dataDir}: ${(err as Error).message}\n`);
+    process.stderr.write(`checkpoint-merger: cannot inspect ${dataDir}: ${(err as Error).message}\n`);
     return 1;
   }
 }
@@ -112,11 +114,11 @@ async function main(raw: string[]): Promise<number> {
   const args = normalizeGoFlags(raw);
   const [first, ...rest] = args;
   if (first === '--help' || first === '-h') {
-    stdout.write(USAGE);
+    process.stdout.write(USAGE);
     return 0;
   }
   if (first === '--version') {
-    stdout.write(`${MERGER_VERSION}\n`);
+    process.stdout.write(`${MERGER_VERSION}\n`);
     return 0;
   }
   if (first === 'fingerprint') return fingerprintCommand(rest);
@@ -127,7 +129,7 @@ async function main(raw: string[]): Promise<number> {
 // Fail open even on a bug: an uncaught error in the merge must not keep the agent from starting.
 const merging = !['fingerprint', 'inspect', '--help', '-h', '--version'].includes(argv[2] ?? '');
 process.on('uncaughtException', (err) => {
-  stderr.write(`checkpoint-merger: ${err.stack ?? err.message}\n`);
+  process.stderr.write(`checkpoint-merger: ${err.stack ?? err.message}\n`);
   exit(merging ? 0 : 1);
 });
 main(argv.slice(2)).then(
@@ -135,7 +137,7 @@ main(argv.slice(2)).then(
     exit(code);
   },
   (err: unknown) => {
-    stderr.write(`checkpoint-merger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`checkpoint-merger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     exit(merging ? 0 : 1);
   },
 );

@@ -16,7 +16,6 @@ import { listSourceDirs, readSourceDir, sourceIdProblem, type SourceDir } from '
 import { readJournal, writeJournal, type Journal } from './journal.ts';
 import { decideLiveness, type LivenessBasis } from './liveness.ts';
 import type { Logger } from './log.ts';
-import { scanLogDir } from './logdir.ts';
 import {
   planConsolidation,
   type ExistingTarget,
@@ -126,6 +125,8 @@ async function logIndexes(logDir: string, sources: readonly KubernetesLogsSource
   for (const s of sources) {
     const key = `${s.fingerprint.lines}/${s.fingerprint.maxLineBytes}`;
     if (bySetting.has(key)) continue;
+    // Loaded only when a target needs the node's files: a plain restart never pays for it.
+    const { scanLogDir } = await import('./logdir.ts');
     const scan = await scanLogDir(logDir, s.fingerprint);
     log.log('info', 'scanned log dir', { logDir, files: scan.files, notReady: scan.notReady, errors: scan.errors });
     bySetting.set(key, scan.index);

@@ -10,7 +10,6 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
 import { crc64 } from './crc64.ts';
 
 export interface FingerprintOptions {
@@ -120,6 +119,8 @@ async function gunzipHead(path: string, o: Resolved): Promise<Buffer> {
 }
 
 async function inflateHead(fh: FileHandle, o: Resolved): Promise<Buffer> {
+  // Loaded on first use: zlib pulls in the streams machinery, and gzip content is rare (Vector skips *.gz).
+  const { createGunzip } = await import('node:zlib');
   const gunzip = createGunzip();
   const parts: Buffer[] = [];
   // An object, not a `let`: the flag is set in event handlers, which control-flow analysis cannot see.
