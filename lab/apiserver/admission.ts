@@ -8,6 +8,9 @@
  * - `metadata.generation` starts at 1 and is bumped only when the desired state changes: `spec` for built-ins,
  *   everything but metadata and status for custom resources.
  * - Custom resources are pruned, defaulted and validated against their CRD schema on every write.
+ * - Resource quantities of pods, DaemonSet pod templates and node status are stored in canonical form (`1000m` → `1`),
+ *   as decoding into Go's resource.Quantity does; an unparsable quantity is 400 BadRequest.
+ * - A namespace always carries the `kubernetes.io/metadata.name` label, equal to its name.
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, badRequest, invalid } from './errors.ts';
@@ -15,6 +18,7 @@ import type { JsonObject, KObject } from './json.ts';
 import { clone, deepEqual, isObject, nowIso } from './json.ts';
 import type { ResourceType } from './registry.ts';
 import { apiVersionOf } from './registry.ts';
+import { canonicalPodSpec, canonicalResourceList, InvalidQuantity } from '../../src/kube/quantity.ts';
 
 /** Built-ins whose strategy maintains metadata.generation (the others leave it unset, as the real server does). */
 const GENERATION_BUILTINS = new Set(['daemonsets', 'customresourcedefinitions', 'pods']);
@@ -36,6 +40,33 @@ function desired(t: ResourceType, o: KObject): unknown {
   const rest: JsonObject = { ...o };
   for (const k of ['metadata', 'status', 'apiVersion', 'kind']) Reflect.deleteProperty(rest, k);
   return rest;
+}
+
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/**
+ * What decoding into the Go types does to the fields the stand-in knows about: quantities become canonical
+ * (resource.Quantity), and the namespace strategy (re)sets its name label, whatever the client sent.
+ */
+function normalise(t: ResourceType, obj: KObject): void {
+  if (t.plural === 'namespaces') {
+    obj.metadata.labels = { ...(obj.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: obj.metadata.name ?? '' };
+    return;
+  }
+  if (t.crdName !== undefined) return;
+  try {
+    const spec = isObject(obj.spec) ? obj.spec : undefined;
+    if (t.plural === 'pods') canonicalPodSpec(spec, 'spec', true);
+    if (t.plural === 'daemonsets' && spec !== undefined && isObject(spec.template))
+      canonicalPodSpec(spec.template.spec, 'spec.template.spec', true);
+    if (t.plural === 'nodes' && isObject(obj.status)) {
+      for (const k of ['capacity', 'allocatable'] as const) canonicalResourceList(obj.status[k], `status.${k}`, true);
+    }
+  } catch (e) {
+    if (!(e instanceof InvalidQuantity)) throw e;
+    const version = t.group === '' ? t.version : `${t.group}/${t.version}`;
+    throw badRequest(`${t.kind} in version "${version}" cannot be handled as a ${t.kind}: ${e.message}`);
+  }
 }
 
 /** Checks the body's identity against the request and normalises apiVersion/kind to the served version. */
@@ -124,6 +155,7 @@ export function admitCreate(t: ResourceType, obj: KObject, validation: FieldVali
   if (t.plural === 'namespaces') obj.status = { phase: 'Active' };
   if (t.plural === 'pods') obj.status = { phase: 'Pending', ...(isObject(obj.status) ? obj.status : {}) };
   if (t.plural === 'customresourcedefinitions') crdAccepted(obj);
+  normalise(t, obj);
   const warnings = schemaCheck(t, obj, validation);
   return { obj, warnings };
 }
@@ -171,6 +203,7 @@ export function admitUpdate(
       ]);
   }
   if (t.plural === 'customresourcedefinitions') crdAccepted(obj);
+  normalise(t, obj);
   const warnings = subresource === 'status' && t.schema === undefined ? [] : schemaCheck(t, obj, validation);
   if (tracksGeneration(t) && !deepEqual(desired(t, prev), desired(t, obj))) m.generation = (pm.generation ?? 0) + 1;
   return { obj, warnings };

@@ -12,6 +12,7 @@
  *   those fields. Fields that vanish are dropped from every manager.
  * - Associative lists: built-in lists by their merge key (containers by name, …); custom resources treat their own
  *   lists as atomic (x-kubernetes-list-type is not consulted; see docs/testing.md).
+ * - Apply never leaves an empty associative list on a built-in type (Go's omitempty drops it); see dropEmptyLists.
  */
 import { ApiError } from './errors.ts';
 import type { JsonObject, KObject, ManagedFieldsEntry } from './json.ts';
@@ -176,6 +177,25 @@ function applyMerge(ctx: FieldContext, live: unknown, applied: unknown, path: st
   return out;
 }
 
+/**
+ * Drops associative lists that apply left empty. Built-in types encode these lists with Go's `omitempty`, so a real
+ * server never stores `[]` for them: removing the last `initContainers` item drops the field. `containers` has no
+ * omitempty and stays. Custom resources are unstructured (an emptied list of theirs stays `[]`), but their metadata is
+ * ObjectMeta, whose lists, labels and annotations are omitempty too.
+ */
+function dropEmptyLists(ctx: FieldContext, value: JsonObject, path: string[]): void {
+  for (const [k, v] of Object.entries(value)) {
+    const metaMap = path.length === 1 && path[0] === 'f:metadata' && (k === 'labels' || k === 'annotations');
+    if (metaMap && isObject(v) && Object.keys(v).length === 0) Reflect.deleteProperty(value, k);
+    else if (Array.isArray(v)) {
+      if (v.length === 0 && k !== 'containers' && listKey(ctx, path, k, v) !== undefined)
+        Reflect.deleteProperty(value, k);
+      else if (listKey(ctx, path, k, v) !== undefined)
+        for (const item of v) if (isObject(item)) dropEmptyLists(ctx, item, [...path, `f:${k}`, 'item']);
+    } else if (isObject(v)) dropEmptyLists(ctx, v, [...path, `f:${k}`]);
+  }
+}
+
 function readEntries(obj: KObject): { entry: ManagedFieldsEntry; set: FieldSet }[] {
   return (obj.metadata.managedFields ?? []).map((entry) => ({ entry, set: fromFieldsV1(entry.fieldsV1) }));
 }
@@ -243,6 +263,7 @@ export function serverSideApply(input: ApplyInput): KObject {
     removeAt(merged, f);
   }
   const result = applyMerge(ctx, merged, applied, []) as KObject;
+  dropEmptyLists(ctx, result, []);
   result.metadata.managedFields = live.metadata.managedFields;
   const entry: ManagedFieldsEntry = {
     manager,

@@ -7,6 +7,9 @@
  *   difference would roll every agent at operator cutover (kaasops #260). The template carries no config hash:
  *   config changes reach pods through the Secret volume and Vector's --watch-config.
  * - Defaults are applied here, in one place, and never written back to the Vector.
+ * - Resource quantities in the pod template are canonical (src/kube/quantity.ts), as a real API server stores them
+ *   and as kaasops' Go client sends them: kaasops' `1000m`/`1024Mi` defaults are stored as `1`/`1Gi`. Sending the
+ *   stored form keeps `isSubset(desired, live)` exact, so a reconcile that changes nothing writes nothing.
  * - Cluster-scoped RBAC is named `<namespace>.<vector>-agent`, unlike kaasops' `<vector>-agent`: two Vectors of the
  *   same name in different namespaces would otherwise share (and fight over) one ClusterRole. It carries no ownerRef
  *   (a namespaced owner of a cluster-scoped object is unresolvable for GC, so kaasops' RBAC leaked); its
@@ -31,6 +34,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
+import { canonicalPodSpec } from '../kube/quantity.ts';
 import { apiVersion, type AgentSpec, type Vector } from '../pipelines/schemas.ts';
 import { mergerInitContainer, mergerVolumes, type MergerWiring } from './merger-container.ts';
 
@@ -233,13 +237,16 @@ export function agentDaemonSet(
   if (agent.priorityClassName !== undefined) podSpec.priorityClassName = agent.priorityClassName;
   if (agent.hostNetwork === true) podSpec.hostNetwork = true;
   if (agent.host_aliases !== undefined) podSpec.hostAliases = agent.host_aliases as { ip: string }[];
+  // In the form a real server stores (`1000m` → `1`, `1024Mi` → `1Gi`), so the desired template equals the stored
+  // one and `isSubset` holds after a write. A copy: the spec shares user objects with the Vector in the cache.
+  const stored = canonicalPodSpec(structuredClone(podSpec));
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
     metadata: objectMeta(vector, name),
     spec: {
       selector: { matchLabels: selectorLabels(vector) },
-      template: { metadata: objectMeta(vector, name), spec: podSpec },
+      template: { metadata: objectMeta(vector, name), spec: stored },
     },
   };
 }

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { agentDaemonSet, agentObjects, configSecret } from '../../src/operator/objects.ts';
+import { isSubset } from '../../src/kube/diff.ts';
+import { canonicalPodSpec } from '../../src/kube/quantity.ts';
 import { assertGolden } from '../helpers/golden.ts';
 import { vector } from '../helpers/fixtures.ts';
 
@@ -113,6 +115,40 @@ describe('agent objects', () => {
       ds.spec.template.spec.containers.map((c) => c.name),
       ['logs-agent', 'config-reloader'],
     );
+  });
+
+  it('writes resource quantities as a real server stores them, so the live template equals the desired one', () => {
+    const v = vector({
+      agent: {
+        compressConfigFile: true,
+        resources: { limits: { cpu: '1500m', memory: '2048Mi' } },
+        configReloaderResources: { requests: { cpu: '0.1', memory: '1.5Gi' } },
+        volumes: [{ name: 'buf', emptyDir: { sizeLimit: '1024Mi' } }],
+      },
+    });
+    const before = JSON.stringify(v);
+    const ds = agentDaemonSet(v, 'logs-agent', { image: 'merger:1', standbySecretName: 'logs-agent-opt' });
+    const spec = ds.spec?.template.spec;
+    const resources = (name: string) =>
+      [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].find((c) => c.name === name)?.resources;
+    // kaasops' defaults 1000m/1024Mi are stored by a real server as 1/1Gi; 100m/200Mi are canonical already.
+    assert.deepEqual(resources('logs-agent'), {
+      limits: { cpu: '1500m', memory: '2Gi' },
+      requests: { cpu: '100m', memory: '200Mi' },
+    });
+    assert.deepEqual(resources('config-reloader'), {
+      requests: { cpu: '100m', memory: '1536Mi' },
+      limits: { cpu: '1', memory: '1Gi' },
+    });
+    assert.deepEqual(resources('checkpoint-merger'), {
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    });
+    assert.equal(spec?.volumes?.find((x) => x.name === 'buf')?.emptyDir?.sizeLimit, '1Gi');
+    // Whatever a server would store (canonicalPodSpec, strict as the stand-in runs it) changes nothing.
+    const stored = canonicalPodSpec(structuredClone(spec), 'spec', true);
+    assert.ok(isSubset(spec, stored) && isSubset(stored, spec), 'desired and stored templates are equal');
+    assert.equal(JSON.stringify(v), before, 'the Vector (an informer cache object) is not modified');
   });
 
   it('builds the same objects every time (no timestamps, no randomness)', () => {
