@@ -14,8 +14,8 @@ export interface DirReport {
   file: string | null;
   entries: number;
   newestModified: string | null;
-  /** mtime of the newest checkpoint file, ISO 8601 with ms. */
-  fileMtime: string | null;
+  /** When a checkpoint file was last renamed into the dir (the dir's mtime), ISO 8601 with ms. */
+  lastWritten: string | null;
   /** In the journal's last prepared config. */
   inJournal: boolean | null;
   problems: string[];
@@ -39,7 +39,7 @@ export function inspectDataDir(dataDir: string): InspectReport {
   const dirs: DirReport[] = listing.dirs.map((d) => {
     const base = {
       source: d.id,
-      fileMtime: isoFromNs(d.mtimeNs),
+      lastWritten: isoFromNs(d.mtimeNs),
       inJournal: current === null ? null : current.has(d.id),
     };
     let read;
@@ -98,14 +98,14 @@ export function inspectDataDir(dataDir: string): InspectReport {
 }
 
 export function formatInspect(r: InspectReport): string {
-  const rows = [['SOURCE', 'STATE', 'ENTRIES', 'NEWEST MODIFIED', 'FILE MTIME', 'JOURNAL']];
+  const rows = [['SOURCE', 'STATE', 'ENTRIES', 'NEWEST MODIFIED', 'LAST WRITTEN', 'JOURNAL']];
   for (const d of r.dirs) {
     rows.push([
       d.source,
       d.state,
       String(d.entries),
       d.newestModified ?? '-',
-      d.fileMtime ?? '-',
+      d.lastWritten ?? '-',
       d.inJournal === null ? '-' : d.inJournal ? 'current' : 'retired',
     ]);
   }
