@@ -14,10 +14,10 @@
 // Set before any asynchronous fs call, which is when libuv reads it.
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
-import { parseArgs } from 'node:util';
 // process.stdout/stderr are used lazily, never imported by name: binding them at import builds both streams,
 // a few milliseconds the merge (which logs with writeSync) never needs.
 import { argv, exit } from 'node:process';
+import { parseFlags } from '../merger/args.ts';
 import { runMerge } from '../merger/run.ts';
 import { jsonLogger } from '../merger/log.ts';
 import { MERGER_VERSION } from '../merger/version.ts';
@@ -29,11 +29,6 @@ const USAGE = `usage:
   checkpoint-merger inspect --data-dir D [--json]
   checkpoint-merger --version
 `;
-
-/** `-name=value` and `-name value` (Go's flag package) become `--name=value` / `--name value`. */
-export function normalizeGoFlags(args: readonly string[]): string[] {
-  return args.map((a) => (/^-[a-z][a-z-]+(=|$)/.test(a) ? `-${a}` : a));
-}
 
 function fail(message: string): number {
   process.stderr.write(`checkpoint-merger: ${message}\n\n${USAGE}`);
@@ -57,13 +52,18 @@ async function fingerprintCommand(files: string[]): Promise<number> {
 }
 
 async function inspectCommand(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(args, { 'data-dir': 'string', json: 'boolean' });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const dataDir = flags.get('data-dir');
+  if (typeof dataDir !== 'string') return fail('inspect needs --data-dir');
   const { formatInspect, inspectDataDir } = await import('../merger/inspect.ts');
-  const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
-  const dataDir = values['data-dir'];
-  if (dataDir === undefined) return fail('inspect needs --data-dir');
   try {
     const report = inspectDataDir(dataDir);
-    process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
+    process.stdout.write(flags.has('json') ? `${JSON.stringify(report, null, 2)}\n` : formatInspect(report));
     return 0;
   } catch (err) {
     process.stderr.write(`checkpoint-merger: cannot inspect ${dataDir}: ${(err as Error).message}\n`);
@@ -71,53 +71,56 @@ async function inspectCommand(args: string[]): Promise<number> {
   }
 }
 
+const MERGE_FLAGS = {
+  config: 'string',
+  'standby-config': 'string',
+  'data-dir': 'string',
+  'log-dir': 'string',
+  'position-policy': 'string',
+  'summary-file': 'string',
+} as const;
+
 /** The merge itself: whatever happens, exit 0, so the agent always starts (fail open). */
 async function mergeCommand(args: string[]): Promise<number> {
   const log = jsonLogger();
-  let values;
+  let flags;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', default: '/etc/vector/agent.json' },
-        'standby-config': { type: 'string' },
-        'data-dir': { type: 'string', default: '/vector-data-dir' },
-        'log-dir': { type: 'string' },
-        'position-policy': { type: 'string', default: 'min' },
-        'summary-file': { type: 'string', default: '/dev/termination-log' },
-      },
-    }));
+    flags = parseFlags(args, MERGE_FLAGS);
   } catch (err) {
     log.log('error', 'bad arguments, skipping consolidation', { reason: (err as Error).message });
     return 0;
   }
-  const policy = values['position-policy'];
+  const str = (name: keyof typeof MERGE_FLAGS): string | null => {
+    const v = flags.get(name);
+    return typeof v === 'string' ? v : null;
+  };
+  const policy = str('position-policy') ?? 'min';
   if (policy !== 'min' && policy !== 'max') {
     log.log('error', 'bad --position-policy, skipping consolidation', { value: policy, allowed: ['min', 'max'] });
     return 0;
   }
+  const summaryFile = str('summary-file') ?? '/dev/termination-log';
   await runMerge(
     {
-      config: values.config,
-      standbyConfig: values['standby-config'] ?? null,
-      dataDir: values['data-dir'],
-      logDir: values['log-dir'] ?? null,
+      config: str('config') ?? '/etc/vector/agent.json',
+      standbyConfig: str('standby-config'),
+      dataDir: str('data-dir') ?? '/vector-data-dir',
+      logDir: str('log-dir'),
       policy,
-      summaryFile: values['summary-file'] === '' ? null : values['summary-file'],
+      summaryFile: summaryFile === '' ? null : summaryFile,
     },
     log,
   );
   return 0;
 }
 
-async function main(raw: string[]): Promise<number> {
-  const args = normalizeGoFlags(raw);
+async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
-  if (first === '--help' || first === '-h') {
+  if (first === '--help' || first === '-help' || first === '-h') {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (first === '--version') {
+  if (first === '--version' || first === '-version') {
     process.stdout.write(`${MERGER_VERSION}\n`);
     return 0;
   }
@@ -127,7 +130,7 @@ async function main(raw: string[]): Promise<number> {
 }
 
 // Fail open even on a bug: an uncaught error in the merge must not keep the agent from starting.
-const merging = !['fingerprint', 'inspect', '--help', '-h', '--version'].includes(argv[2] ?? '');
+const merging = !['fingerprint', 'inspect', '--help', '-help', '-h', '--version', '-version'].includes(argv[2] ?? '');
 process.on('uncaughtException', (err) => {
   process.stderr.write(`checkpoint-merger: ${err.stack ?? err.message}\n`);
   exit(merging ? 0 : 1);

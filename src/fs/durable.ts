@@ -2,7 +2,8 @@
  * Durable file replacement on POSIX filesystems.
  *
  * Crash story of `replaceFileDurably(dir, name, data)`, read in order:
- *   1. open `<dir>/.<name>.<pid>.<random>.tmp` with O_CREAT|O_EXCL (never another writer's file, never a symlink);
+ *   1. open `<dir>/.<name>.<pid>.<n>.tmp` with O_CREAT|O_EXCL (never another writer's file, never a symlink; a
+ *      leftover of the same name from a dead process is skipped to the next n);
  *   2. write all bytes, fsync the tmp file, close it;
  *   3. rename it over `<dir>/<name>` (atomic within one filesystem: readers see the old or the new file, whole);
  *   4. fsync `<dir>`, so the rename itself survives a power loss.
@@ -13,7 +14,6 @@
  */
 import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export interface ReplaceOptions {
@@ -31,6 +31,24 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+let tmpCounter = 0;
+
+/**
+ * Creates a fresh tmp file beside `name`. O_EXCL makes the name unique; a clash (a leftover from a killed process
+ * with the same pid) just moves on to the next number. No randomness needed, so no node:crypto at start-up.
+ */
+async function createExclusive(dir: string, name: string, mode: number) {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  for (;;) {
+    const tmp = join(dir, `.${name}.${process.pid}.${Date.now().toString(36)}${(tmpCounter++).toString(36)}.tmp`);
+    try {
+      return { tmp, handle: await open(tmp, flags, mode) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 /** Atomically and durably replaces `<dir>/<name>` with `data` (see the module comment for the order). */
 export async function replaceFileDurably(
   dir: string,
@@ -38,9 +56,7 @@ export async function replaceFileDurably(
   data: string | Uint8Array,
   options: ReplaceOptions = {},
 ): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  const handle = await open(tmp, flags, options.mode ?? 0o644);
+  const { tmp, handle } = await createExclusive(dir, name, options.mode ?? 0o644);
   try {
     try {
       await handle.writeFile(data);
