@@ -53,23 +53,32 @@ export interface FileServerOptions {
  */
 const fingerprintCache = new Map<string, bigint>();
 
-async function fingerprintOf(path: string): Promise<bigint | null> {
+/**
+ * The checksum and the inode it was read from. The path can be rotated between this read and the open that follows
+ * (the writer is another process), so whoever opens the path checks the inode: a fingerprint belongs to a file, not
+ * to a path (Vector reads it from the open handle).
+ */
+async function fingerprintOf(path: string): Promise<{ checksum: bigint; ino: number } | null> {
   let key: string;
+  let ino: number;
   try {
     const st = statSync(path, { bigint: true });
     if (!st.isFile()) return null;
     key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.size}`;
+    ino = Number(st.ino);
   } catch {
     return null;
   }
   const hit = fingerprintCache.get(key);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) return { checksum: hit, ino };
   try {
     const fp = await fingerprintFile(path);
     if (fp.status !== 'ready') return null;
+    // Read by path: if the path now names another file, the checksum may be that file's. Drop it this cycle.
+    if (statSync(path).ino !== ino) return null;
     if (fingerprintCache.size > 200_000) fingerprintCache.clear();
     fingerprintCache.set(key, fp.checksum);
-    return fp.checksum;
+    return { checksum: fp.checksum, ino };
   } catch {
     return null;
   }
@@ -91,17 +100,20 @@ export class FileServer {
 
   /** One glob cycle. */
   async discover(): Promise<void> {
-    const found: { path: string; fp: Fingerprint; mtimeMs: number }[] = [];
+    const found: { path: string; fp: Fingerprint; mtimeMs: number; ino: number }[] = [];
     for (const path of [...this.opts.paths()].sort()) {
-      const checksum = await fingerprintOf(path);
-      if (checksum === null) continue;
+      const got = await fingerprintOf(path);
+      if (got === null) continue;
       let mtimeMs: number;
       try {
-        mtimeMs = statSync(path).mtimeMs;
+        const st = statSync(path);
+        // Rotated since it was fingerprinted: the next cycle sees both files as they are.
+        if (st.ino !== got.ino) continue;
+        mtimeMs = st.mtimeMs;
       } catch {
         continue;
       }
-      found.push({ path, fp: { kind: 'first_lines_checksum', checksum }, mtimeMs });
+      found.push({ path, fp: { kind: 'first_lines_checksum', checksum: got.checksum }, mtimeMs, ino: got.ino });
     }
     // Applied synchronously, so no read pass sees half a cycle.
     for (const w of this.watchers.values()) {
@@ -113,24 +125,24 @@ export class FileServer {
       const key = fingerprintKey(f.fp);
       const w = this.watchers.get(key);
       if (w === undefined) {
-        this.watchNew(f.path, f.fp, key);
+        this.watchNew(f.path, f.fp, key, f.ino);
         cycleMtime.set(key, f.mtimeMs);
       } else if (w.foundThisCycle) {
         // "More than one file has the same fingerprint": keep the newer one.
         if (f.mtimeMs > (cycleMtime.get(key) ?? 0)) {
-          this.updatePath(w, f.path);
+          this.updatePath(w, f.path, f.ino);
           cycleMtime.set(key, f.mtimeMs);
         }
       } else {
         w.findable = true;
         w.foundThisCycle = true;
         cycleMtime.set(key, f.mtimeMs);
-        if (w.path !== f.path) this.updatePath(w, f.path);
+        if (w.path !== f.path) this.updatePath(w, f.path, f.ino);
       }
     }
   }
 
-  private watchNew(path: string, fp: Fingerprint, key: string): void {
+  private watchNew(path: string, fp: Fingerprint, key: string, ino: number): void {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -138,6 +150,11 @@ export class FileServer {
       return;
     }
     const st = fstatSync(fd);
+    if (st.ino !== ino) {
+      // The path was rotated after it was fingerprinted: this is another file. The next cycle finds both.
+      closeSync(fd);
+      return;
+    }
     const checkpoint = this.opts.checkpointer.get(fp);
     let position = checkpoint === undefined ? 0 : Number(checkpoint);
     if (this.opts.ignoreBeforeMs !== undefined && st.mtimeMs < this.opts.ignoreBeforeMs) position = st.size;
@@ -154,14 +171,18 @@ export class FileServer {
   }
 
   /** `update_path`: keep the position; reopen only when the inode differs. */
-  private updatePath(w: Watcher, path: string): void {
+  private updatePath(w: Watcher, path: string, ino: number): void {
     w.path = path;
     w.findable = true;
     w.foundThisCycle = true;
     try {
-      const ino = statSync(path).ino;
       if (ino !== w.ino) {
         const fd = openSync(path, 'r');
+        // Only the file that was fingerprinted: a path rotated since then names another file.
+        if (fstatSync(fd).ino !== ino) {
+          closeSync(fd);
+          return;
+        }
         closeSync(w.fd);
         w.fd = fd;
         w.ino = ino;
