@@ -31,6 +31,8 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
   --enable-config-optimization        collapse per-namespace kubernetes_logs sources (default false)
   --enable-checkpoint-migration       bind the config Secret to the mode and run checkpoint-merger (default false)
   --checkpoint-merger-image IMAGE     default ${defaultMergerImage} (the tag is the merger's version)
+  --checkpoint-merger-position-policy min|max
+                                      where sources disagree on a file: min re-reads, max skips (default min)
   --watch-namespace NS                only Vectors, pipelines and agent objects in NS (default: all)
   --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
@@ -114,6 +116,7 @@ export async function main(args: string[]): Promise<number> {
         'enable-config-optimization': { type: 'boolean', default: false },
         'enable-checkpoint-migration': { type: 'boolean', default: false },
         'checkpoint-merger-image': { type: 'string', default: '' },
+        'checkpoint-merger-position-policy': { type: 'string', default: 'min' },
         'watch-namespace': { type: 'string', default: '' },
         'leader-elect': { type: 'boolean', default: false },
         'leader-election-namespace': { type: 'string' },
@@ -143,6 +146,9 @@ export async function main(args: string[]): Promise<number> {
   const mergerImage = values['checkpoint-merger-image'] === '' ? defaultMergerImage : values['checkpoint-merger-image'];
   const imageProblem = mergerImageProblem(mergerImage);
   if (imageProblem !== undefined) return fail(`--checkpoint-merger-image '${mergerImage}' ${imageProblem}`);
+  const policy = values['checkpoint-merger-position-policy'];
+  if (policy !== 'min' && policy !== 'max')
+    return fail(`--checkpoint-merger-position-policy '${policy}' must be min or max`);
   const configCheckMs = parseDuration(values['configcheck-timeout']);
   if (configCheckMs === undefined)
     return fail(`--configcheck-timeout '${values['configcheck-timeout']}' is not a duration like 300s or 5m`);
@@ -168,6 +174,7 @@ export async function main(args: string[]): Promise<number> {
       optimize: values['enable-config-optimization'],
       migration: values['enable-checkpoint-migration'],
       mergerImage,
+      mergerPositionPolicy: policy,
     },
     ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
     ...(values['leader-elect']

@@ -32,6 +32,8 @@ export interface OperatorFlags {
   optimize: boolean;
   migration: boolean;
   mergerImage: string;
+  /** The merger's `--position-policy` (default min: nothing a lagging pipeline has not read is skipped). */
+  mergerPositionPolicy?: 'min' | 'max';
   /** Whether the PodMonitor CRD is served (discovered at start). */
   podMonitor: boolean;
 }
@@ -146,7 +148,11 @@ export function desiredState(
   const secrets = writes.map(([slot, mode]) => modeSecret(vector, slot, mode, byMode[mode]));
   const standby = plan.mount === 'agent' ? 'opt' : 'agent';
   const merger = flags.migration
-    ? { image: flags.mergerImage, standbySecretName: secretName(vector, standby) }
+    ? {
+        image: flags.mergerImage,
+        standbySecretName: secretName(vector, standby),
+        ...(flags.mergerPositionPolicy === 'max' ? { positionPolicy: 'max' as const } : {}),
+      }
     : undefined;
   const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger);
   const rest = agentObjects(vector, '').filter(

@@ -27,6 +27,11 @@ export interface MergerWiring {
   image: string;
   /** The other mode's config Secret, mounted at /etc/vector-standby. */
   standbySecretName: string;
+  /**
+   * The merger's `--position-policy` when sources disagree on a file. Only `max` adds an argument: the default (`min`)
+   * leaves the template, and so every agent, as it was.
+   */
+  positionPolicy?: 'min' | 'max';
 }
 
 /** Validates `--checkpoint-merger-image`: an empty tag (`repo:`) would fail every agent pod with InvalidImageName. */
@@ -73,6 +78,7 @@ export function mergerInitContainer(agent: AgentSpec, wiring: MergerWiring): V1C
       { name: mergerLogVolumeName, mountPath: '/var/log', readOnly: true },
     ],
   };
+  if (wiring.positionPolicy === 'max') c.args?.push('--position-policy', 'max');
   if (agent.imagePullPolicy !== undefined) c.imagePullPolicy = agent.imagePullPolicy;
   return c;
 }

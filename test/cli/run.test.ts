@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { createInterface } from 'node:readline';
-import { binPaths } from '../helpers/bin.ts';
+import { binPaths, runBin } from '../helpers/bin.ts';
 import { normaliseArgs, parseBindAddress, parseDuration } from '../../src/cli/run.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
 
@@ -134,6 +134,9 @@ describe('vector-operator run', () => {
     const [code] = (await once(p, 'exit')) as [number];
     assert.equal(code, 2);
     assert.match(err, /--checkpoint-merger-image 'repo:'/);
+    const policy = runBin('vector-operator', ['run', '--checkpoint-merger-position-policy', 'median']);
+    assert.equal(policy.status, 2);
+    assert.match(policy.stderr, /--checkpoint-merger-position-policy 'median' must be min or max/);
   });
 
   it('accepts kaasops-style flags', () => {

@@ -104,6 +104,21 @@ describe('desired state', () => {
     assert.doesNotMatch(stringify(ds(a.objects)), /0\.1\.0-operator|vector-operator:/);
   });
 
+  it('passes --position-policy max to the merger; the default (min) leaves the template as it was', () => {
+    const merger = (flags: OperatorFlags): string[] =>
+      ds(desiredState(vector(), pipelines, flags, empty).objects).spec?.template.spec?.initContainers?.find(
+        (c) => c.name === 'checkpoint-merger',
+      )?.args ?? [];
+    const plain = merger({ ...off, migration: true });
+    assert.ok(plain.length > 0);
+    assert.deepEqual(merger({ ...off, migration: true, mergerPositionPolicy: 'min' }), plain);
+    assert.deepEqual(merger({ ...off, migration: true, mergerPositionPolicy: 'max' }), [
+      ...plain,
+      '--position-policy',
+      'max',
+    ]);
+  });
+
   it('refuses a merger image with an empty tag', () => {
     assert.equal(mergerImageProblem(defaultMergerImage), undefined);
     assert.match(mergerImageProblem('kaasops/checkpoint-merger:') ?? '', /empty/);
