@@ -9,10 +9,17 @@ import * as k8s from '@kubernetes/client-node';
 import { binPaths, runBin } from '../helpers/bin.ts';
 
 describe('vector-operator lab', () => {
-  it('says the scenarios are not built yet, with exit 2', () => {
-    const r = runBin('vector-operator', ['lab']);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /not built yet/);
+  it('prints its usage with the scenario names, and refuses an unknown scenario or a bad size with exit 2', () => {
+    const help = runBin('vector-operator', ['lab', '--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /--pipelines N/);
+    assert.match(help.stdout, /switch-migration/);
+    const unknown = runBin('vector-operator', ['lab', '--scenario', 'nope']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown scenario nope/);
+    const bad = runBin('vector-operator', ['lab', '--nodes', '0']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /positive integer/);
   });
 
   it('refuses lab apiserver without --kubeconfig', () => {

@@ -1,0 +1,154 @@
+/**
+ * The stand's scenarios. Each runs on a fresh stand: the operator brings up the agents in a start mode, the workload
+ * writes (files rotate), the agents drain, then the operator is restarted with new flags (the switch), the DaemonSet
+ * rolls through the nodes, the workload runs on, and the agents drain again. Figures cover every line written.
+ *
+ * Invariants:
+ * - A scenario only drives the operator's flags, the workload and (lagging) the stuck-sink control; the agents'
+ *   DaemonSet and Secrets are the operator's alone.
+ * - `retainedAtSwitch` is the ledger's count of lines still in plain files just before the switch, summed over
+ *   pipelines: what a source without checkpoints re-reads, the reference for duplicates without migration.
+ * - A scenario never throws for a wrong figure; it reports it. It throws only when the stand cannot run.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LabStand, type Flags, type StandSize } from './stand.ts';
+import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  phases: PhaseResult[];
+  pipelines: PipelineFigures[];
+  totals: { written: number; delivered: number; duplicated: number; lost: number };
+  retainedAtSwitch: number;
+  /** Pipelines whose sink was stuck at the switch. */
+  lagging: string[];
+  drained: boolean;
+  durationMs: number;
+}
+
+interface Ctx {
+  stand: LabStand;
+  phases: PhaseResult[];
+  retainedAtSwitch: number;
+  lagging: string[];
+}
+
+type Body = (c: Ctx) => Promise<void>;
+
+const off: Flags = { optimize: false, migration: false };
+const optOnly: Flags = { optimize: true, migration: false };
+const migLegacy: Flags = { optimize: false, migration: true };
+const migOpt: Flags = { optimize: true, migration: true };
+
+async function phase(c: Ctx, label: string, flags: Flags, how: 'in-process' | 'process' = 'in-process'): Promise<void> {
+  c.phases.push(await switchOperator(c.stand, label, flags, how));
+}
+
+/** Start mode, logs written and drained, then the switch, with the retained volume noted just before it. */
+function switchScenario(from: Flags, to: Flags): Body {
+  return async (c) => {
+    await phase(c, 'start', from);
+    write(c.stand, 4);
+    await drain(c.stand);
+    c.retainedAtSwitch = retained(c.stand);
+    await phase(c, 'switch', to);
+    write(c.stand, 2);
+  };
+}
+
+/** Same flags throughout: an in-process restart, then the compiled operator (a new build) taking over. */
+function restartScenario(flags: Flags): Body {
+  return async (c) => {
+    await phase(c, 'start', flags);
+    write(c.stand, 3);
+    await drain(c.stand);
+    c.retainedAtSwitch = retained(c.stand);
+    await phase(c, 'restart', flags);
+    write(c.stand, 1);
+    await phase(c, 'upgrade (vector-operator run process)', flags, 'process');
+    write(c.stand, 1);
+  };
+}
+
+/** The `audit` pipeline of the first namespace is stuck at the switch, with a backlog in retained files. */
+function laggingScenario(policy: 'min' | 'max'): Body {
+  return async (c) => {
+    await phase(c, 'start', { ...migLegacy, policy });
+    write(c.stand, 3);
+    await drain(c.stand);
+    const stuck = c.stand.pipelines.find((p) => p.name === 'audit');
+    if (stuck === undefined) throw new Error('no audit pipeline to lag');
+    c.lagging = [`${stuck.ns}/${stuck.name}`];
+    c.stand.nodes.setStuckSinks([stuck.sink]);
+    // Two cooldowns: every simulator has read the control file before the backlog is written.
+    await sleep(2 * 60_000 * c.stand.nodes.timing.timeScale + 200);
+    write(c.stand, 1);
+    // Everything but the stuck pipeline catches up, so the backlog is the stuck pipeline's alone.
+    await drain(c.stand, 1_500);
+    c.retainedAtSwitch = retained(c.stand);
+    await phase(c, 'switch', { ...migOpt, policy });
+    c.stand.nodes.setStuckSinks([]);
+    write(c.stand, 1);
+  };
+}
+
+export const scenarios: Record<string, { title: string; body: Body }> = {
+  'switch-no-migration': {
+    title: 'legacy -> optimized, migration off',
+    body: switchScenario(off, optOnly),
+  },
+  'switch-migration': {
+    title: 'legacy -> optimized, migration on',
+    body: switchScenario(migLegacy, migOpt),
+  },
+  'rollback-migration': {
+    title: 'optimized -> legacy (rollback), migration on',
+    body: switchScenario(migOpt, migLegacy),
+  },
+  'restart-flags-off': { title: 'operator restart and upgrade, flags off', body: restartScenario(off) },
+  'restart-flags-on': { title: 'operator restart and upgrade, flags on', body: restartScenario(migOpt) },
+  'enable-migration-optimized': {
+    title: 'enable migration while optimized',
+    body: switchScenario(optOnly, migOpt),
+  },
+  'lagging-min': { title: 'lagging pipeline at the switch, --position-policy min', body: laggingScenario('min') },
+  'lagging-max': { title: 'lagging pipeline at the switch, --position-policy max', body: laggingScenario('max') },
+};
+
+export const scenarioNames = Object.keys(scenarios);
+
+export async function runScenario(name: string, size: StandSize): Promise<ScenarioResult> {
+  const def = scenarios[name];
+  if (def === undefined) throw new Error(`unknown scenario '${name}' (known: ${scenarioNames.join(', ')})`);
+  const started = Date.now();
+  const stand = await LabStand.start(size);
+  try {
+    const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [] };
+    await def.body(c);
+    // Quiet means done only if no source is still busy: one simulator runs every source of its node, and with a
+    // thousand sources it can go seconds between deliveries while it discovers and reads.
+    const drained = await drain(stand, 3_000 + 10 * stand.pipelines.length);
+    const pipelines = tally(stand);
+    const totals = { written: 0, delivered: 0, duplicated: 0, lost: 0 };
+    for (const p of pipelines) {
+      totals.written += p.written;
+      totals.delivered += p.delivered;
+      totals.duplicated += p.duplicated;
+      totals.lost += p.lost;
+    }
+    return {
+      name,
+      title: def.title,
+      phases: c.phases,
+      pipelines,
+      totals,
+      retainedAtSwitch: c.retainedAtSwitch,
+      lagging: c.lagging,
+      drained,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await stand.stop();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The steps scenarios are made of, and what each measures: switching the operator's flags (a restart) and waiting for
+ * the cluster to settle, writing logs, draining, and the per-pipeline tally.
+ *
+ * Invariants:
+ * - Every figure is measured: lines written come from the workload's ledger, deliveries from the simulators' records,
+ *   watches from the stand-in's counter, merger outcomes from the agent pods' statuses and the Vector status the
+ *   operator wrote. Nothing is derived from what a scenario expects.
+ * - A settle wait is bounded; on time-out it records what it saw (`settled: false`) instead of throwing, so a run
+ *   still reports the figures of a scenario that went wrong.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Deliveries } from '../vector-sim/deliveries.ts';
+import { agentNs, dsName, type Flags, type LabStand } from './stand.ts';
+
+export interface MergerNode {
+  node: string;
+  /** The merger's one-line summary, from the init container's termination message. */
+  summary: Record<string, unknown> | string | undefined;
+}
+
+export interface PhaseResult {
+  label: string;
+  flags: Flags;
+  operator: 'in-process' | 'process';
+  /** From the operator's start to mounted config, DaemonSet rollout and agent watches all current. */
+  rolloutMs: number;
+  settled: boolean;
+  /** kubernetes_logs sources in the mounted config. */
+  sources: number;
+  agentWatches: number;
+  expectedWatches: number;
+  /** Agent pods replaced plus container restarts during the phase. */
+  agentRestarts: number;
+  /** `status.migration` of the Vector as the operator wrote it. */
+  migrationStatus: Record<string, unknown> | undefined;
+  mergers: MergerNode[];
+}
+
+export interface PipelineFigures {
+  ns: string;
+  pipeline: string;
+  written: number;
+  delivered: number;
+  duplicated: number;
+  lost: number;
+}
+
+interface Pod {
+  metadata?: { uid?: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  spec?: { nodeName?: string };
+  status?: {
+    containerStatuses?: { restartCount?: number }[];
+    initContainerStatuses?: { name: string; state?: { terminated?: { message?: string } } }[];
+  };
+}
+
+interface Secret {
+  data?: Record<string, string>;
+}
+
+interface DaemonSet {
+  metadata?: { generation?: number };
+  spec?: { template?: { spec?: { volumes?: { name: string; secret?: { secretName?: string } }[] } } };
+  status?: { observedGeneration?: number; updatedNumberScheduled?: number; numberReady?: number };
+}
+
+async function agentPods(stand: LabStand): Promise<Pod[]> {
+  const list = await stand.get<{ items: Pod[] }>(`/api/v1/namespaces/${agentNs}/pods`);
+  return (list?.items ?? []).filter((p) => p.metadata?.deletionTimestamp === undefined);
+}
+
+function restartState(pods: Pod[]): Map<string, number> {
+  return new Map(
+    pods.map((p) => [
+      p.metadata?.uid ?? '',
+      (p.status?.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0),
+    ]),
+  );
+}
+
+/** Pods that were replaced, plus container restarts of those that stayed. */
+function restartsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let n = 0;
+  for (const [uid, count] of before) {
+    const now = after.get(uid);
+    n += now === undefined ? 1 : now - count;
+  }
+  return n;
+}
+
+interface AgentConfig {
+  sources?: Record<string, { type?: string }>;
+}
+
+function configOf(s: Secret | undefined): AgentConfig | undefined {
+  const b64 = s?.data?.['agent.json'];
+  return b64 === undefined ? undefined : (JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as AgentConfig);
+}
+
+function isOptimized(cfg: ReturnType<typeof configOf>): boolean {
+  return Object.keys(cfg?.sources ?? {}).some((k) => k.startsWith('optimizedSource-'));
+}
+
+/**
+ * Restarts the operator with `flags` and waits (bounded by `limitMs`) until the mounted Secret holds the target mode,
+ * the DaemonSet is rolled out, both Secrets are pinned in their modes (migration), the migration phase is Steady, and
+ * the agents hold 3 watches per kubernetes_logs source of the mounted config.
+ */
+export async function switchOperator(
+  stand: LabStand,
+  label: string,
+  flags: Flags,
+  how: 'in-process' | 'process' = 'in-process',
+  limitMs = 600_000,
+): Promise<PhaseResult> {
+  const before = restartState(await agentPods(stand));
+  const started = Date.now();
+  await stand.operator(flags, how);
+  const nodes = stand.nodes.nodes.length;
+  const secret = (n: string): Promise<Secret | undefined> =>
+    stand.get<Secret>(`/api/v1/namespaces/${agentNs}/secrets/${n}`);
+  let sources = 0;
+  let settled = false;
+  const deadline = started + limitMs;
+  while (Date.now() < deadline) {
+    const ds = await stand.get<DaemonSet>(`/apis/apps/v1/namespaces/${agentNs}/daemonsets/${dsName}`);
+    const mounted = ds?.spec?.template?.spec?.volumes?.find((v) => v.name === 'config')?.secret?.secretName;
+    const cfg = mounted === undefined ? undefined : configOf(await secret(mounted));
+    const vector = await stand.get<{ status?: { migration?: { phase?: string } } }>(stand.vectorPath());
+    const s = ds?.status;
+    const rolled =
+      s !== undefined &&
+      s.observedGeneration === ds?.metadata?.generation &&
+      s.updatedNumberScheduled === nodes &&
+      s.numberReady === nodes;
+    // With migration both Secrets end in their own mode: -agent legacy, -agent-opt optimized.
+    const pinned =
+      !flags.migration ||
+      (!isOptimized(configOf(await secret(dsName))) && isOptimized(configOf(await secret(`${dsName}-opt`))));
+    const phase = vector?.status?.migration?.phase;
+    sources = Object.values(cfg?.sources ?? {}).filter((x) => x.type === 'kubernetes_logs').length;
+    if (
+      cfg !== undefined &&
+      isOptimized(cfg) === flags.optimize &&
+      rolled &&
+      pinned &&
+      (phase === undefined || phase === 'Steady') &&
+      stand.agentWatches() === 3 * sources * nodes
+    ) {
+      settled = true;
+      break;
+    }
+    await sleep(100);
+  }
+  const rolloutMs = Date.now() - started;
+  const pods = await agentPods(stand);
+  const vector = await stand.get<{ status?: { migration?: Record<string, unknown> } }>(stand.vectorPath());
+  return {
+    label,
+    flags,
+    operator: how,
+    rolloutMs,
+    settled,
+    sources,
+    agentWatches: stand.agentWatches(),
+    expectedWatches: 3 * sources * nodes,
+    agentRestarts: restartsBetween(before, restartState(pods)),
+    migrationStatus: vector?.status?.migration,
+    mergers: pods
+      .map((p) => {
+        const msg = p.status?.initContainerStatuses?.find((c) => c.name === 'checkpoint-merger')?.state?.terminated
+          ?.message;
+        let summary: MergerNode['summary'];
+        try {
+          summary = msg === undefined ? undefined : (JSON.parse(msg) as Record<string, unknown>);
+        } catch {
+          summary = msg;
+        }
+        return { node: p.spec?.nodeName ?? '', summary };
+      })
+      .sort((a, b) => a.node.localeCompare(b.node)),
+  };
+}
+
+/** One round: every workload pod writes a few lines (files rotate, gzip and get deleted as they grow). */
+export function write(stand: LabStand, rounds: number): void {
+  for (let i = 0; i < rounds; i++) stand.workload.write((p) => 10 + (p.name.length % 3) * 5);
+}
+
+function total(d: Deliveries): number {
+  let n = 0;
+  for (const m of d.values()) for (const v of m.values()) n += v;
+  return n;
+}
+
+/**
+ * Waits until every pipeline has every written line and deliveries stopped growing, or, when lines stay missing
+ * (a skipped backlog), until deliveries have been quiet for `quietMs`. Returns whether everything arrived.
+ */
+export async function drain(stand: LabStand, quietMs = 3_000, limitMs = 600_000): Promise<boolean> {
+  const deadline = Date.now() + limitMs;
+  let last = -1;
+  let quietSince = Date.now();
+  for (;;) {
+    const d = stand.nodes.deliveries();
+    const n = total(d);
+    if (n !== last) {
+      last = n;
+      quietSince = Date.now();
+    }
+    const complete = tally(stand, d).every((p) => p.lost === 0);
+    const quiet = Date.now() - quietSince;
+    if ((complete && quiet >= 500) || quiet >= quietMs || Date.now() > deadline) return complete;
+    await sleep(100);
+  }
+}
+
+export function tally(stand: LabStand, d: Deliveries = stand.nodes.deliveries()): PipelineFigures[] {
+  const written = new Map<string, string[]>();
+  return stand.pipelines.map((p) => {
+    let ids = written.get(p.ns);
+    if (ids === undefined) written.set(p.ns, (ids = stand.workload.written(p.ns)));
+    const got = d.get(p.sink) ?? new Map<string, number>();
+    let duplicated = 0;
+    let lost = 0;
+    for (const id of ids) {
+      const n = got.get(id) ?? 0;
+      if (n === 0) lost++;
+      else duplicated += n - 1;
+    }
+    return { ns: p.ns, pipeline: p.name, written: ids.length, delivered: ids.length - lost, duplicated, lost };
+  });
+}
+
+/** Lines still in plain files per pipeline: what a source without checkpoints would read again. */
+export function retained(stand: LabStand): number {
+  const byNs = new Map<string, number>();
+  let n = 0;
+  for (const p of stand.pipelines) {
+    let r = byNs.get(p.ns);
+    if (r === undefined) byNs.set(p.ns, (r = stand.workload.retained(p.ns).length));
+    n += r;
+  }
+  return n;
+}
