@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { parseManifests, type ManifestDoc, type ParsedManifests } from '../pipelines/manifests.ts';
 import type { Vector } from '../pipelines/schemas.ts';
@@ -93,4 +94,54 @@ export function pickVector(vectors: readonly Vector[], wanted: string | undefine
     );
   }
   return vectors[0] as Vector;
+}
+
+const commonOptions = {
+  filename: { type: 'string', short: 'f', multiple: true, default: [] },
+  vector: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+type CommandConfig<O extends ParseArgsOptionsConfig> = {
+  args: string[];
+  options: typeof commonOptions & O;
+  strict: true;
+  allowPositionals: false;
+};
+
+/**
+ * The flags every manifest-reading command shares (`-f PATH...`, `--vector`, `--help`) plus its own. Returns the
+ * values, or the exit code when the command is already done: 0 after `--help`, 2 on a usage error (printed).
+ */
+export function parseCommandArgs<O extends ParseArgsOptionsConfig>(
+  command: string,
+  usage: string,
+  args: string[],
+  own: O,
+): ReturnType<typeof parseArgs<CommandConfig<O>>>['values'] | number {
+  let values;
+  try {
+    ({ values } = parseArgs<CommandConfig<O>>({
+      args,
+      options: { ...commonOptions, ...own },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`vector-operator ${command}: ${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  // TypeScript cannot resolve the generic result here; the common flags are always among the options.
+  const common = values as { help?: boolean; filename: string[] };
+  if (common.help === true) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (common.filename.length === 0) {
+    process.stderr.write(
+      `vector-operator ${command}: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`,
+    );
+    return 2;
+  }
+  return values;
 }

@@ -7,10 +7,9 @@
  * 2 on usage errors. Like `render`, it never loads the Kubernetes client.
  */
 import { stderr, stdout } from 'node:process';
-import { parseArgs } from 'node:util';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { planOptimization, type Plan, type SeedPlan } from '../pipelines/plan.ts';
-import { InputError, loadManifests, pickVector } from './manifest-input.ts';
+import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
 
 const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]
 
@@ -87,32 +86,11 @@ function count(plan: Plan, which: 'legacy' | 'optimized'): number {
 }
 
 function run(args: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true, default: [] },
-        vector: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        all: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    stderr.write(`vector-operator plan: ${(err as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    stdout.write(usage);
-    return 0;
-  }
-  if (values.filename.length === 0) {
-    stderr.write(`vector-operator plan: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`);
-    return 2;
-  }
+  const values = parseCommandArgs('plan', usage, args, {
+    json: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
+  });
+  if (typeof values === 'number') return values;
   try {
     const parsed = loadManifests(values.filename);
     const vector = pickVector(parsed.vectors, values.vector);

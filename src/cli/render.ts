@@ -8,14 +8,13 @@
  * Must stay fast: it never imports @kubernetes/client-node (objects.ts only uses its types).
  */
 import { stderr, stdout } from 'node:process';
-import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { agentObjects } from '../operator/objects.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
-import { InputError, loadManifests, pickVector } from './manifest-input.ts';
+import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
 
 const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
 
@@ -31,32 +30,11 @@ export function main(args: string[]): Promise<number> {
 }
 
 function run(args: string[]): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        filename: { type: 'string', short: 'f', multiple: true, default: [] },
-        'enable-config-optimization': { type: 'boolean', default: false },
-        objects: { type: 'boolean', default: false },
-        vector: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    stderr.write(`vector-operator render: ${(err as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    stdout.write(usage);
-    return 0;
-  }
-  if (values.filename.length === 0) {
-    stderr.write(`vector-operator render: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`);
-    return 2;
-  }
+  const values = parseCommandArgs('render', usage, args, {
+    'enable-config-optimization': { type: 'boolean', default: false },
+    objects: { type: 'boolean', default: false },
+  });
+  if (typeof values === 'number') return values;
   try {
     const parsed = loadManifests(values.filename);
     const vector = pickVector(parsed.vectors, values.vector);
