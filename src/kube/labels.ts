@@ -43,6 +43,9 @@ function checkValue(value: string): string {
 
 /** Splits on commas outside parentheses. */
 function splitRequirements(selector: string): string[] {
+  // Without parentheses every comma separates: a plain split, no character loop (a node's config can hold
+  // thousands of selectors, parsed at every agent start by the checkpoint merger).
+  if (!selector.includes('(') && !selector.includes(')')) return selector.split(',').map((p) => p.trim());
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
@@ -67,12 +70,21 @@ const SET = new RegExp(String.raw`^(${KEY})\s+(in|notin)\s*\(([^()]*)\)$`);
 const COMPARE = new RegExp(String.raw`^(${KEY})\s*(==|=|!=|>|<)\s*([^\s=!<>(),]*)$`);
 const EXISTS = new RegExp(String.raw`^(${KEY})$`);
 
+/**
+ * The forms exclude each other by their first characters: only a set requirement contains '(', only `!key` starts
+ * with '!' (a key cannot contain either). So one pattern is tried, not each in turn.
+ */
 function parseRequirement(req: string): LabelRequirement {
   if (req === '') throw new LabelSelectorError('empty requirement');
-  let m = NOT_EXISTS.exec(req);
-  if (m !== null) return { op: '!exists', key: checkKey(m[1] ?? '') };
-  m = SET.exec(req);
-  if (m !== null) {
+  let m: RegExpExecArray | null;
+  if (req.startsWith('!')) {
+    m = NOT_EXISTS.exec(req);
+    if (m !== null) return { op: '!exists', key: checkKey(m[1] ?? '') };
+    throw new LabelSelectorError(`cannot parse requirement '${req}'`);
+  }
+  if (req.includes('(')) {
+    m = SET.exec(req);
+    if (m === null) throw new LabelSelectorError(`cannot parse requirement '${req}'`);
     const values = (m[3] ?? '').split(',').map((v) => checkValue(v.trim()));
     if (values.every((v) => v === '')) throw new LabelSelectorError(`'${m[2] ?? ''}' needs at least one value`);
     return { op: m[2] === 'in' ? 'in' : 'notin', key: checkKey(m[1] ?? ''), values };
