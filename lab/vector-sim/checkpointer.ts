@@ -18,12 +18,13 @@ import {
   CHECKPOINTS_FILE,
   CHECKPOINTS_TMP_FILE,
   fingerprintKey,
+  type FingerprintKey,
   parseCheckpoints,
   serializeCheckpoints,
   type Checkpoint,
   type Fingerprint,
 } from '../../src/vector/checkpoints.ts';
-import { formatRfc3339AutoSi } from '../../src/vector/timestamp.ts';
+import { formatRfc3339AutoSi, parseRfc3339 } from '../../src/vector/timestamp.ts';
 import { nowNs } from '../common/clock.ts';
 
 export type LoadedFrom = 'tmp' | 'stable' | 'none' | 'invalid';
@@ -40,7 +41,7 @@ interface Entry {
 export class Checkpointer {
   readonly dir: string;
   private readonly expireMs: number;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<FingerprintKey, Entry>();
   private last: string | null = null;
 
   constructor(dir: string, expireMs: number) {
@@ -72,8 +73,10 @@ export class Checkpointer {
       else if (loaded !== undefined) from = 'stable';
     }
     for (const c of loaded ?? []) {
-      if (ignoreBeforeNs !== undefined && c.modifiedNs < ignoreBeforeNs) continue;
-      this.entries.set(fingerprintKey(c.fingerprint), { ...c });
+      // A loaded entry's `modified` is valid (the parser drops any other), so it always has an instant.
+      const modifiedNs = parseRfc3339(c.modified) ?? 0n;
+      if (ignoreBeforeNs !== undefined && modifiedNs < ignoreBeforeNs) continue;
+      this.entries.set(fingerprintKey(c.fingerprint), { ...c, modifiedNs });
     }
     return from;
   }

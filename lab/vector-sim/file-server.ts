@@ -18,12 +18,12 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { fingerprintFile } from '../../src/vector/fingerprint.ts';
-import { fingerprintKey, type Fingerprint } from '../../src/vector/checkpoints.ts';
+import { fingerprintKey, type Fingerprint, type FingerprintKey } from '../../src/vector/checkpoints.ts';
 import type { Checkpointer } from './checkpointer.ts';
 
 export interface WatchedFile {
   path: string;
-  readonly fpKey: string;
+  readonly fpKey: FingerprintKey;
   readonly fingerprint: Fingerprint;
 }
 
@@ -86,7 +86,7 @@ async function fingerprintOf(path: string): Promise<{ checksum: bigint; ino: num
 
 export class FileServer {
   private readonly opts: FileServerOptions;
-  private readonly watchers = new Map<string, Watcher>();
+  private readonly watchers = new Map<FingerprintKey, Watcher>();
   private readonly buf: Buffer;
 
   constructor(opts: FileServerOptions) {
@@ -120,7 +120,7 @@ export class FileServer {
       w.findable = false;
       w.foundThisCycle = false;
     }
-    const cycleMtime = new Map<string, number>();
+    const cycleMtime = new Map<FingerprintKey, number>();
     for (const f of found) {
       const key = fingerprintKey(f.fp);
       const w = this.watchers.get(key);
@@ -142,7 +142,7 @@ export class FileServer {
     }
   }
 
-  private watchNew(path: string, fp: Fingerprint, key: string, ino: number): void {
+  private watchNew(path: string, fp: Fingerprint, key: FingerprintKey, ino: number): void {
     let fd: number;
     try {
       fd = openSync(path, 'r');

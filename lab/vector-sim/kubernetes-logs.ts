@@ -18,6 +18,7 @@ import { readdirSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { LabReflector } from '../common/reflector.ts';
 import { Checkpointer } from './checkpointer.ts';
+import type { FingerprintKey } from '../../src/vector/checkpoints.ts';
 import { FileServer, type WatchedFile } from './file-server.ts';
 import type { KubernetesLogsConfig } from './topology.ts';
 import type { SimEvent } from './vrl.ts';
@@ -80,7 +81,7 @@ export class KubernetesLogsSource {
   private readonly nodes: LabReflector<k8s.V1Node>;
   private readonly byUid = new Map<string, PodInfo>();
   private readonly deletedUntil = new Map<string, number>();
-  private readonly partial = new Map<string, string>();
+  private readonly partial = new Map<FingerprintKey, string>();
   readonly checkpointer: Checkpointer;
   private readonly server: FileServer;
   private readonly include: RegExp[];

@@ -4,6 +4,7 @@
  */
 import { listSourceDirs, readSourceDir } from './datadir.ts';
 import { readJournal } from './journal.ts';
+import { compareRfc3339 } from '../vector/timestamp.ts';
 
 export type DirState = 'ok' | 'recovering' | 'vector-rejects' | 'foreign-version' | 'invalid' | 'no-checkpoints';
 
@@ -73,7 +74,8 @@ export function inspectDataDir(dataDir: string): InspectReport {
       return { ...base, state: 'invalid', file: read.from, entries: 0, newestModified: null, problems: [o.reason] };
     }
     let newest = o.checkpoints[0];
-    for (const e of o.checkpoints) if (newest === undefined || e.modifiedNs > newest.modifiedNs) newest = e;
+    for (const e of o.checkpoints)
+      if (newest === undefined || compareRfc3339(e.modified, newest.modified) > 0) newest = e;
     const state: DirState = !o.vectorAccepts
       ? 'vector-rejects'
       : read.from === 'checkpoints.new.json'

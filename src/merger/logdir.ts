@@ -4,11 +4,13 @@
  * `.gz` or `.tmp` (Vector's default exclusions). Files whose first line is incomplete are not ready and not listed.
  *
  * Invariant: symlinks are not followed; unreadable entries are counted, never fatal.
+ *
+ * Paths are joined with a plain '/': readdir names never contain one, and a node holds thousands of files, so
+ * path.join's normalisation would be pure cost.
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fingerprintFile, type FingerprintOptions } from '../vector/fingerprint.ts';
-import { fingerprintKey } from '../vector/checkpoints.ts';
+import { fingerprintKey, type FingerprintKey } from '../vector/checkpoints.ts';
 import type { LogFile, LogIndex } from './plan.ts';
 
 export interface LogScan {
@@ -33,14 +35,14 @@ function listCandidates(logDir: string): { candidates: Candidate[]; errors: numb
     const namespace = pod.name.slice(0, underscore);
     let containers;
     try {
-      containers = readdirSync(join(logDir, pod.name), { withFileTypes: true });
+      containers = readdirSync(`${logDir}/${pod.name}`, { withFileTypes: true });
     } catch {
       errors++;
       continue;
     }
     for (const container of containers) {
       if (!container.isDirectory()) continue;
-      const dir = join(logDir, pod.name, container.name);
+      const dir = `${logDir}/${pod.name}/${container.name}`;
       let files;
       try {
         files = readdirSync(dir, { withFileTypes: true });
@@ -50,7 +52,7 @@ function listCandidates(logDir: string): { candidates: Candidate[]; errors: numb
       }
       for (const f of files) {
         if (!f.isFile() || !f.name.includes('.log') || f.name.endsWith('.gz') || f.name.endsWith('.tmp')) continue;
-        candidates.push({ namespace, path: join(dir, f.name) });
+        candidates.push({ namespace, path: `${dir}/${f.name}` });
       }
     }
   }
@@ -60,7 +62,7 @@ function listCandidates(logDir: string): { candidates: Candidate[]; errors: numb
 /** Fingerprints every pod log file under `logDir`, `concurrency` files at a time. */
 export async function scanLogDir(logDir: string, options: FingerprintOptions, concurrency = 64): Promise<LogScan> {
   const { candidates, errors: listErrors } = listCandidates(logDir);
-  const index = new Map<string, Map<string, LogFile>>();
+  const index = new Map<string, Map<FingerprintKey, LogFile>>();
   let files = 0;
   let notReady = 0;
   let errors = listErrors;
@@ -76,7 +78,7 @@ export async function scanLogDir(logDir: string, options: FingerprintOptions, co
         }
         files++;
         let byKey = index.get(c.namespace);
-        if (byKey === undefined) index.set(c.namespace, (byKey = new Map<string, LogFile>()));
+        if (byKey === undefined) index.set(c.namespace, (byKey = new Map<FingerprintKey, LogFile>()));
         const key = fingerprintKey({ kind: 'first_lines_checksum', checksum: fp.checksum });
         const seen = byKey.get(key);
         // Two files with one fingerprint (a rotated copy): Vector follows one of them; judge against the longer.

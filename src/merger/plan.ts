@@ -14,7 +14,8 @@
  * - A seed replaces a stale target's own entry for the same file: the retiring sources are the newer evidence.
  * - The output text is Vector's canonical form, so an unchanged target is recognised byte for byte.
  */
-import { fingerprintKey, serializeCheckpoints, type Checkpoint } from '../vector/checkpoints.ts';
+import { fingerprintKey, serializeCheckpoints, type Checkpoint, type FingerprintKey } from '../vector/checkpoints.ts';
+import { compareRfc3339 } from '../vector/timestamp.ts';
 
 export type PositionPolicy = 'min' | 'max';
 
@@ -24,7 +25,7 @@ export interface LogFile {
 }
 
 /** namespace -> fingerprint key -> a file of that namespace with that fingerprint. */
-export type LogIndex = ReadonlyMap<string, ReadonlyMap<string, LogFile>>;
+export type LogIndex = ReadonlyMap<string, ReadonlyMap<FingerprintKey, LogFile>>;
 
 export type ExistingTarget =
   | { readonly kind: 'absent' }
@@ -93,7 +94,7 @@ export interface Plan {
 
 /** One entry per fingerprint over the given retiring sources, chosen by policy. */
 function unionOf(sources: Iterable<RetiringSource>, policy: PositionPolicy) {
-  const union = new Map<string, Checkpoint>();
+  const union = new Map<FingerprintKey, Checkpoint>();
   let devInodeSkipped = 0;
   for (const source of sources) {
     for (const e of source.checkpoints) {
@@ -115,28 +116,23 @@ function unionOf(sources: Iterable<RetiringSource>, policy: PositionPolicy) {
           : e.position > seen.position
             ? e.position
             : seen.position;
-      const newer = e.modifiedNs > seen.modifiedNs ? e : seen;
-      union.set(key, {
-        fingerprint: seen.fingerprint,
-        position,
-        modified: newer.modified,
-        modifiedNs: newer.modifiedNs,
-      });
+      const modified = compareRfc3339(e.modified, seen.modified) > 0 ? e.modified : seen.modified;
+      union.set(key, { fingerprint: seen.fingerprint, position, modified });
     }
   }
   return { union, devInodeSkipped };
 }
 
-function allFileKeys(index: LogIndex): Set<string> {
-  const keys = new Set<string>();
+function allFileKeys(index: LogIndex): Set<FingerprintKey> {
+  const keys = new Set<FingerprintKey>();
   for (const files of index.values()) for (const key of files.keys()) keys.add(key);
   return keys;
 }
 
 function planTarget(
   t: SeedTarget,
-  union: ReadonlyMap<string, Checkpoint>,
-  presentCache: Map<LogIndex, Set<string>>,
+  union: ReadonlyMap<FingerprintKey, Checkpoint>,
+  presentCache: Map<LogIndex, Set<FingerprintKey>>,
 ): TargetPlan {
   const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, removeTmp: false, write: null };
   if (t.existing.kind === 'foreign') {
@@ -146,11 +142,10 @@ function planTarget(
     return { ...base, action: 'skip', reason: `cannot read the target: ${t.existing.reason}`, total: 0 };
   }
   // Seeds: the union, scoped to the files this target's namespaces hold when the node's logs are visible.
-  const seeds = new Map<string, Checkpoint>();
+  let seeds: ReadonlyMap<FingerprintKey, Checkpoint> = union;
   let beyondEnd = 0;
-  if (t.logIndex === null) {
-    for (const [key, e] of union) seeds.set(key, e);
-  } else {
+  if (t.logIndex !== null) {
+    const scoped = new Map<FingerprintKey, Checkpoint>();
     const namespaces = t.namespaces ?? [...t.logIndex.keys()];
     for (const ns of namespaces) {
       const files = t.logIndex.get(ns);
@@ -158,31 +153,36 @@ function planTarget(
       for (const [key, file] of files) {
         const e = union.get(key);
         if (e === undefined) continue;
-        seeds.set(key, e);
+        scoped.set(key, e);
         if (!file.gzip && e.position > file.size) beyondEnd++;
       }
     }
+    seeds = scoped;
   }
   // The target's own entries stay unless a seed supersedes them or (with a log index) their file is gone.
-  const merged = new Map<string, Checkpoint>();
+  // A target with no usable entries of its own holds exactly the seeds: no copy.
+  let merged: ReadonlyMap<FingerprintKey, Checkpoint> = seeds;
+  let applied = seeds.size;
   let dropped = 0;
   if (t.existing.kind === 'ok') {
-    let present: Set<string> | undefined;
+    let present: Set<FingerprintKey> | undefined;
     if (t.logIndex !== null) {
       present = presentCache.get(t.logIndex);
       if (present === undefined) presentCache.set(t.logIndex, (present = allFileKeys(t.logIndex)));
     }
+    const own = new Map<FingerprintKey, Checkpoint>();
     for (const e of t.existing.checkpoints) {
       const key = fingerprintKey(e.fingerprint);
       if (present !== undefined && e.fingerprint.kind === 'first_lines_checksum' && !present.has(key)) dropped++;
-      else merged.set(key, e);
+      else own.set(key, e);
     }
-  }
-  let applied = 0;
-  for (const [key, e] of seeds) {
-    const own = merged.get(key);
-    if (own === undefined || own.position !== e.position || own.modified !== e.modified) applied++;
-    merged.set(key, e);
+    applied = 0;
+    for (const [key, e] of seeds) {
+      const mine = own.get(key);
+      if (mine === undefined || mine.position !== e.position || mine.modified !== e.modified) applied++;
+      own.set(key, e);
+    }
+    merged = own;
   }
   const text = serializeCheckpoints(merged.values());
   const existing = t.existing;
@@ -226,7 +226,7 @@ export function planConsolidation(input: PlanInput): Plan {
   const relevant = relevantSources(input);
   // Targets reading the same retiring sources share one union (a rollback: every legacy dir reads the one optimized).
   const unions = new Map<string, ReturnType<typeof unionOf>>();
-  const presentCache = new Map<LogIndex, Set<string>>();
+  const presentCache = new Map<LogIndex, Set<FingerprintKey>>();
   let unionSize = 0;
   let devInodeSkipped = 0;
   const targets = input.targets.map((t) => {

@@ -13,11 +13,11 @@
  *
  * Invariants:
  * - u64 values are bigint end to end, from the raw JSON text (JSON.parse's `context.source`): never a JS number.
- * - `modified` is kept as the exact text that was read; `modifiedNs` is only for comparing.
+ * - `modified` is kept as the exact text that was read, and compared as a time with `compareRfc3339`.
  * - `serializeCheckpoints` emits Vector's canonical form: compact, no trailing newline, `first_lines_checksum`
  *   entries ascending numerically, then `dev_inode` ascending by (dev, ino), one entry per fingerprint.
  */
-import { parseRfc3339 } from './timestamp.ts';
+import { compareRfc3339, isRfc3339 } from './timestamp.ts';
 
 export const CHECKPOINTS_FILE = 'checkpoints.json';
 /** Vector's own tmp file: if it parses, Vector prefers it over `checkpoints.json` at startup. */
@@ -33,10 +33,8 @@ export interface Checkpoint {
   readonly fingerprint: Fingerprint;
   /** Byte offset at which Vector resumes reading (decompressed bytes for gzip). */
   readonly position: bigint;
-  /** The exact RFC 3339 text read from disk. */
+  /** The exact RFC 3339 text read from disk (valid: `isRfc3339`). */
   readonly modified: string;
-  /** `modified` as nanoseconds since the epoch, for comparisons only. */
-  readonly modifiedNs: bigint;
 }
 
 export type ParseOutcome =
@@ -52,9 +50,14 @@ export type ParseOutcome =
   | { readonly kind: 'foreign-version'; readonly version: string }
   | { readonly kind: 'invalid'; readonly reason: string };
 
-/** A map key unique per fingerprint: `c<decimal>` or `d<dev>:<ino>`. */
-export function fingerprintKey(fp: Fingerprint): string {
-  return fp.kind === 'first_lines_checksum' ? `c${fp.checksum}` : `d${fp.dev}:${fp.ino}`;
+/**
+ * A map key unique per fingerprint: the checksum itself (a bigint; Maps compare bigints by value), or `<dev>:<ino>`
+ * (a string, so never equal to a checksum). A bigint key costs no string building, which matters at 30 000 entries.
+ */
+export type FingerprintKey = bigint | string;
+
+export function fingerprintKey(fp: Fingerprint): FingerprintKey {
+  return fp.kind === 'first_lines_checksum' ? fp.checksum : `${fp.dev}:${fp.ino}`;
 }
 
 /** A JSON number as its source text: JSON.parse never turns it into a (lossy) JS number here. */
@@ -123,9 +126,8 @@ function parseEntry(v: unknown): Checkpoint | string {
   const position = u64(v.position);
   if (position === null) return `position is not a u64: ${describe(v.position)}`;
   if (typeof v.modified !== 'string') return `modified is missing or not a string: ${describe(v.modified)}`;
-  const modifiedNs = parseRfc3339(v.modified);
-  if (modifiedNs === null) return `modified is not an RFC 3339 timestamp: ${describe(v.modified)}`;
-  return { fingerprint, position, modified: v.modified, modifiedNs };
+  if (!isRfc3339(v.modified)) return `modified is not an RFC 3339 timestamp: ${describe(v.modified)}`;
+  return { fingerprint, position, modified: v.modified };
 }
 
 const CANONICAL_HEAD = '{"version":"1","checkpoints":[';
@@ -152,9 +154,8 @@ function parseCanonical(text: string): ParseOutcome | null {
     const checksum = BigInt(m[1] as string);
     const position = BigInt(m[2] as string);
     const modified = m[3] as string;
-    const modifiedNs = parseRfc3339(modified);
-    if (checksum > U64_MAX || position > U64_MAX || modifiedNs === null) return null;
-    entries.push({ fingerprint: { kind: 'first_lines_checksum', checksum }, position, modified, modifiedNs });
+    if (checksum > U64_MAX || position > U64_MAX || !isRfc3339(modified)) return null;
+    entries.push({ fingerprint: { kind: 'first_lines_checksum', checksum }, position, modified });
     if (m[4] !== ',') return finish(entries, [], true);
   }
 }
@@ -224,7 +225,7 @@ export function canonicalize(entries: Iterable<Checkpoint>): Checkpoint[] {
     (a, b) =>
       compareFingerprints(a.fingerprint, b.fingerprint) ||
       compareBig(a.position, b.position) ||
-      compareBig(a.modifiedNs, b.modifiedNs),
+      compareRfc3339(a.modified, b.modified),
   );
   const out: Checkpoint[] = [];
   for (const e of sorted) {

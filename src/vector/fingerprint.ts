@@ -86,23 +86,30 @@ export async function fingerprintFile(path: string, options: FingerprintOptions 
   return checksum === null ? { status: 'not-ready', size, gzip } : { status: 'ready', checksum, size, gzip };
 }
 
-/** The file's size, whether it is gzip, and (plain files only) enough leading bytes to decide the fingerprint. */
+/** Reused by every read (they are synchronous): one buffer per process instead of one per file of the node. */
+let scratch = Buffer.allocUnsafe(CHUNK);
+
+/**
+ * The file's size, whether it is gzip, and (plain files only) enough leading bytes to decide the fingerprint.
+ * `head` is a view of the shared buffer: valid until the next call.
+ */
 function readHeadSync(path: string, o: Resolved): { size: bigint; gzip: boolean; head: Buffer } {
   const fd = openSync(path, 'r');
   try {
     const size = BigInt(fstatSync(fd).size);
-    let head = Buffer.allocUnsafe(CHUNK);
-    let length = readSync(fd, head, 0, CHUNK, 0);
-    const gzip = length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+    let length = readSync(fd, scratch, 0, CHUNK, 0);
+    const gzip = length >= 2 && scratch[0] === 0x1f && scratch[1] === 0x8b;
     const want = o.ignoredHeaderBytes + o.maxLineBytes;
     let complete = BigInt(length) >= size;
-    while (!gzip && !complete && !decided(head.subarray(0, length), o) && length < want) {
-      if (length === head.length) head = Buffer.concat([head, Buffer.allocUnsafe(Math.min(head.length, want))]);
-      const n = readSync(fd, head, length, Math.min(head.length, want) - length, length);
+    while (!gzip && !complete && !decided(scratch.subarray(0, length), o) && length < want) {
+      if (length === scratch.length) {
+        scratch = Buffer.concat([scratch.subarray(0, length), Buffer.allocUnsafe(Math.min(length, want))]);
+      }
+      const n = readSync(fd, scratch, length, Math.min(scratch.length, want) - length, length);
       if (n === 0) complete = true;
       length += n;
     }
-    return { size, gzip, head: head.subarray(0, length) };
+    return { size, gzip, head: scratch.subarray(0, length) };
   } finally {
     closeSync(fd);
   }

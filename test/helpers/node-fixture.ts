@@ -23,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc64 } from '../../src/vector/crc64.ts';
 import { parseCheckpoints, serializeCheckpoints, type Checkpoint } from '../../src/vector/checkpoints.ts';
-import { parseRfc3339 } from '../../src/vector/timestamp.ts';
 import { runMerge, type MergeOptions, type Summary } from '../../src/merger/run.ts';
 import { memoryLogger } from '../../src/merger/log.ts';
 
@@ -47,7 +46,6 @@ export function entry(checksum: bigint, position: bigint | number, modified = MO
     fingerprint: { kind: 'first_lines_checksum', checksum },
     position: BigInt(position),
     modified,
-    modifiedNs: parseRfc3339(modified) ?? 0n,
   };
 }
 

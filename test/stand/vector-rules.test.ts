@@ -133,7 +133,6 @@ describe('Vector simulator: file and checkpoint rules', () => {
       fingerprint: { kind: 'first_lines_checksum' as const, checksum: fp.checksum },
       position: BigInt(position),
       modified: '2027-01-01T00:00:00Z',
-      modifiedNs: 0n,
     });
     const dir = join(root, 'data/src');
     const probe = source('src', log, []); // creates the dir

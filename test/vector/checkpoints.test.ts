@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCheckpoints, serializeCheckpoints, U64_MAX, type Checkpoint } from '../../src/vector/checkpoints.ts';
-import { parseRfc3339 } from '../../src/vector/timestamp.ts';
+import { compareRfc3339, isRfc3339, parseRfc3339 } from '../../src/vector/timestamp.ts';
 import { oracle } from '../helpers/oracle.ts';
 
 /** The literal example of reference vector-checkpoints.md §2, as Vector writes it. */
@@ -116,8 +116,31 @@ describe('checkpoints.json v1', () => {
       '2025-01-01T00:00:00.1234567890Z',
     ]) {
       assert.equal(parseRfc3339(bad), null, bad);
+      assert.equal(isRfc3339(bad), false, bad);
     }
     assert.notEqual(parseRfc3339('2024-02-29T00:00:00Z'), null);
+    assert.equal(isRfc3339('2024-02-29T00:00:00Z'), true);
+    assert.equal(isRfc3339('2024-02-28T00:00:00+24:00'), false);
+  });
+
+  it('orders modified texts by the instant they denote, exactly', () => {
+    // [earlier, later] pairs: same layout (string order), then mixed precision, offsets and separators.
+    const pairs: [string, string][] = [
+      ['2025-11-03T09:13:45.123456788Z', '2025-11-03T09:13:45.123456789Z'],
+      ['2025-11-03T09:13:45Z', '2025-11-03T09:13:46Z'],
+      ['2025-11-03T09:13:45.10Z', '2025-11-03T09:13:45.9Z'],
+      ['2025-11-03T09:13:45Z', '2025-11-03T09:13:45.5Z'], // string order says the opposite
+      ['2025-11-03T09:13:45.999999999Z', '2025-11-03T09:13:46Z'],
+      ['2025-11-03 11:13:45+02:00', '2025-11-03T09:13:45.000000001Z'],
+      ['2025-11-03T09:13:45Z', '2025-11-03 09:13:46Z'],
+      ['2025-11-03T10:00:00+01:00', '2025-11-03T09:30:00Z'],
+    ];
+    for (const [earlier, later] of pairs) {
+      assert.equal(compareRfc3339(earlier, later), -1, `${earlier} < ${later}`);
+      assert.equal(compareRfc3339(later, earlier), 1, `${later} > ${earlier}`);
+    }
+    assert.equal(compareRfc3339('2025-11-03 11:13:45.5+02:00', '2025-11-03T09:13:45.500Z'), 0);
+    assert.equal(compareRfc3339('2025-11-03T09:13:45.5Z', '2025-11-03T09:13:45.500Z'), 0);
   });
 
   it("writes Vector's canonical order: checksums ascending numerically, then dev_inode by (dev, ino)", () => {
@@ -167,13 +190,11 @@ describe('checkpoints.json v1', () => {
         fingerprint: { kind: 'first_lines_checksum', checksum: U64_MAX },
         position: U64_MAX,
         modified: '2025-11-03T09:13:45Z',
-        modifiedNs: 0n,
       },
       {
         fingerprint: { kind: 'dev_inode', dev: 1n, ino: U64_MAX },
         position: 0n,
         modified: '2025-11-03T09:13:45.1Z',
-        modifiedNs: 0n,
       },
     ];
     const text = serializeCheckpoints(entries);

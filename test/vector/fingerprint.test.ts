@@ -62,6 +62,14 @@ describe('fingerprint of a log file', () => {
     assert.equal(checksumOf(await fingerprintFile(file('mid.log', line + 'tail\n'))), crc64(Buffer.from(line)));
   });
 
+  it('never sees the bytes of a file read before it (the read buffer is reused)', async () => {
+    const long = `${'a'.repeat(9_000)}\n`;
+    await fingerprintFile(file('first-long.log', long));
+    assert.equal(checksumOf(await fingerprintFile(file('then-short.log', 'ab\n'))), crc64(Buffer.from('ab\n')));
+    await fingerprintFile(file('long-again.log', long));
+    assert.equal((await fingerprintFile(file('then-partial.log', 'abc'))).status, 'not-ready');
+  });
+
   it('fingerprints gzip content decompressed, equal to the plain file', async () => {
     const content = `${CRI}${'body line\n'.repeat(5000)}`;
     const plain = await fingerprintFile(file('r.log', content));
