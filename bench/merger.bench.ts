@@ -15,7 +15,7 @@ import { clock, machine, median, timed } from './common.ts';
 const RUNS = 7;
 const root = fileURLToPath(new URL('../', import.meta.url));
 const benchgen = join(root, '../shared/bench/benchgen.py');
-const merger = join(root, 'dist/src/cli/checkpoint-merger.js');
+const merger = join(root, 'dist/checkpoint-merger.cjs');
 if (!existsSync(merger)) throw new Error('run `npm run build` first (npm run bench does)');
 
 const work = mkdtempSync(join(tmpdir(), 'merger-bench-'));

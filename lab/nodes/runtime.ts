@@ -2,7 +2,7 @@
  * The container runtime of a simulated node: which program stands for which image, and how it runs.
  *
  * Invariants:
- * - `checkpoint-merger` (by container name or image) runs as the real compiled CLI, `dist/src/cli/checkpoint-merger.js`,
+ * - `checkpoint-merger` (by container name or image) runs as the real bundled CLI, `dist/checkpoint-merger.cjs`,
  *   in its own process, with every absolute path argument rewritten through the container's mounts; when no
  *   `--summary-file` is given, its default (the termination-message path) is passed explicitly, mapped to the node.
  * - A Vector image (repository basename `vector`) runs the Vector simulator (lab/vector-sim/main) as a child process
@@ -23,7 +23,7 @@ import { nowNs } from '../common/clock.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const inDist = here.includes(`${sep}dist${sep}lab${sep}`);
 export const repoRoot = resolve(here, inDist ? '../../..' : '../..');
-export const mergerCli = join(repoRoot, 'dist/src/cli/checkpoint-merger.js');
+export const mergerCli = join(repoRoot, 'dist/checkpoint-merger.cjs');
 export const simEntry = inDist
   ? join(repoRoot, 'dist/lab/vector-sim/main.js')
   : join(repoRoot, 'lab/vector-sim/main.ts');

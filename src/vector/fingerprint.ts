@@ -9,7 +9,7 @@
  *   watch it yet, and finds it as a new file once its first line completes.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { crc64 } from './crc64.ts';
 
 export interface FingerprintOptions {
@@ -117,6 +117,8 @@ function readHeadSync(path: string, o: Resolved): { size: bigint; gzip: boolean;
 
 /** Decompresses just enough of a gzip file to decide its fingerprint. */
 async function gunzipHead(path: string, o: Resolved): Promise<Buffer> {
+  // Loaded on first use, like zlib: the merger's start-up never needs either for plain files.
+  const { open } = await import('node:fs/promises');
   const fh = await open(path, 'r');
   try {
     return await inflateHead(fh, o);

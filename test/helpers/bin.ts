@@ -1,4 +1,4 @@
-/** Runs the project's bins as a user would after `npm ci`: the compiled `dist/` entry points, with this Node. */
+/** Runs the project's bins as a user would after `npm ci`: the built `dist/` entry points, with this Node. */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export const binPaths = {
   'vector-operator': `${root}dist/src/cli/vector-operator.js`,
-  'checkpoint-merger': `${root}dist/src/cli/checkpoint-merger.js`,
+  'checkpoint-merger': `${root}dist/checkpoint-merger.cjs`,
 } as const;
 
 export interface BinResult {
