@@ -24,7 +24,16 @@ export class LabelSelectorError extends Error {
 const namePart = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/**
+ * Keys already checked. A cluster uses few distinct label keys, each in many selectors (a node's agent config repeats
+ * `kubernetes.io/metadata.name` once per source), so two regex runs per requirement become one lookup. Bounded, so
+ * that a stream of distinct keys cannot grow it without limit.
+ */
+const validKeys = new Set<string>();
+const VALID_KEYS_MAX = 1024;
+
 function checkKey(key: string): string {
+  if (validKeys.has(key)) return key;
   const slash = key.indexOf('/');
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (slash >= 0) {
@@ -33,6 +42,7 @@ function checkKey(key: string): string {
       throw new LabelSelectorError(`invalid label key prefix '${prefix}'`);
   }
   if (!namePart.test(name)) throw new LabelSelectorError(`invalid label key '${key}'`);
+  if (validKeys.size < VALID_KEYS_MAX) validKeys.add(key);
   return key;
 }
 

@@ -12,7 +12,7 @@
  * Paths are joined with a plain '/': entry names and safe ids hold none, and path.join's normalisation cost ~3 ms
  * per 1000 dirs at every agent start.
  */
-import { closeSync, constants, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { CHECKPOINTS_FILE, CHECKPOINTS_TMP_FILE, parseCheckpoints, type ParseOutcome } from '../vector/checkpoints.ts';
 import { JOURNAL_DIR } from './journal.ts';
 
@@ -100,9 +100,11 @@ function readText(path: string): string | null {
 /** Reads one source dir by Vector's rule. I/O errors other than ENOENT propagate to the caller. */
 export function readSourceDir(dataDir: string, dir: SourceDir): DirRead {
   const base = `${dataDir}/${dir.id}`;
-  // Vector's tmp file is rare; an lstat first avoids paying for an ENOENT exception on every dir.
+  // Vector's tmp file is rare; a presence check first (access(2): no stat object, no ENOENT exception) is the
+  // cheapest way past it. A dangling symlink counts as absent, as it does for Vector, which cannot open it either;
+  // any other symlink is refused by readText.
   const tmpPath = `${base}/${CHECKPOINTS_TMP_FILE}`;
-  const tmpText = lstatSync(tmpPath, { throwIfNoEntry: false }) === undefined ? null : readText(tmpPath);
+  const tmpText = existsSync(tmpPath) ? readText(tmpPath) : null;
   const stableText = readText(`${base}/${CHECKPOINTS_FILE}`);
   if (tmpText !== null) {
     const tmp = parseCheckpoints(tmpText);

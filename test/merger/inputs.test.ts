@@ -186,6 +186,33 @@ describe('the data dir is never escaped', () => {
     assert.deepEqual(node.positions(OPT_ID), new Map([[A, 100n]]));
     assert.ok(s.lines.some((l) => l.msg === 'skipping source dir' && l.fields.source === legacyId('ns-b')));
   });
+
+  it('reads checkpoints.json past a dangling checkpoints.new.json symlink, as Vector does', async () => {
+    node.vectorFlush(legacyId('ns-b'), [entry(B, 200)], 600);
+    symlinkSync(join(node.root, 'gone.json'), join(node.data, legacyId('ns-b'), 'checkpoints.new.json'));
+    node.age(legacyId('ns-b'), 600);
+    await node.merge(node.writeConfig('opt.json', { sources: { [OPT_ID]: ['ns-a', 'ns-b'] } }));
+    assert.deepEqual(
+      node.positions(OPT_ID),
+      new Map([
+        [A, 100n],
+        [B, 200n],
+      ]),
+    );
+  });
+
+  it('does not read a checkpoints.new.json that is a symlink to a file outside the data dir', async () => {
+    const outside = join(node.root, 'outside-new.json');
+    writeFileSync(
+      outside,
+      `{"version":"1","checkpoints":[{"fingerprint":{"first_lines_checksum":${B}},"position":7,"modified":"2026-11-24T10:00:00Z"}]}`,
+    );
+    node.vectorFlush(legacyId('ns-b'), [entry(B, 200)], 600);
+    symlinkSync(outside, join(node.data, legacyId('ns-b'), 'checkpoints.new.json'));
+    node.age(legacyId('ns-b'), 600);
+    await node.merge(node.writeConfig('opt.json', { sources: { [OPT_ID]: ['ns-a', 'ns-b'] } }));
+    assert.notEqual(node.positions(OPT_ID).get(B), 7n);
+  });
 });
 
 describe('fail open', () => {
