@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { namespacesOfSelector } from './selector.ts';
-import { KUBERNETES_LOGS_MAX_LINE_BYTES, type FingerprintOptions } from '../vector/fingerprint.ts';
+import type { FingerprintOptions } from '../vector/fingerprint.ts';
+import { KUBERNETES_LOGS_MAX_LINE_BYTES } from '../vector/kubernetes-logs.ts';
 
 export interface KubernetesLogsSource {
   readonly id: string;

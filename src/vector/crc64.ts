@@ -14,46 +14,38 @@
 const POLY_HI = 0x42f0e1eb;
 const POLY_LO = 0xa9ea3693 | 0;
 
-/**
- * Entry `k * 256 + b` is the CRC of byte b followed by k zero bytes (hi and lo halves). Built on first use: the merger
- * loads this module at every start, and most starts fingerprint nothing.
- */
-let tables: { readonly hi: Int32Array; readonly lo: Int32Array } | null = null;
+/** Entry `k * 256 + b` is the CRC of byte b followed by k zero bytes (hi and lo halves). */
+const TABLE_HI = new Int32Array(8 * 256);
+const TABLE_LO = new Int32Array(8 * 256);
 
-function buildTables(): { hi: Int32Array; lo: Int32Array } {
-  const hiTable = new Int32Array(8 * 256);
-  const loTable = new Int32Array(8 * 256);
-  for (let b = 0; b < 256; b++) {
-    let hi = b << 24;
-    let lo = 0;
-    for (let bit = 0; bit < 8; bit++) {
-      const carry = hi & 0x80000000;
-      hi = (hi << 1) | (lo >>> 31);
-      lo = lo << 1;
-      if (carry !== 0) {
-        hi ^= POLY_HI;
-        lo ^= POLY_LO;
-      }
+for (let b = 0; b < 256; b++) {
+  let hi = b << 24;
+  let lo = 0;
+  for (let bit = 0; bit < 8; bit++) {
+    const carry = hi & 0x80000000;
+    hi = (hi << 1) | (lo >>> 31);
+    lo = lo << 1;
+    if (carry !== 0) {
+      hi ^= POLY_HI;
+      lo ^= POLY_LO;
     }
-    hiTable[b] = hi;
-    loTable[b] = lo;
   }
-  for (let i = 256; i < 8 * 256; i++) {
-    // One more zero byte: shift the previous table's entry left by 8 bits and fold the byte that falls off.
-    const hi = hiTable[i - 256] as number;
-    const lo = loTable[i - 256] as number;
-    const out = hi >>> 24;
-    hiTable[i] = ((hi << 8) | (lo >>> 24)) ^ (hiTable[out] as number);
-    loTable[i] = (lo << 8) ^ (loTable[out] as number);
-  }
-  return { hi: hiTable, lo: loTable };
+  TABLE_HI[b] = hi;
+  TABLE_LO[b] = lo;
+}
+for (let i = 256; i < 8 * 256; i++) {
+  // One more zero byte: shift the previous table's entry left by 8 bits and fold the byte that falls off.
+  const hi = TABLE_HI[i - 256] as number;
+  const lo = TABLE_LO[i - 256] as number;
+  const out = hi >>> 24;
+  TABLE_HI[i] = ((hi << 8) | (lo >>> 24)) ^ (TABLE_HI[out] as number);
+  TABLE_LO[i] = (lo << 8) ^ (TABLE_LO[out] as number);
 }
 
 /** CRC-64/ECMA-182 of `data[start, end)`, as an unsigned 64-bit bigint. */
 export function crc64(data: Uint8Array, start = 0, end = data.length): bigint {
-  tables ??= buildTables();
-  const H = tables.hi;
-  const L = tables.lo;
+  const H = TABLE_HI;
+  const L = TABLE_LO;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let hi = 0;
   let lo = 0;

@@ -11,6 +11,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { crc64 } from './crc64.ts';
+import { KUBERNETES_LOGS_MAX_LINE_BYTES } from './kubernetes-logs.ts';
 
 export interface FingerprintOptions {
   /** Vector's `max_line_bytes`: 32 KiB for kubernetes_logs (the default here), 100 KiB for the file source. */
@@ -19,8 +20,6 @@ export interface FingerprintOptions {
   lines?: number;
   ignoredHeaderBytes?: number;
 }
-
-export const KUBERNETES_LOGS_MAX_LINE_BYTES = 32 * 1024;
 
 export type FileFingerprint =
   | { status: 'ready'; checksum: bigint; size: bigint; gzip: boolean }
