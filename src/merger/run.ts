@@ -179,12 +179,16 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
   const journalRead = readJournal(opts.dataDir);
   if (journalRead.kind === 'invalid') log.log('warn', 'ignoring unreadable journal', { reason: journalRead.reason });
   const journal = journalRead.kind === 'ok' ? { ...journalRead.journal, mtimeNs: journalRead.mtimeNs } : null;
-  const standby = readStandby(opts.standbyConfig, log);
+  // The standby config is read only when needed: for liveness without a journal, or to scope seeds. A plain
+  // restart, the most frequent run by far, needs neither.
+  let standbyRead: { config: AgentConfig | null } | undefined;
+  const standby = (): AgentConfig | null => (standbyRead ??= { config: readStandby(opts.standbyConfig, log) }).config;
   const active = new Set(sources.map((s) => s.id));
+  const standbyForLiveness = journal === null ? standby() : null;
   const liveness = decideLiveness({
     active,
     activeComponents: config.components,
-    standby: standby === null ? null : new Set(standby.sources.map((s) => s.id)),
+    standby: standbyForLiveness === null ? null : new Set(standbyForLiveness.sources.map((s) => s.id)),
     journal,
     dirs: listing.dirs,
   });
@@ -219,7 +223,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
   let wroteTargets = false;
   if (toPlan.length > 0 && retiringDirs.length > 0) {
     // The standby config says which namespaces each retiring source read; without it, assume all.
-    const standbyNamespaces = new Map(standby?.sources.map((s) => [s.id, s.namespaces]) ?? []);
+    const standbyNamespaces = new Map(standby()?.sources.map((s) => [s.id, s.namespaces]) ?? []);
     const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbyNamespaces.get(id) ?? null, log);
     const indexFor = opts.logDir === null ? () => null : await logIndexes(opts.logDir, toPlan, log);
     const seedTargets: SeedTarget[] = toPlan.map((s) => ({

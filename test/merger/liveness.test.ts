@@ -154,6 +154,21 @@ describe('knowing who was live before this start', () => {
     assert.equal(s.outcome, 'migrated');
     assert.ok(s.lines.some((l) => l.level === 'warn' && l.msg === 'ignoring unreadable journal'));
   });
+
+  it('the standby config is read only when needed: not at a plain restart, once at a first-run switch', async () => {
+    const optimized = node.writeConfig('optimized.json', { sources: { [OPT_ID]: ['ns-a'] } });
+    const broken = node.writeConfig('standby.json', { sources: {} });
+    writeFileSync(broken, '{not json');
+    node.vectorFlush(legacyId('ns-a'), [entry(A, 10)], 600);
+    const unusable = (lines: { msg: string }[]) =>
+      lines.filter((l) => l.msg === 'standby config unusable, judging liveness without it').length;
+    const first = await node.merge(optimized, { standbyConfig: broken });
+    assert.equal(first.outcome, 'migrated');
+    assert.equal(unusable(first.lines), 1, 'read once for liveness, not again to scope the seeds');
+    const restart = await node.merge(optimized, { standbyConfig: broken });
+    assert.equal(restart.outcome, 'unchanged');
+    assert.equal(unusable(restart.lines), 0, 'a plain restart has a journal and nothing to seed');
+  });
 });
 
 describe('decideLiveness (pure)', () => {
