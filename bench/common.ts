@@ -1,4 +1,4 @@
-/** Shared bench helpers: medians, the machine, running a command under GNU time for wall time and peak RSS. */
+/** Shared bench helpers: medians, the machine, measuring a child process's wall time, CPU time and peak RSS. */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 
@@ -21,23 +21,33 @@ export interface Timed {
   stdout: string;
 }
 
-/** Runs `cmd args` under `/usr/bin/time` (Debian package `time`); wall clock and peak RSS of the child. */
+/**
+ * A small parent that forks, execs the command, and reports what wait4(2) says: wall time to the microsecond,
+ * user + system CPU time and peak RSS. Measuring from this Node process instead would count the cost of forking a
+ * 100 MB parent (~10 ms); GNU time rounds wall time to 10 ms. python3 is already needed for the inputs (benchgen).
+ */
+const WAIT4 = `
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = (time.perf_counter() - started) * 1000
+sys.stderr.write("\\n" + json.dumps({"wallMs": wall, "cpuMs": (ru.ru_utime + ru.ru_stime) * 1000, "maxRssKiB": ru.ru_maxrss}) + "\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
+/** Runs `cmd args` and measures the child alone (see WAIT4). Throws if it fails. */
 export function timed(cmd: string, args: string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 2 ** 20,
-  });
-  if (r.error !== undefined)
-    throw new Error(`/usr/bin/time is needed for benchmarks (apt-get install time): ${r.error.message}`);
-  const last = r.stderr.trim().split('\n').at(-1) ?? '';
-  const [secs, user, sys, rss] = last.split(' ');
+  const r = spawnSync('python3', ['-c', WAIT4, cmd, ...args], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  if (r.error !== undefined) throw new Error(`python3 is needed for benchmarks: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
-  return {
-    wallMs: Number(secs) * 1000,
-    cpuMs: (Number(user) + Number(sys)) * 1000,
-    maxRssKiB: Number(rss),
-    stdout: r.stdout,
-  };
+  const report = JSON.parse(r.stderr.trim().split('\n').at(-1) ?? '{}') as Omit<Timed, 'stdout'>;
+  return { ...report, stdout: r.stdout };
 }
 
 /** Wall time in ms of `fn`, via performance.now(). */

@@ -4,7 +4,7 @@
  * mtimes the merger judges liveness by); figures are medians.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { crc64 } from '../src/vector/crc64.ts';
 import { clock, machine, median, timed } from './common.ts';
 
-const RUNS = 7;
+const RUNS = 11;
+/** What a merge reads; the rollback also reads the node's pod logs. */
+const MERGE_INPUT = ['data', 'legacy.json', 'optimized.json'];
+const WITH_LOGS = [...MERGE_INPUT, 'pods'];
 const root = fileURLToPath(new URL('../', import.meta.url));
 const benchgen = join(root, '../shared/bench/benchgen.py');
 const merger = join(root, 'dist/checkpoint-merger.cjs');
@@ -36,11 +39,22 @@ function generate(name: string, namespaces: number, mode: 'legacy' | 'optimized'
   return out;
 }
 
-function fresh(input: string): string {
-  const copy = `${input}-run`;
-  rmSync(copy, { recursive: true, force: true });
-  if (spawnSync('cp', ['-a', input, copy]).status !== 0) throw new Error('cp -a failed');
-  return copy;
+/**
+ * `runs` fresh copies of what a scenario reads (`cp -a` keeps the mtimes the merger judges liveness by), all made
+ * before the first run, and removed only when the bench ends. Removing one copy right before the next is made
+ * measures ext4 instead of the merger: for a minute or more after thousands of inodes are freed, creating new ones
+ * scans past them (`recently_deleted` in ext4's inode allocator was the top kernel symbol in a profile), which
+ * doubled the rollback's 1000 mkdirs. A node's data dir sees no such mass deletion before its merger runs.
+ */
+let copies = 0;
+function freshCopies(input: string, parts: readonly string[], runs: number): string[] {
+  return Array.from({ length: runs }, () => {
+    const copy = `${input}-run${copies++}`;
+    mkdirSync(copy);
+    for (const part of parts)
+      if (spawnSync('cp', ['-a', join(input, part), copy]).status !== 0) throw new Error('cp -a failed');
+    return copy;
+  });
 }
 
 interface Row {
@@ -56,6 +70,7 @@ function measure(
   scenario: string,
   goal: string,
   input: string,
+  parts: readonly string[],
   args: (dir: string) => string[],
   check: (out: string) => string,
   prepare?: (dir: string) => void,
@@ -64,8 +79,7 @@ function measure(
   const cpus: number[] = [];
   const rsss: number[] = [];
   let note = '';
-  for (let i = 0; i < RUNS; i++) {
-    const dir = fresh(input);
+  for (const dir of freshCopies(input, parts, RUNS)) {
     prepare?.(dir);
     const t = timed(execPath, [merger, ...args(dir), '--summary-file', '']);
     walls.push(t.wallMs);
@@ -118,6 +132,7 @@ try {
       '1000 ns x 3 files, legacy -> optimized, as kaasops invokes it (config, data dir)',
       'Go 23 ms / 8 MiB; goal <= 80 ms / <= 80 MiB',
       l1k,
+      MERGE_INPUT,
       mergeArgs('optimized.json', null),
       expectOutcome('migrated', 3000),
     ),
@@ -127,6 +142,7 @@ try {
       '1000 ns x 3 files, legacy -> optimized, as our operator invokes it (+ standby config)',
       'goal <= 80 ms / <= 80 MiB',
       l1k,
+      MERGE_INPUT,
       mergeArgs('optimized.json', 'legacy.json'),
       expectOutcome('migrated', 3000),
     ),
@@ -136,6 +152,7 @@ try {
       '1000 ns, plain restart after the switch (every agent restart)',
       '',
       l1k,
+      MERGE_INPUT,
       mergeArgs('optimized.json', 'legacy.json'),
       expectOutcome('unchanged', 0),
       (d) => {
@@ -149,6 +166,7 @@ try {
       'rollback into 1000 legacy dirs, --log-dir, fsync (+ standby config)',
       'Go 4.05 s (no fsync, 364 MB written); goal <= 0.5 s',
       o1k,
+      WITH_LOGS,
       mergeArgs('legacy.json', 'optimized.json', true),
       expectOutcome('migrated', 3000),
     ),
@@ -159,6 +177,7 @@ try {
       '10 000 ns x 3 files, legacy -> optimized, 10 chunks (+ standby config)',
       'Go 0.66 s / 61 MiB; goal <= 1 s / <= 150 MiB',
       l10k,
+      MERGE_INPUT,
       mergeArgs('optimized.json', 'legacy.json'),
       expectOutcome('migrated', 30_000),
     ),
@@ -186,7 +205,7 @@ for (const size of [1 << 20, 64 << 20]) {
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 console.log(
-  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs, each on a fresh copy of the benchgen input; wall time and peak RSS of the whole process (GNU time).\n`,
+  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs, each on its own fresh copy of the benchgen input, all made before the first run; wall time, CPU time and peak RSS of the whole process (wait4).\n`,
 );
 console.log(
   `Load average when the run ended: ${loadavg()
