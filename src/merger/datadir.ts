@@ -2,7 +2,9 @@
  * Reading a Vector data dir the way Vector does (reference: vector-checkpoints.md §1, "Read").
  *
  * When a source dir was last written is its own mtime: every Vector flush (and every merger write) ends with a
- * rename into the dir, which updates it. One lstat per dir, where statting both checkpoint files would take two.
+ * rename into the dir, which updates it. One lstat per dir, where statting both checkpoint files would take two, and
+ * only for the dirs whose mtime a decision reads: the first run of a switch (no journal, the standby config mounted)
+ * reads none, which saves a system call per dir on the run that has the most to do.
  *
  * Invariants:
  * - A source dir is `<data_dir>/<id>/` for a safe id (see `sourceIdProblem`); symlinks are never followed, neither
@@ -30,6 +32,35 @@ export interface SourceDir {
   readonly mtimeNs: bigint;
 }
 
+/**
+ * A listed source dir whose mtime is read on first use, then kept. A dir that vanished or turned into something
+ * else since the listing reads as 0 (written never, the oldest possible): it holds nothing to carry, and reading it
+ * later finds it absent.
+ */
+class ListedDir implements SourceDir {
+  readonly id: string;
+  readonly #path: string;
+  #mtimeNs: bigint | undefined;
+
+  constructor(id: string, path: string) {
+    this.id = id;
+    this.#path = path;
+  }
+
+  get mtimeNs(): bigint {
+    if (this.#mtimeNs === undefined) {
+      let st;
+      try {
+        st = lstatSync(this.#path, { bigint: true, throwIfNoEntry: false });
+      } catch {
+        st = undefined;
+      }
+      this.#mtimeNs = st?.isDirectory() === true ? st.mtimeNs : 0n;
+    }
+    return this.#mtimeNs;
+  }
+}
+
 export interface DataDirListing {
   readonly dirs: readonly SourceDir[];
   /** Entries passed over, with why (symlinks, unsafe names, symlinked checkpoint files). */
@@ -47,15 +78,15 @@ export function listSourceDirs(dataDir: string): DataDirListing {
       refused.push({ name, reason: 'symlink: not followed out of the data dir' });
       continue;
     }
+    // The entry's type comes from readdir without following links (Node lstats the entries whose type the file
+    // system does not report), so this is a real directory, not a symlink to one.
     if (!entry.isDirectory()) continue;
     const problem = sourceIdProblem(name);
     if (problem !== null) {
       refused.push({ name, reason: problem });
       continue;
     }
-    const st = lstatSync(`${dataDir}/${name}`, { bigint: true, throwIfNoEntry: false });
-    if (st?.isDirectory() !== true) continue;
-    dirs.push({ id: name, mtimeNs: st.mtimeNs });
+    dirs.push(new ListedDir(name, `${dataDir}/${name}`));
   }
   dirs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { dirs, refused };

@@ -62,9 +62,10 @@ export function decideLiveness(input: LivenessInput): Liveness {
   if (standby !== null) {
     const activeOnly = dirs.filter((d) => active.has(d.id) && !standby.has(d.id));
     const standbyOnly = dirs.filter((d) => standby.has(d.id) && !active.has(d.id));
-    const newestActive = newest(activeOnly);
-    const newestStandby = newest(standbyOnly);
-    const standbyRanLast = newestStandby !== null && (newestActive === null || newestStandby > newestActive);
+    // Mtimes decide only when both sides have dirs. Reading them costs a system call per dir (datadir.ts), so a
+    // first switch, where the new side has none yet, reads none.
+    const standbyRanLast =
+      standbyOnly.length > 0 && (activeOnly.length === 0 || (newest(standbyOnly) ?? 0n) > (newest(activeOnly) ?? 0n));
     const set = standbyRanLast ? standby : active;
     return { basis: 'standby-config', liveBefore: new Set(dirs.filter((d) => set.has(d.id)).map((d) => d.id)) };
   }

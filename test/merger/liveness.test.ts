@@ -200,6 +200,24 @@ describe('decideLiveness (pure)', () => {
     assert.deepEqual([...decideLiveness(optRanLast).liveBefore].sort(), ['common', 'opt']);
   });
 
+  it('a first switch (the new side has no dirs yet) is decided without reading a single mtime', () => {
+    const unread = (id: string) => ({
+      id,
+      get mtimeNs(): bigint {
+        throw new Error(`mtime of ${id} read`);
+      },
+    });
+    const r = decideLiveness({
+      active: new Set(['opt']),
+      activeComponents: new Set(['opt']),
+      standby: new Set(['l1', 'l2']),
+      journal: null,
+      dirs: [unread('l1'), unread('l2')],
+    });
+    assert.equal(r.basis, 'standby-config');
+    assert.deepEqual([...r.liveBefore].sort(), ['l1', 'l2']);
+  });
+
   it('quiet dirs are judged by the file, not by how old their entries are: a day-old dir in the live set is live', () => {
     const journal = { complete: true, previous: [], current: ['quiet', 'busy'], mtimeNs: 1000n * sec };
     const r = decideLiveness({
