@@ -10,10 +10,17 @@ import { parseLabelSelector, type LabelRequirement } from '../kube/labels.ts';
 
 const NAME_LABEL = 'kubernetes.io/metadata.name';
 
+/**
+ * `kubernetes.io/metadata.name=<ns>` (or `==`), no spaces, `<ns>` a valid label value: the selector of every
+ * per-namespace source, a thousand of them in a legacy config. This pattern accepts only texts the full parser reads
+ * as that one requirement, so the answer is the same; it is one regex run instead of ~5 µs of parsing each.
+ */
+const ONE_NAMESPACE = /^kubernetes\.io\/metadata\.name==?([A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+
 /** The namespaces one requirement allows, or `null` if it does not restrict the namespace name. */
 function namesOf(r: LabelRequirement): Set<string> | null {
   if (r.key !== NAME_LABEL) return null;
-  if (r.op === '=') return new Set([r.value]);
+  if (r.op === '=') return new Set(r.value === '' ? [] : [r.value]); // every namespace has a name
   if (r.op === 'in') return new Set(r.values.filter((v) => v !== ''));
   return null;
 }
@@ -21,6 +28,8 @@ function namesOf(r: LabelRequirement): Set<string> | null {
 /** Sorted namespaces the selector can match, or `null` when it does not restrict them (or does not parse). */
 export function namespacesOfSelector(selector: string | undefined): string[] | null {
   if (selector === undefined) return null;
+  const one = ONE_NAMESPACE.exec(selector);
+  if (one !== null) return [one[1] as string];
   let reqs: LabelRequirement[];
   try {
     reqs = parseLabelSelector(selector);

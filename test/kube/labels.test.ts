@@ -55,4 +55,27 @@ describe('label selectors (one grammar for the whole project)', () => {
     assert.equal(namespacesOfSelector(undefined), null);
     assert.equal(namespacesOfSelector('kubernetes.io/metadata.name in (a'), null);
   });
+
+  it('reads a one-namespace selector exactly as the full grammar does, at every edge of its shortcut', () => {
+    const name = 'kubernetes.io/metadata.name';
+    const v63 = `a${'b'.repeat(61)}c`;
+    const cases: [string, string[] | null][] = [
+      [`${name}=ns-a`, ['ns-a']],
+      [`${name}==ns-a`, ['ns-a']],
+      [`${name} = ns-a`, ['ns-a']],
+      [` ${name}=ns-a `, ['ns-a']],
+      [`${name}=A.b_c`, ['A.b_c']],
+      [`${name}=${v63}`, [v63]],
+      [`${name}=${v63}d`, null],
+      [`${name}=-ns`, null],
+      [`${name}=ns.`, null],
+      [`${name}=`, []],
+      [`${name}!=ns-a`, null],
+      [`${name}=ns-a,team=x`, ['ns-a']],
+      [`${name}=a,${name}=b`, []],
+      [`x${name}=ns-a`, null],
+      [`${name}x=ns-a`, null],
+    ];
+    for (const [selector, expected] of cases) assert.deepEqual(namespacesOfSelector(selector), expected, selector);
+  });
 });
