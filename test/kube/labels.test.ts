@@ -20,10 +20,19 @@ describe('label selectors (one grammar for the whole project)', () => {
       { op: '<', key: 'i', value: -5 },
     ]);
     assert.deepEqual(parseLabelSelector('  '), []);
+    assert.deepEqual(parseLabelSelector('a in (x, y),b,c notin (z)'), [
+      { op: 'in', key: 'a', values: ['x', 'y'] },
+      { op: 'exists', key: 'b' },
+      { op: 'notin', key: 'c', values: ['z'] },
+    ]);
   });
 
   it('names the problem in a malformed selector', () => {
-    assert.match(labelSelectorProblem('a in (x') ?? '', /unbalanced/);
+    assert.match(labelSelectorProblem('a in (x') ?? '', /unbalanced '\('/);
+    assert.match(labelSelectorProblem('a in (x,(y))') ?? '', /unbalanced '\('/);
+    assert.match(labelSelectorProblem('a in (x)),b') ?? '', /unbalanced '\)'/);
+    assert.match(labelSelectorProblem('a),b in (x)') ?? '', /unbalanced '\)'/);
+    assert.match(labelSelectorProblem('a in (x)(y)') ?? '', /cannot parse/);
     assert.match(labelSelectorProblem('a,,b') ?? '', /empty requirement/);
     assert.match(labelSelectorProblem('bad key!=x=y') ?? '', /cannot parse/);
     assert.match(labelSelectorProblem('-bad=1') ?? '', /invalid label key '-bad'/);
