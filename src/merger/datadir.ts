@@ -105,8 +105,14 @@ export type DirRead =
 
 let buffer = Buffer.allocUnsafe(64 * 1024);
 
-/** A checkpoint file's text, `null` if absent. O_NOFOLLOW: a symlink is refused (ELOOP), never followed. */
-function readText(path: string): string | null {
+/**
+ * A file's text, `null` if absent. O_NOFOLLOW: a symlink is refused (ELOOP), never followed.
+ *
+ * Unless `toEnd`, a read(2) that returns less than it was asked for is taken as the end of the file, which it is
+ * on the local file systems a data dir lives on. That saves the second read(2) that would only confirm the end:
+ * one system call per source dir, ~3 ms per 1000 dirs. `readCheckpointFile` makes it exact.
+ */
+function readText(path: string, toEnd: boolean): string | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -118,14 +124,35 @@ function readText(path: string): string | null {
     let length = 0;
     for (;;) {
       if (length === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
+      const wanted = buffer.length - length;
+      const n = readSync(fd, buffer, length, wanted, null);
       length += n;
+      if (n === 0 || (n < wanted && !toEnd)) break;
     }
     return buffer.toString('utf8', 0, length);
   } finally {
     closeSync(fd);
   }
+}
+
+interface CheckpointFile {
+  readonly text: string;
+  readonly outcome: ParseOutcome;
+}
+
+/**
+ * A checkpoint file, read and parsed; `null` if absent. Exact although `readText` may stop at a short read: a text
+ * that parses holds a whole JSON object, and no proper prefix of a JSON object is JSON (its closing brace is last).
+ * A text that does not parse is read again, to the confirmed end, and that text is judged.
+ */
+function readCheckpointFile(path: string): CheckpointFile | null {
+  const first = readText(path, false);
+  if (first === null) return null;
+  const outcome = parseCheckpoints(first);
+  if (outcome.kind !== 'invalid') return { text: first, outcome };
+  const whole = readText(path, true);
+  if (whole === null) return null;
+  return { text: whole, outcome: whole === first ? outcome : parseCheckpoints(whole) };
 }
 
 /** Reads one source dir by Vector's rule. I/O errors other than ENOENT propagate to the caller. */
@@ -135,16 +162,14 @@ export function readSourceDir(dataDir: string, dir: SourceDir): DirRead {
   // cheapest way past it. A dangling symlink counts as absent, as it does for Vector, which cannot open it either;
   // any other symlink is refused by readText.
   const tmpPath = `${base}/${CHECKPOINTS_TMP_FILE}`;
-  const tmpText = existsSync(tmpPath) ? readText(tmpPath) : null;
-  const stableText = readText(`${base}/${CHECKPOINTS_FILE}`);
-  if (tmpText !== null) {
-    const tmp = parseCheckpoints(tmpText);
-    if (tmp.kind === 'ok' && tmp.vectorAccepts) {
-      return { kind: 'read', from: CHECKPOINTS_TMP_FILE, outcome: tmp, stableText, hasTmp: true };
-    }
+  const tmp = existsSync(tmpPath) ? readCheckpointFile(tmpPath) : null;
+  const stable = readCheckpointFile(`${base}/${CHECKPOINTS_FILE}`);
+  const stableText = stable?.text ?? null;
+  if (tmp !== null && tmp.outcome.kind === 'ok' && tmp.outcome.vectorAccepts) {
+    return { kind: 'read', from: CHECKPOINTS_TMP_FILE, outcome: tmp.outcome, stableText, hasTmp: true };
   }
-  if (stableText === null) {
-    if (tmpText === null) return { kind: 'absent' };
+  if (stable === null) {
+    if (tmp === null) return { kind: 'absent' };
     return {
       kind: 'read',
       from: CHECKPOINTS_FILE,
@@ -153,11 +178,5 @@ export function readSourceDir(dataDir: string, dir: SourceDir): DirRead {
       hasTmp: true,
     };
   }
-  return {
-    kind: 'read',
-    from: CHECKPOINTS_FILE,
-    outcome: parseCheckpoints(stableText),
-    stableText,
-    hasTmp: tmpText !== null,
-  };
+  return { kind: 'read', from: CHECKPOINTS_FILE, outcome: stable.outcome, stableText, hasTmp: tmp !== null };
 }

@@ -184,6 +184,25 @@ describe('checkpoints.json v1', () => {
     assert.equal(serializeCheckpoints(unsorted.checkpoints), doc([flc('3', '2'), flc('9', '1')]));
   });
 
+  it('never reads a cut-off file as a whole one: every proper prefix is invalid, up to trailing whitespace', () => {
+    // The merger trusts a short read(2) as the end of a file only because of this (merger/datadir.ts).
+    const texts = [
+      REFERENCE,
+      `${JSON.stringify(JSON.parse(REFERENCE.replace(/(\d{15,})/g, '"$1"')), null, 2).replace(/"(\d{15,})"/g, '$1')}\n`,
+      doc([flc('1', '2')], '1'),
+      doc([flc('1', '2')], '"2"'),
+      doc([]),
+    ];
+    for (const full of texts) {
+      const whole = parseCheckpoints(full);
+      for (let n = 0; n < full.length; n++) {
+        const prefix = full.slice(0, n);
+        if (full.slice(n).trim() === '') assert.deepEqual(parseCheckpoints(prefix), whole);
+        else assert.equal(parseCheckpoints(prefix).kind, 'invalid', JSON.stringify(prefix));
+      }
+    }
+  });
+
   it('writes only what the strict oracle (and so Vector >= 0.51) accepts, with the same values', () => {
     const entries: Checkpoint[] = [
       {
