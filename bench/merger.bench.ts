@@ -1,7 +1,8 @@
 /**
  * Checkpoint merger and fingerprint benchmarks, on the standard inputs of shared/bench/benchgen.py (the inputs
  * kaasops' Go merger was measured on). Each run starts from a fresh copy of the input (cp -a, which keeps the
- * mtimes the merger judges liveness by); figures are medians.
+ * mtimes the merger judges liveness by); figures are medians. The merger runs as its image starts it: the bundled
+ * file, on Node with MERGER_NODE_FLAGS.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { MERGER_NODE_FLAGS } from '../src/merger/node-flags.ts';
 import { crc64 } from '../src/vector/crc64.ts';
 import { clock, machine, median, timed } from './common.ts';
 
@@ -81,7 +83,7 @@ function measure(
   let note = '';
   for (const dir of freshCopies(input, parts, RUNS)) {
     prepare?.(dir);
-    const t = timed(execPath, [merger, ...args(dir), '--summary-file', '']);
+    const t = timed(execPath, [...MERGER_NODE_FLAGS, merger, ...args(dir), '--summary-file', '']);
     walls.push(t.wallMs);
     cpus.push(t.cpuMs);
     rsss.push(t.maxRssKiB);
@@ -156,7 +158,8 @@ try {
       mergeArgs('optimized.json', 'legacy.json'),
       expectOutcome('unchanged', 0),
       (d) => {
-        spawnSync(execPath, [merger, ...mergeArgs('optimized.json', 'legacy.json')(d), '--summary-file', '']);
+        const restart = mergeArgs('optimized.json', 'legacy.json')(d);
+        spawnSync(execPath, [...MERGER_NODE_FLAGS, merger, ...restart, '--summary-file', '']);
       },
     ),
   );
@@ -205,7 +208,7 @@ for (const size of [1 << 20, 64 << 20]) {
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 console.log(
-  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs, each on its own fresh copy of the benchgen input, all made before the first run; wall time, CPU time and peak RSS of the whole process (wait4).\n`,
+  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs, each on its own fresh copy of the benchgen input, all made before the first run; the merger on Node with ${MERGER_NODE_FLAGS.join(' ')}; wall time, CPU time and peak RSS of the whole process (wait4).\n`,
 );
 console.log(
   `Load average when the run ended: ${loadavg()

@@ -11,6 +11,8 @@
 #   another uid, run the init container as that uid instead (docs/install.md). Nothing else is privileged: the pod
 #   spec gives it a read-only root filesystem and drops every capability; it writes only the data dir and its
 #   termination message.
+# - The ENTRYPOINT's Node flags are src/merger/node-flags.ts MERGER_NODE_FLAGS (why each one is there); the bench and
+#   the stand use that list, and a test checks that it matches this file.
 # - test/deploy/dockerfiles.test.ts copies exactly the files listed here into an empty directory and runs them.
 ARG NODE_MAJOR=24
 
@@ -29,4 +31,4 @@ FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12
 WORKDIR /app
 COPY --from=build /src/dist/checkpoint-merger.cjs ./checkpoint-merger.cjs
 USER 0:0
-ENTRYPOINT ["/nodejs/bin/node", "/app/checkpoint-merger.cjs"]
+ENTRYPOINT ["/nodejs/bin/node", "--v8-pool-size=1", "/app/checkpoint-merger.cjs"]

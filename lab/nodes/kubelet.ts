@@ -25,6 +25,7 @@ import { ContainerLog } from '../workload/cri-log.ts';
 import { containerMounts, prepareVolumes, writeSecretFiles, type NodeFs, type PreparedVolume } from './node-fs.ts';
 import { containerKind, mergerArgs, mergerCli, runProcess, simEntry, stopProcess, type Running } from './runtime.ts';
 import { rewriteArg } from '../common/mounts.ts';
+import { MERGER_NODE_FLAGS } from '../../src/merger/node-flags.ts';
 
 export interface KubeletOptions {
   kc: k8s.KubeConfig;
@@ -216,7 +217,8 @@ class PodWorker {
     const tm = this.terminationLog(c);
     const mounts = containerMounts(c, this.volumes, tm);
     if (containerKind(c) !== 'merger') return { code: 0 };
-    const r = runProcess(mergerCli, mergerArgs(c, mounts, tm), this.env(c), this.logFor(c, restart), false);
+    const log = this.logFor(c, restart);
+    const r = runProcess(mergerCli, mergerArgs(c, mounts, tm), this.env(c), log, false, MERGER_NODE_FLAGS);
     this.running.set(c.name, r);
     const code = await r.exited;
     this.running.delete(c.name);

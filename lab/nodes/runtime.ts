@@ -3,7 +3,7 @@
  *
  * Invariants:
  * - `checkpoint-merger` (by container name or image) runs as the real bundled CLI, `dist/checkpoint-merger.cjs`,
- *   in its own process, with every absolute path argument rewritten through the container's mounts; when no
+ *   in its own process, with the image's Node flags (MERGER_NODE_FLAGS), with every absolute path argument rewritten through the container's mounts; when no
  *   `--summary-file` is given, its default (the termination-message path) is passed explicitly, mapped to the node.
  * - A Vector image (repository basename `vector`) runs the Vector simulator (lab/vector-sim/main) as a child process
  *   with an IPC channel for readiness; stop is SIGTERM, then SIGKILL after the grace period.
@@ -62,16 +62,17 @@ export interface Running {
 
 const SIGNALS: Record<string, number> = { SIGTERM: 15, SIGKILL: 9, SIGINT: 2 };
 
-/** Runs a program as a container: output to its CRI log, IPC when `ipc`. */
+/** Runs a program as a container, on Node with `nodeFlags`: output to its CRI log, IPC when `ipc`. */
 export function runProcess(
   file: string,
   args: string[],
   env: Record<string, string>,
   log: ContainerLog,
   ipc: boolean,
+  nodeFlags: readonly string[] = [],
 ): Running {
   if (!existsSync(file)) throw new Error(`${file} does not exist (run npm run build)`);
-  const child = spawn(execPath, [file, ...args], {
+  const child = spawn(execPath, [...nodeFlags, file, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
   });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { execPath } from 'node:process';
 import { MERGER_VERSION } from '../../src/merger/version.ts';
+import { MERGER_NODE_FLAGS } from '../../src/merger/node-flags.ts';
 import { NodeFixture, OPT_ID, entry, legacyId } from '../helpers/node-fixture.ts';
 import { deployDir, repoRoot } from './manifests.ts';
 
@@ -244,6 +245,7 @@ describe('deploy/docker: the operator and checkpoint-merger Dockerfiles', () => 
     let image: string;
     let workdir: string;
     let script: string;
+    let flags: string[];
     const node = new NodeFixture();
     before(() => {
       const stages = load('checkpoint-merger.Dockerfile');
@@ -258,9 +260,10 @@ describe('deploy/docker: the operator and checkpoint-merger Dockerfiles', () => 
           cpSync(from, to, { recursive: true });
         }
       workdir = join(image, runtime.workdir);
-      const [nodeBin, entry_] = runtime.entrypoint;
+      const [nodeBin, ...rest] = runtime.entrypoint;
       assert.equal(nodeBin, '/nodejs/bin/node');
-      script = join(image, entry_ ?? '');
+      flags = rest.slice(0, -1);
+      script = join(image, rest.at(-1) ?? '');
       node.vectorFlush(legacyId('ns-a'), [entry(11n, 100)], 600);
       node.vectorFlush(legacyId('ns-b'), [entry(22n, 200)], 600);
     });
@@ -269,7 +272,7 @@ describe('deploy/docker: the operator and checkpoint-merger Dockerfiles', () => 
       node.cleanup();
     });
     const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
-      const r = spawnSync(execPath, [script, ...args], { cwd: workdir, encoding: 'utf8' });
+      const r = spawnSync(execPath, [...flags, script, ...args], { cwd: workdir, encoding: 'utf8' });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     };
 
@@ -286,6 +289,10 @@ describe('deploy/docker: the operator and checkpoint-merger Dockerfiles', () => 
       const specs = [...required, ...importsOf(script)];
       assert.ok(specs.includes('node:fs'), 'the scan found no require() at all: is the bundle still CommonJS?');
       for (const spec of specs) assert.ok(isBuiltin(spec), `the bundle needs '${spec}'`);
+    });
+
+    it('starts Node with the flags the bench measured and the stand runs it with (MERGER_NODE_FLAGS)', () => {
+      assert.deepEqual(flags, MERGER_NODE_FLAGS);
     });
 
     it('runs `checkpoint-merger --version` from those files alone, printing MERGER_VERSION', () => {
