@@ -56,7 +56,8 @@ export function decideLiveness(input: LivenessInput): Liveness {
   }
   if (journal !== null) {
     const live = new Set(journal.current);
-    for (const d of dirs) if (d.mtimeNs > journal.mtimeNs) live.add(d.id);
+    // Only the dirs the journal does not already count as live need their mtime (a system call each).
+    for (const d of dirs) if (!live.has(d.id) && d.mtimeNs > journal.mtimeNs) live.add(d.id);
     return { basis: 'journal', liveBefore: live };
   }
   if (standby !== null) {

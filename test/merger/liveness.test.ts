@@ -174,6 +174,13 @@ describe('knowing who was live before this start', () => {
 describe('decideLiveness (pure)', () => {
   const sec = 1_000_000_000n;
   const dirs = (xs: [string, bigint][]) => xs.map(([id, mtimeNs]) => ({ id, mtimeNs }));
+  /** A dir whose mtime must not be read: reading it is a system call per dir (merger/datadir.ts). */
+  const unread = (id: string) => ({
+    id,
+    get mtimeNs(): bigint {
+      throw new Error(`mtime of ${id} read`);
+    },
+  });
 
   it('with the standby config, the set whose own dirs were written last ran last, and common sources count for both', () => {
     const input = {
@@ -201,12 +208,6 @@ describe('decideLiveness (pure)', () => {
   });
 
   it('a first switch (the new side has no dirs yet) is decided without reading a single mtime', () => {
-    const unread = (id: string) => ({
-      id,
-      get mtimeNs(): bigint {
-        throw new Error(`mtime of ${id} read`);
-      },
-    });
     const r = decideLiveness({
       active: new Set(['opt']),
       activeComponents: new Set(['opt']),
@@ -216,6 +217,18 @@ describe('decideLiveness (pure)', () => {
     });
     assert.equal(r.basis, 'standby-config');
     assert.deepEqual([...r.liveBefore].sort(), ['l1', 'l2']);
+  });
+
+  it('with a journal, a dir it already counts as live is not statted', () => {
+    const journal = { complete: true, previous: [], current: ['a', 'b'], mtimeNs: 1000n * sec };
+    const r = decideLiveness({
+      active: new Set(['a', 'b']),
+      activeComponents: new Set(['a', 'b']),
+      standby: null,
+      journal,
+      dirs: [unread('a'), unread('b'), { id: 'reloaded', mtimeNs: 2000n * sec }, { id: 'old', mtimeNs: 10n * sec }],
+    });
+    assert.deepEqual([...r.liveBefore].sort(), ['a', 'b', 'reloaded']);
   });
 
   it('quiet dirs are judged by the file, not by how old their entries are: a day-old dir in the live set is live', () => {
