@@ -47,16 +47,22 @@ function generate(name: string, namespaces: number, mode: 'legacy' | 'optimized'
  * measures ext4 instead of the merger: for a minute or more after thousands of inodes are freed, creating new ones
  * scans past them (`recently_deleted` in ext4's inode allocator was the top kernel symbol in a profile), which
  * doubled the rollback's 1000 mkdirs. A node's data dir sees no such mass deletion before its merger runs.
+ *
+ * The copies are then synced to disk. Otherwise the merger's first fsync pays for writing them: ext4 (data=ordered)
+ * writes every file's new data before it commits the journal transaction that the fsync waits for. On a node, the
+ * data dir and the logs are on disk long before an agent restarts.
  */
 let copies = 0;
 function freshCopies(input: string, parts: readonly string[], runs: number): string[] {
-  return Array.from({ length: runs }, () => {
+  const made = Array.from({ length: runs }, () => {
     const copy = `${input}-run${copies++}`;
     mkdirSync(copy);
     for (const part of parts)
       if (spawnSync('cp', ['-a', join(input, part), copy]).status !== 0) throw new Error('cp -a failed');
     return copy;
   });
+  if (spawnSync('sync').status !== 0) throw new Error('sync failed');
+  return made;
 }
 
 interface Row {
