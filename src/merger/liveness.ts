@@ -49,6 +49,12 @@ function newest(dirs: readonly SourceDirState[]): bigint | null {
   return best;
 }
 
+function oldest(dirs: readonly SourceDirState[]): bigint | null {
+  let best: bigint | null = null;
+  for (const d of dirs) if (best === null || d.mtimeNs < best) best = d.mtimeNs;
+  return best;
+}
+
 export function decideLiveness(input: LivenessInput): Liveness {
   const { journal, standby, active, dirs } = input;
   if (journal !== null && !journal.complete) {
@@ -72,10 +78,10 @@ export function decideLiveness(input: LivenessInput): Liveness {
   }
   const others = dirs.filter((d) => !input.activeComponents.has(d.id));
   const live = new Set(others.map((d) => d.id));
-  let oldestOther: bigint | null = null;
-  for (const d of others) if (oldestOther === null || d.mtimeNs < oldestOther) oldestOther = d.mtimeNs;
-  for (const d of dirs) {
-    if (!active.has(d.id)) continue;
+  const activeDirs = dirs.filter((d) => active.has(d.id));
+  // Mtimes are read only when there is an active dir to judge: a first switch has none yet.
+  const oldestOther = activeDirs.length === 0 ? null : oldest(others);
+  for (const d of activeDirs) {
     const stale = oldestOther !== null && d.mtimeNs < oldestOther - STALE_MARGIN_NS;
     if (!stale) live.add(d.id);
   }

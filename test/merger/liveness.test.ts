@@ -219,6 +219,18 @@ describe('decideLiveness (pure)', () => {
     assert.deepEqual([...r.liveBefore].sort(), ['l1', 'l2']);
   });
 
+  it('without journal or standby, a first switch (no active dir yet) reads no mtime either', () => {
+    const r = decideLiveness({
+      active: new Set(['opt']),
+      activeComponents: new Set(['opt', 'sink']),
+      standby: null,
+      journal: null,
+      dirs: [unread('l1'), unread('l2')],
+    });
+    assert.equal(r.basis, 'file-mtimes');
+    assert.deepEqual([...r.liveBefore].sort(), ['l1', 'l2']);
+  });
+
   it('with a journal, a dir it already counts as live is not statted', () => {
     const journal = { complete: true, previous: [], current: ['a', 'b'], mtimeNs: 1000n * sec };
     const r = decideLiveness({
