@@ -10,8 +10,16 @@ import { writeSync } from 'node:fs';
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Fields = Record<string, unknown>;
 
+export interface LogLine {
+  readonly level: Level;
+  readonly msg: string;
+  readonly fields?: Fields;
+}
+
 export interface Logger {
   log(level: Level, msg: string, fields?: Fields): void;
+  /** Several lines in order, as few writes as the output allows (one line per target: a rollback has 1000). */
+  logAll(lines: readonly LogLine[]): void;
 }
 
 function replacer(_key: string, value: unknown): unknown {
@@ -40,15 +48,32 @@ function writeAll(fd: number, data: Buffer): void {
   }
 }
 
+/** Lines are written in chunks of about this many bytes: one write(2) per line cost ~6 µs each on a pipe. */
+const CHUNK_BYTES = 64 * 1024;
+
 /** A logger writing to a file descriptor (stdout by default). A closed pipe is ignored: logging never fails the merge. */
 export function jsonLogger(fd = 1): Logger {
+  const write = (text: string): void => {
+    try {
+      writeAll(fd, Buffer.from(text));
+    } catch {
+      // Logging must never make the merger fail.
+    }
+  };
   return {
     log(level, msg, fields) {
-      try {
-        writeAll(fd, Buffer.from(`${formatLine(level, msg, fields)}\n`));
-      } catch {
-        // Logging must never make the merger fail.
+      write(`${formatLine(level, msg, fields)}\n`);
+    },
+    logAll(lines) {
+      let chunk = '';
+      for (const l of lines) {
+        chunk += `${formatLine(l.level, l.msg, l.fields)}\n`;
+        if (chunk.length >= CHUNK_BYTES) {
+          write(chunk);
+          chunk = '';
+        }
       }
+      if (chunk !== '') write(chunk);
     },
   };
 }
@@ -60,6 +85,9 @@ export function memoryLogger(): Logger & { lines: { level: Level; msg: string; f
     lines,
     log(level, msg, fields = {}) {
       lines.push({ level, msg, fields });
+    },
+    logAll(more) {
+      for (const l of more) lines.push({ level: l.level, msg: l.msg, fields: l.fields ?? {} });
     },
   };
 }

@@ -280,7 +280,9 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
     await tryWriteJournal(opts.dataDir, journalNow, journalText, log);
   }
   targetLines.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
-  for (const line of targetLines) log.log(line.action === 'failed' ? 'error' : 'info', 'target', line);
+  log.logAll(
+    targetLines.map((line) => ({ level: line.action === 'failed' ? 'error' : 'info', msg: 'target', fields: line })),
+  );
   summary.outcome = summary.failed > 0 ? 'partial' : wroteTargets ? 'migrated' : 'unchanged';
 }
 
