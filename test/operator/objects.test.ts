@@ -142,7 +142,7 @@ describe('agent objects', () => {
     });
     assert.deepEqual(resources('checkpoint-merger'), {
       requests: { cpu: '50m', memory: '64Mi' },
-      limits: { cpu: '500m', memory: '256Mi' },
+      limits: { cpu: '1', memory: '256Mi' },
     });
     assert.equal(spec?.volumes?.find((x) => x.name === 'buf')?.emptyDir?.sizeLimit, '1Gi');
     // Whatever a server would store (canonicalPodSpec, strict as the stand-in runs it) changes nothing.
