@@ -3,8 +3,9 @@
  *
  * Invariants:
  * - `checkpoint-merger` (by container name or image) runs as the real bundled CLI, `dist/checkpoint-merger.cjs`,
- *   in its own process, with the image's Node flags (MERGER_NODE_FLAGS), with every absolute path argument rewritten through the container's mounts; when no
- *   `--summary-file` is given, its default (the termination-message path) is passed explicitly, mapped to the node.
+ *   in its own process on Node with the image's flags (MERGER_NODE_FLAGS), with every absolute path argument
+ *   rewritten through the container's mounts; when no `--summary-file` is given, its default (the
+ *   termination-message path) is passed explicitly, mapped to the node.
  * - A Vector image (repository basename `vector`) runs the Vector simulator (lab/vector-sim/main) as a child process
  *   with an IPC channel for readiness; stop is SIGTERM, then SIGKILL after the grace period.
  * - Any other image is a no-op: an init container succeeds at once, a main container idles until stopped.

@@ -3,8 +3,8 @@
  *
  * When a source dir was last written is its own mtime: every Vector flush (and every merger write) ends with a
  * rename into the dir, which updates it. One lstat per dir, where statting both checkpoint files would take two, and
- * only for the dirs whose mtime a decision reads: the first run of a switch (no journal, the standby config mounted)
- * reads none, which saves a system call per dir on the run that has the most to do.
+ * only for the dirs whose mtime a liveness decision reads: the first run of a switch reads none, which saves a system
+ * call per dir on the run that has the most to do.
  *
  * Invariants:
  * - A source dir is `<data_dir>/<id>/` for a safe id (see `sourceIdProblem`); symlinks are never followed, neither
