@@ -1,11 +1,12 @@
 /**
  * The part of a Vector agent config the merger needs: its `kubernetes_logs` sources and every component id.
  *
- * Invariant: only JSON is read (the operator writes `agent.json`); anything else is a clear error for the caller,
- * which fails open.
+ * Invariant: only JSON is read (the operator writes `agent.json`), plain or gzip (the standby Secret of a Vector with
+ * `compressConfigFile` is mounted as it is stored); anything else is a clear error for the caller, which fails open.
  */
 import { readFileSync } from 'node:fs';
 import { namespacesOfSelector } from './selector.ts';
+import { configPayloadText } from '../vector/config-payload.ts';
 import type { FingerprintOptions } from '../vector/fingerprint.ts';
 import { KUBERNETES_LOGS_MAX_LINE_BYTES } from '../vector/kubernetes-logs.ts';
 
@@ -63,11 +64,17 @@ export function agentConfigFrom(doc: unknown): AgentConfig {
 }
 
 export function readAgentConfig(path: string): AgentConfig {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new Error(`cannot read config ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let text: string;
+  try {
+    text = configPayloadText(bytes);
+  } catch (err) {
+    throw new Error(`config ${path}: ${(err as Error).message}`, { cause: err });
   }
   let doc: unknown;
   try {

@@ -10,12 +10,12 @@
  * - Objects are returned in write order: config Secrets before the DaemonSet that mounts them, then RBAC and Service.
  * - With migration off the DaemonSet is exactly objects.ts' (no init container, the `<v>-agent` Secret).
  */
-import { gunzipSync } from 'node:zlib';
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import type { BuildResult } from '../pipelines/build.ts';
 import { buildModes, type ModeBuild } from '../pipelines/modes.ts';
 import { isOptedOut, optimizationAnnotation } from '../pipelines/pipeline.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
+import { configPayloadText } from '../vector/config-payload.ts';
 import {
   planMigration,
   rolloutComplete,
@@ -76,10 +76,8 @@ export function secretMode(secret: V1Secret | undefined): ConfigMode | undefined
   if (recorded === 'legacy' || recorded === 'optimized') return recorded;
   const b64 = secret.data?.[configKey];
   if (b64 === undefined) return 'legacy';
-  let raw = Buffer.from(b64, 'base64');
-  if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
   // A collapsed source is the only thing that tells the modes apart; without one both modes are the same bytes.
-  return raw.toString('utf8').includes('"optimizedSource-') ? 'optimized' : 'legacy';
+  return configPayloadText(Buffer.from(b64, 'base64')).includes('"optimizedSource-') ? 'optimized' : 'legacy';
 }
 
 export function liveRollout(vector: Vector, ds: V1DaemonSet | undefined): LiveRollout | undefined {

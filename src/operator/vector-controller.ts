@@ -13,13 +13,13 @@
  *   `vector-operator.kaasops.io/cleanup` finalizer; on deletion the RBAC found by its labels is deleted, then the
  *   finalizer removed. Namespaced children go by garbage collection through their owner reference.
  */
-import { gunzipSync } from 'node:zlib';
 import type { V1Secret } from '@kubernetes/client-node';
 import { objectKey, splitKey, type KubeObject } from '../kube/client.ts';
 import type { Applier } from '../kube/apply.ts';
 import { isSubset } from '../kube/diff.ts';
 import { selects } from '../pipelines/build.ts';
 import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
+import { configPayloadText } from '../vector/config-payload.ts';
 import { desiredState, liveRollout, secretMode, type ObjectRef, type OperatorFlags } from './desired.ts';
 import type { ConfigChecker } from './configcheck.ts';
 import type { EventSink } from './events.ts';
@@ -301,7 +301,5 @@ export class VectorReconciler {
 
 function decode(b64: string | undefined): string | undefined {
   if (b64 === undefined) return undefined;
-  let raw = Buffer.from(b64, 'base64');
-  if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
-  return raw.toString('utf8');
+  return configPayloadText(Buffer.from(b64, 'base64'));
 }

@@ -108,6 +108,46 @@ describe('checkpoint-merger CLI', () => {
     }
   });
 
+  it('reads a gzip config as compressConfigFile stores it, and loads zlib only then (it costs every start ~3 ms)', () => {
+    const own = new NodeFixture();
+    try {
+      const legacy = own.writeConfig('legacy.json', { sources: { [legacyId('ns-a')]: ['ns-a'] } });
+      const opt = own.writeConfig('optimized.json', { sources: { [OPT_ID]: ['ns-a'] } });
+      const packed = join(own.root, 'legacy.json.gz');
+      writeFileSync(packed, gzipSync(readFileSync(legacy)));
+      own.vectorFlush(legacyId('ns-a'), [entry(11n, 100)], 600);
+      // At exit, the preload reports whether zlib was ever loaded.
+      const preload = join(own.root, 'report-zlib.cjs');
+      writeFileSync(
+        preload,
+        "process.on('exit', () => process.stderr.write('zlib:' + process.moduleLoadList.includes('NativeModule zlib')));",
+      );
+      const run = (config: string, standby: string): { summary: Record<string, unknown>; zlib: string } => {
+        const r = runBin(
+          'checkpoint-merger',
+          ['--config', config, '--standby-config', standby, '--data-dir', own.data, '--summary-file', ''],
+          { env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } },
+        );
+        assert.equal(r.status, 0);
+        assert.doesNotMatch(r.stdout, /"level":"(warn|error)"/);
+        const last = r.stdout.trim().split('\n').at(-1) ?? '';
+        return { summary: JSON.parse(last) as Record<string, unknown>, zlib: r.stderr };
+      };
+      const plain = run(opt, legacy);
+      assert.deepEqual(
+        [plain.summary.outcome, plain.summary.basis, plain.zlib],
+        ['migrated', 'standby-config', 'zlib:false'],
+      );
+      // The optimized source reads on; back to legacy, with the active config gzip this time.
+      own.vectorFlush(OPT_ID, [entry(11n, 150)]);
+      const gz = run(packed, opt);
+      assert.deepEqual([gz.summary.outcome, gz.zlib], ['migrated', 'zlib:true']);
+      assert.deepEqual(own.positions(legacyId('ns-a')), new Map([[11n, 150n]]));
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('prints its version and usage', () => {
     assert.match(runBin('checkpoint-merger', ['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
     assert.match(runBin('checkpoint-merger', ['--help']).stdout, /checkpoint-merger inspect --data-dir D/);

@@ -4,8 +4,9 @@
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { NodeFixture, OPT_ID, entry, legacyId, targetLine } from '../helpers/node-fixture.ts';
 
 const NSS = ['ns-a', 'ns-b', 'ns-c'];
@@ -131,6 +132,20 @@ describe('switching optimization on and off', () => {
         [fp['ns-a'], 300n],
         [fp['ns-b'], 300n],
       ]),
+    );
+    assert.deepEqual(node.positions(`${OPT_ID}-1`), new Map([[fp['ns-c'], 300n]]));
+  });
+
+  it('a gzip standby config (compressConfigFile mounts its Secret as stored) scopes the seeds as a plain one does', async () => {
+    const chunked = node.writeConfig('chunked.json', {
+      sources: { [`${OPT_ID}-0`]: ['ns-a', 'ns-b'], [`${OPT_ID}-1`]: ['ns-c'] },
+    });
+    writeFileSync(legacy, gzipSync(readFileSync(legacy)));
+    const s = await node.merge(chunked, { standbyConfig: legacy });
+    assert.equal(s.basis, 'standby-config');
+    assert.deepEqual(
+      s.lines.filter((l) => l.level === 'warn'),
+      [],
     );
     assert.deepEqual(node.positions(`${OPT_ID}-1`), new Map([[fp['ns-c'], 300n]]));
   });
