@@ -97,6 +97,24 @@ describe('desired state', () => {
     );
   });
 
+  it('with compressConfigFile, the merger runs after the unpacking init container and reads both configs', () => {
+    const v = vector({ agent: { compressConfigFile: true } });
+    const d = desiredState(v, pipelines, { ...off, optimize: true, migration: true }, empty);
+    const pod = ds(d.objects).spec?.template.spec;
+    assert.deepEqual(
+      pod?.initContainers?.map((c) => c.name),
+      ['init-config-reloader', 'checkpoint-merger'],
+    );
+    // --config reads what the reloader unpacked into the `config` emptyDir; --standby-config the Secret as stored.
+    const volumes = pod.volumes ?? [];
+    assert.ok(volumes.find((x) => x.name === 'config')?.emptyDir);
+    assert.equal(volumes.find((x) => x.name === 'app-config-compress')?.secret?.secretName, 'logs-agent-opt');
+    assert.equal(volumes.find((x) => x.name === 'config-standby')?.secret?.secretName, 'logs-agent');
+    const standby = d.objects.find((o) => o.kind === 'Secret' && o.metadata?.name === 'logs-agent') as V1Secret;
+    const stored = Buffer.from(standby.data?.['agent.json'] ?? '', 'base64');
+    assert.deepEqual([stored[0], stored[1]], [0x1f, 0x8b], 'gzip, which the merger unpacks itself');
+  });
+
   it('an operator upgrade with migration on changes nothing in the template (no operator version in it)', () => {
     const a = desiredState(vector(), pipelines, { ...off, migration: true }, empty);
     const b = desiredState(vector(), pipelines, { ...off, migration: true }, empty);
