@@ -233,7 +233,8 @@ export class LabStand {
       await this.nodes.stop();
     } finally {
       await this.server.close();
-      rmSync(this.root, { recursive: true, force: true });
+      if (process.env.LAB_KEEP === undefined) rmSync(this.root, { recursive: true, force: true });
+      else console.error(`kept ${this.root}`);
     }
   }
 }

@@ -5,7 +5,8 @@
  * `compressConfigFile` is mounted as it is stored); anything else is a clear error for the caller, which fails open.
  */
 import { readFileSync } from 'node:fs';
-import { namespacesOfSelector } from './selector.ts';
+import { selectorNamespaces } from './selector.ts';
+import type { ReadScope } from './plan.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import type { FingerprintOptions } from '../vector/fingerprint.ts';
 import { KUBERNETES_LOGS_MAX_LINE_BYTES } from '../vector/kubernetes-logs.ts';
@@ -14,6 +15,8 @@ export interface KubernetesLogsSource {
   readonly id: string;
   /** Namespaces its `extra_namespace_label_selector` can read, `null` for all. */
   readonly namespaces: readonly string[] | null;
+  /** Which files it reads for sure, as a retiring source (see `ReadScope`). */
+  readonly scope: ReadScope;
   /** A source-level `data_dir`: Vector keeps this source's checkpoints elsewhere, so it is not migrated. */
   readonly ownDataDir: string | null;
   readonly fingerprint: Required<FingerprintOptions>;
@@ -27,6 +30,21 @@ export interface AgentConfig {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isSet(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== '';
+}
+
+/**
+ * Path globs can skip any file, so such a source is known only by its entries. Pod selectors skip whole pods, so
+ * it reads every file only of the containers it has entries for. Otherwise it reads every file of its namespaces,
+ * when its namespace selector says exactly which.
+ */
+function readScope(src: Record<string, unknown>, exactNamespaces: boolean): ReadScope {
+  if (isSet(src.include_paths_glob_patterns) || isSet(src.exclude_paths_glob_patterns)) return 'entries';
+  if (isSet(src.extra_label_selector) || isSet(src.extra_field_selector) || !exactNamespaces) return 'containers';
+  return 'namespaces';
 }
 
 function positiveInt(v: unknown, fallback: number): number {
@@ -49,9 +67,11 @@ export function agentConfigFrom(doc: unknown): AgentConfig {
     const src = rawSources[id];
     if (!isRecord(src) || src.type !== 'kubernetes_logs') continue;
     const selector = src.extra_namespace_label_selector;
+    const { namespaces, exact } = selectorNamespaces(typeof selector === 'string' ? selector : undefined);
     sources.push({
       id,
-      namespaces: namespacesOfSelector(typeof selector === 'string' ? selector : undefined),
+      namespaces,
+      scope: readScope(src, exact),
       ownDataDir: typeof src.data_dir === 'string' ? src.data_dir : null,
       fingerprint: {
         lines: positiveInt(src.fingerprint_lines, 1),

@@ -22,6 +22,8 @@ export interface LogScan {
 
 interface Candidate {
   readonly namespace: string;
+  /** `<ns>_<pod>_<uid>/<container>` */
+  readonly container: string;
   readonly path: string;
 }
 
@@ -42,7 +44,8 @@ function listCandidates(logDir: string): { candidates: Candidate[]; errors: numb
     }
     for (const container of containers) {
       if (!container.isDirectory()) continue;
-      const dir = `${logDir}/${pod.name}/${container.name}`;
+      const rel = `${pod.name}/${container.name}`;
+      const dir = `${logDir}/${rel}`;
       let files;
       try {
         files = readdirSync(dir, { withFileTypes: true });
@@ -52,7 +55,7 @@ function listCandidates(logDir: string): { candidates: Candidate[]; errors: numb
       }
       for (const f of files) {
         if (!f.isFile() || !f.name.includes('.log') || f.name.endsWith('.gz') || f.name.endsWith('.tmp')) continue;
-        candidates.push({ namespace, path: `${dir}/${f.name}` });
+        candidates.push({ namespace, container: rel, path: `${dir}/${f.name}` });
       }
     }
   }
@@ -82,7 +85,8 @@ export async function scanLogDir(logDir: string, options: FingerprintOptions, co
         const key = fingerprintKey({ kind: 'first_lines_checksum', checksum: fp.checksum });
         const seen = byKey.get(key);
         // Two files with one fingerprint (a rotated copy): Vector follows one of them; judge against the longer.
-        if (seen === undefined || fp.size > seen.size) byKey.set(key, { size: fp.size, gzip: fp.gzip });
+        if (seen === undefined || fp.size > seen.size)
+          byKey.set(key, { size: fp.size, gzip: fp.gzip, container: c.container });
       } catch {
         errors++;
       }

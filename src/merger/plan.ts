@@ -9,6 +9,9 @@
  *   the configs): a chunk of 1000 namespaces is not handed the other chunks' files.
  * - Per fingerprint across retiring inputs: position by policy (`min`, the default, never skips an unread line;
  *   `max` avoids re-delivery to the laggards), `modified` the newest (keeps the entry clear of `ignore_older_secs`).
+ * - Under `min` with a log index, a file that a retiring source reads (per its `ReadScope`) but holds no entry for
+ *   is one it had not started: it is not seeded, and a stale own entry for it goes, so the target reads it from its
+ *   start, as that source would have. (A lagging pipeline's backlog often spans a rotation into a new file.)
  * - With a log index (`--log-dir`): a target gets only fingerprints of files present in the namespaces its selector
  *   reads; entries for files gone from the node are dropped; positions past a plain file's end are counted.
  * - A seed replaces a stale target's own entry for the same file: the retiring sources are the newer evidence.
@@ -22,6 +25,8 @@ export type PositionPolicy = 'min' | 'max';
 export interface LogFile {
   readonly size: bigint;
   readonly gzip: boolean;
+  /** `<ns>_<pod>_<uid>/<container>`: the files of one container, all read or none by a pod-selecting source. */
+  readonly container: string;
 }
 
 /** namespace -> fingerprint key -> a file of that namespace with that fingerprint. */
@@ -51,10 +56,19 @@ export interface SeedTarget {
   readonly logIndex: LogIndex | null;
 }
 
+/**
+ * Which files on the node a retiring source is known to read, entry or not:
+ * - `namespaces`: every file of its `namespaces` (all, for `null`), which are then exact: no pod or path filter;
+ * - `containers`: every file of each container it holds an entry for (it selects pods, but no paths);
+ * - `entries`: only the files it holds entries for (path filters, or its config is unknown).
+ */
+export type ReadScope = 'namespaces' | 'containers' | 'entries';
+
 export interface RetiringSource {
   readonly checkpoints: readonly Checkpoint[];
   /** Namespaces it read, `null` when unknown or all. */
   readonly namespaces: readonly string[] | null;
+  readonly scope: ReadScope;
 }
 
 export interface PlanInput {
@@ -82,6 +96,8 @@ export interface TargetPlan {
   readonly beyondEnd: number;
   /** Own entries dropped because their files are gone from the node. */
   readonly dropped: number;
+  /** Files left to be read from their start: a retiring source reading them had not started them (`min`). */
+  readonly fromStart: number;
 }
 
 export interface Plan {
@@ -123,6 +139,45 @@ function unionOf(sources: Iterable<RetiringSource>, policy: PositionPolicy) {
   return { union, devInodeSkipped };
 }
 
+/**
+ * Files on the node that some retiring source reads (by its `ReadScope`) but holds no entry for: it had not started
+ * them, so under `min` they are read from their start.
+ */
+function unstartedFiles(sources: readonly RetiringSource[], index: LogIndex): Set<FingerprintKey> {
+  const unstarted = new Set<FingerprintKey>();
+  let filesOf: Map<string, FingerprintKey[]> | undefined;
+  let containerOf: Map<FingerprintKey, string> | undefined;
+  for (const source of sources) {
+    if (source.scope === 'entries') continue;
+    const has = new Set<FingerprintKey>();
+    for (const e of source.checkpoints)
+      if (e.fingerprint.kind === 'first_lines_checksum') has.add(fingerprintKey(e.fingerprint));
+    if (source.scope === 'namespaces') {
+      for (const ns of source.namespaces ?? index.keys())
+        for (const key of index.get(ns)?.keys() ?? []) if (!has.has(key)) unstarted.add(key);
+      continue;
+    }
+    if (filesOf === undefined || containerOf === undefined) {
+      filesOf = new Map();
+      containerOf = new Map();
+      for (const files of index.values())
+        for (const [key, file] of files) {
+          containerOf.set(key, file.container);
+          const list = filesOf.get(file.container);
+          if (list === undefined) filesOf.set(file.container, [key]);
+          else list.push(key);
+        }
+    }
+    const containers = new Set<string>();
+    for (const key of has) {
+      const c = containerOf.get(key);
+      if (c !== undefined) containers.add(c);
+    }
+    for (const c of containers) for (const key of filesOf.get(c) ?? []) if (!has.has(key)) unstarted.add(key);
+  }
+  return unstarted;
+}
+
 function allFileKeys(index: LogIndex): Set<FingerprintKey> {
   const keys = new Set<FingerprintKey>();
   for (const files of index.values()) for (const key of files.keys()) keys.add(key);
@@ -132,9 +187,10 @@ function allFileKeys(index: LogIndex): Set<FingerprintKey> {
 function planTarget(
   t: SeedTarget,
   union: ReadonlyMap<FingerprintKey, Checkpoint>,
+  unstarted: ReadonlySet<FingerprintKey> | null,
   presentCache: Map<LogIndex, Set<FingerprintKey>>,
 ): TargetPlan {
-  const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, removeTmp: false, write: null };
+  const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, fromStart: 0, removeTmp: false, write: null };
   if (t.existing.kind === 'foreign') {
     return { ...base, action: 'skip', reason: `checkpoints.json has foreign version ${t.existing.version}`, total: 0 };
   }
@@ -144,6 +200,8 @@ function planTarget(
   // Seeds: the union, scoped to the files this target's namespaces hold when the node's logs are visible.
   let seeds: ReadonlyMap<FingerprintKey, Checkpoint> = union;
   let beyondEnd = 0;
+  // Files of this target's namespaces to be read from their start: neither seeded nor kept from its own entries.
+  const fromStart = new Set<FingerprintKey>();
   if (t.logIndex !== null) {
     const scoped = new Map<FingerprintKey, Checkpoint>();
     const namespaces = t.namespaces ?? [...t.logIndex.keys()];
@@ -151,6 +209,10 @@ function planTarget(
       const files = t.logIndex.get(ns);
       if (files === undefined) continue;
       for (const [key, file] of files) {
+        if (unstarted?.has(key) === true) {
+          fromStart.add(key);
+          continue;
+        }
         const e = union.get(key);
         if (e === undefined) continue;
         scoped.set(key, e);
@@ -164,6 +226,9 @@ function planTarget(
   let merged: ReadonlyMap<FingerprintKey, Checkpoint> = seeds;
   let applied = seeds.size;
   let dropped = 0;
+  // Counted where a position is withheld: one the retiring sources offered, or the target's own.
+  let withheld = 0;
+  for (const key of fromStart) if (union.has(key)) withheld++;
   if (t.existing.kind === 'ok') {
     let present: Set<FingerprintKey> | undefined;
     if (t.logIndex !== null) {
@@ -174,7 +239,9 @@ function planTarget(
     for (const e of t.existing.checkpoints) {
       const key = fingerprintKey(e.fingerprint);
       if (present !== undefined && e.fingerprint.kind === 'first_lines_checksum' && !present.has(key)) dropped++;
-      else own.set(key, e);
+      else if (fromStart.has(key)) {
+        if (!union.has(key)) withheld++;
+      } else own.set(key, e);
     }
     applied = 0;
     for (const [key, e] of seeds) {
@@ -201,6 +268,7 @@ function planTarget(
     total: merged.size,
     beyondEnd,
     dropped,
+    fromStart: withheld,
   };
 }
 
@@ -226,23 +294,31 @@ export function planConsolidation(input: PlanInput): Plan {
   const relevant = relevantSources(input);
   // Targets reading the same retiring sources share one union (a rollback: every legacy dir reads the one optimized).
   const unions = new Map<string, ReturnType<typeof unionOf>>();
+  // Per retiring set, per log index: both are shared by many targets (a rollback: a thousand legacy dirs, one index).
+  const unstartedCache = new Map<string, Map<LogIndex, Set<FingerprintKey>>>();
   const presentCache = new Map<LogIndex, Set<FingerprintKey>>();
   let unionSize = 0;
   let devInodeSkipped = 0;
   const targets = input.targets.map((t) => {
     const ids = relevant(t);
     const key = ids.join('\0');
+    const sources = (): RetiringSource[] => ids.map((id) => input.retiring.get(id) as RetiringSource);
     let u = unions.get(key);
     if (u === undefined) {
-      u = unionOf(
-        ids.map((id) => input.retiring.get(id) as RetiringSource),
-        input.policy,
-      );
+      u = unionOf(sources(), input.policy);
       unions.set(key, u);
       unionSize += u.union.size;
       devInodeSkipped += u.devInodeSkipped;
     }
-    return planTarget(t, u.union, presentCache);
+    // `max` never picks a laggard's position, so only `min` needs to know what the laggards had not started.
+    let unstarted: Set<FingerprintKey> | null = null;
+    if (input.policy === 'min' && t.logIndex !== null) {
+      let byIndex = unstartedCache.get(key);
+      if (byIndex === undefined) unstartedCache.set(key, (byIndex = new Map<LogIndex, Set<FingerprintKey>>()));
+      unstarted = byIndex.get(t.logIndex) ?? null;
+      if (unstarted === null) byIndex.set(t.logIndex, (unstarted = unstartedFiles(sources(), t.logIndex)));
+    }
+    return planTarget(t, u.union, unstarted, presentCache);
   });
   return { targets, unionSize, devInodeSkipped };
 }

@@ -52,6 +52,8 @@ export interface Summary {
   checkpointsCarried: number;
   beyondEnd: number;
   droppedGone: number;
+  /** Files left to be read from their start because a retiring source had not started them (`min`). */
+  readFromStart: number;
   durationMs: number;
   error?: string;
 }
@@ -72,6 +74,7 @@ function emptySummary(): Summary {
     checkpointsCarried: 0,
     beyondEnd: 0,
     droppedGone: 0,
+    readFromStart: 0,
     durationMs: 0,
   };
 }
@@ -95,7 +98,7 @@ function existingFrom(dataDir: string, dir: SourceDir | undefined, log: Logger):
 function readRetiring(
   dataDir: string,
   dirs: readonly SourceDir[],
-  namespacesOf: (id: string) => readonly string[] | null,
+  configOf: (id: string) => Pick<RetiringSource, 'namespaces' | 'scope'>,
   log: Logger,
 ): Map<string, RetiringSource> {
   const out = new Map<string, RetiringSource>();
@@ -111,7 +114,8 @@ function readRetiring(
       }
       for (const p of o.problems)
         log.log('warn', 'checkpoint entry dropped', { source: dir.id, file: read.from, problem: p });
-      out.set(dir.id, { checkpoints: o.checkpoints, namespaces: namespacesOf(dir.id) });
+      const { namespaces, scope } = configOf(dir.id);
+      out.set(dir.id, { checkpoints: o.checkpoints, namespaces, scope });
     } catch (err) {
       log.log('warn', 'skipping source dir', { source: dir.id, reason: (err as Error).message });
     }
@@ -222,9 +226,11 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
 
   let wroteTargets = false;
   if (toPlan.length > 0 && retiringDirs.length > 0) {
-    // The standby config says which namespaces each retiring source read; without it, assume all.
-    const standbyNamespaces = new Map(standby()?.sources.map((s) => [s.id, s.namespaces]) ?? []);
-    const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbyNamespaces.get(id) ?? null, log);
+    // The standby config says which namespaces each retiring source read; without it, assume all, and trust only
+    // its entries for what it had read.
+    const standbySources = new Map(standby()?.sources.map((s) => [s.id, s]) ?? []);
+    const unknown = { namespaces: null, scope: 'entries' } as const;
+    const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbySources.get(id) ?? unknown, log);
     const indexFor = opts.logDir === null ? () => null : await logIndexes(opts.logDir, toPlan, log);
     const seedTargets: SeedTarget[] = toPlan.map((s) => ({
       id: s.id,
@@ -257,6 +263,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
       if (error === undefined) summary.checkpointsCarried += t.applied;
       summary.beyondEnd += t.beyondEnd;
       summary.droppedGone += t.dropped;
+      summary.readFromStart += t.fromStart;
       const reason = error ?? t.reason;
       targetLines.push({
         source: t.id,
@@ -265,6 +272,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
         total: t.total,
         ...(t.beyondEnd > 0 ? { beyondEnd: t.beyondEnd } : {}),
         ...(t.dropped > 0 ? { droppedGone: t.dropped } : {}),
+        ...(t.fromStart > 0 ? { readFromStart: t.fromStart } : {}),
         ...(reason === undefined ? {} : { reason }),
       });
     }

@@ -31,6 +31,8 @@ export interface LogFileSpec {
   pod: string;
   /** Whole file content; its first line is the fingerprint. */
   content: string;
+  /** The file's name in the container dir (default `0.log`; a rotated one is `0.log.<YYYYMMDD-hhmmss>`). */
+  file?: string;
 }
 
 export interface Entry {
@@ -113,7 +115,7 @@ export class NodeFixture {
   writeLog(spec: LogFileSpec): { checksum: bigint; size: bigint; path: string } {
     const dir = join(this.pods, `${spec.ns}_${spec.pod}_00000000-0000-4000-8000-000000000001`, 'app');
     mkdirSync(dir, { recursive: true });
-    const path = join(dir, '0.log');
+    const path = join(dir, spec.file ?? '0.log');
     writeFileSync(path, spec.content);
     const bytes = Buffer.from(spec.content);
     const nl = bytes.indexOf(0x0a);

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { labelSelectorProblem, matchesLabels, parseLabelSelector } from '../../src/kube/labels.ts';
-import { namespacesOfSelector } from '../../src/merger/selector.ts';
+import { selectorNamespaces } from '../../src/merger/selector.ts';
+
+const namespacesOfSelector = (s: string | undefined): string[] | null => selectorNamespaces(s).namespaces;
 
 const matches = (selector: string, labels: Record<string, string>): boolean =>
   matchesLabels(parseLabelSelector(selector), labels);
@@ -63,6 +65,19 @@ describe('label selectors (one grammar for the whole project)', () => {
     assert.equal(namespacesOfSelector('team=x'), null);
     assert.equal(namespacesOfSelector(undefined), null);
     assert.equal(namespacesOfSelector('kubernetes.io/metadata.name in (a'), null);
+  });
+
+  it('calls a selector exact only when it holds nothing but namespace-name requirements', () => {
+    const exact = (s: string | undefined): boolean => selectorNamespaces(s).exact;
+    assert.equal(exact('kubernetes.io/metadata.name=ns-a'), true);
+    assert.equal(exact('kubernetes.io/metadata.name in (b, a)'), true);
+    assert.equal(exact('kubernetes.io/metadata.name in (a,b),kubernetes.io/metadata.name=b'), true);
+    assert.equal(exact(undefined), true, 'no selector: every namespace');
+    assert.equal(exact(''), true);
+    assert.equal(exact('kubernetes.io/metadata.name in (b, a),team=x'), false);
+    assert.equal(exact('kubernetes.io/metadata.name notin (a)'), false);
+    assert.equal(exact('team=x'), false);
+    assert.equal(exact('kubernetes.io/metadata.name in (a'), false);
   });
 
   it('reads a one-namespace selector exactly as the full grammar does, at every edge of its shortcut', () => {
