@@ -146,7 +146,11 @@ export function renderTable(r: LabReport): string {
       }
     }
     const affected = s.pipelines.filter((p) => p.duplicated > 0 || p.lost > 0);
-    if (s.lagging.length > 0) out.push(`  lagging at the switch: ${s.lagging.join(', ')}`);
+    if (s.lagging.length > 0) {
+      out.push(`  lagging at the switch: ${s.lagging.join(', ')}; backlog ${s.backlog.lines} lines`);
+      for (const b of s.backlog.pipelines)
+        out.push(`    ${b.pipeline}: backlog lost ${b.lost}, re-delivered ${b.redelivered}`);
+    }
     out.push(
       `  pipelines with duplicates or losses: ${affected.length} of ${s.pipelines.length}${affected.length > 0 && affected.length <= 6 ? `: ${affected.map((p) => `${p.ns}/${p.pipeline} dup ${p.duplicated} lost ${p.lost}`).join('; ')}` : ''}`,
       '',

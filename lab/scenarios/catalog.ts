@@ -13,6 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabStand, type Flags, type StandSize } from './stand.ts';
 import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
+import type { Deliveries } from '../vector-sim/deliveries.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -23,6 +24,12 @@ export interface ScenarioResult {
   retainedAtSwitch: number;
   /** Pipelines whose sink was stuck at the switch. */
   lagging: string[];
+  /**
+   * The lines written while a sink was stuck (none elsewhere), and per pipeline of their namespace how many of them
+   * it never got (`lost`) and how many it got more than once (`redelivered`). This is what the position policy
+   * decides, so it is exact; duplicates elsewhere come from Vector's own restart window.
+   */
+  backlog: { lines: number; pipelines: { pipeline: string; lost: number; redelivered: number }[] };
   drained: boolean;
   durationMs: number;
 }
@@ -32,6 +39,8 @@ interface Ctx {
   phases: PhaseResult[];
   retainedAtSwitch: number;
   lagging: string[];
+  /** Ids written while a sink was stuck. */
+  backlog: string[];
 }
 
 type Body = (c: Ctx) => Promise<void>;
@@ -86,7 +95,9 @@ function laggingScenario(policy: 'min' | 'max'): Body {
     c.stand.nodes.setStuckSinks([stuck.sink]);
     // Two cooldowns: every simulator has read the control file before the backlog is written.
     await sleep(2 * 60_000 * c.stand.nodes.timing.timeScale + 200);
+    const before = new Set(c.stand.workload.written(stuck.ns));
     write(c.stand, 3);
+    c.backlog = c.stand.workload.written(stuck.ns).filter((id) => !before.has(id));
     // Everything but the stuck pipeline catches up, so the backlog is the stuck pipeline's alone.
     await drain(c.stand, 1_500);
     c.retainedAtSwitch = retained(c.stand);
@@ -94,6 +105,24 @@ function laggingScenario(policy: 'min' | 'max'): Body {
     c.stand.nodes.setStuckSinks([]);
     write(c.stand, 1);
   };
+}
+
+function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): ScenarioResult['backlog'] {
+  const ns = c.lagging[0]?.split('/')[0];
+  const pipelines = stand.pipelines
+    .filter((p) => p.ns === ns)
+    .map((p) => {
+      const got = deliveries.get(p.sink);
+      let lost = 0;
+      let redelivered = 0;
+      for (const id of c.backlog) {
+        const n = got?.get(id) ?? 0;
+        if (n === 0) lost++;
+        else if (n > 1) redelivered++;
+      }
+      return { pipeline: `${p.ns}/${p.name}`, lost, redelivered };
+    });
+  return { lines: c.backlog.length, pipelines };
 }
 
 export const scenarios: Record<string, { title: string; body: Body }> = {
@@ -127,12 +156,13 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
   const started = Date.now();
   const stand = await LabStand.start(size);
   try {
-    const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [] };
+    const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [], backlog: [] };
     await def.body(c);
     // Quiet means done only if no source is still busy: one simulator runs every source of its node, and with a
     // thousand sources it can go seconds between deliveries while it discovers and reads.
     const drained = await drain(stand, 3_000 + 10 * stand.pipelines.length);
-    const pipelines = tally(stand);
+    const deliveries = stand.nodes.deliveries();
+    const pipelines = tally(stand, deliveries);
     const totals = { written: 0, delivered: 0, duplicated: 0, lost: 0 };
     for (const p of pipelines) {
       totals.written += p.written;
@@ -148,6 +178,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
       totals,
       retainedAtSwitch: c.retainedAtSwitch,
       lagging: c.lagging,
+      backlog: backlogFigures(stand, c, deliveries),
       drained,
       durationMs: Date.now() - started,
     };

@@ -97,21 +97,28 @@ describe('the stand scenarios (small stand)', () => {
     const min = await runScenario('lagging-min', size);
     const max = await runScenario('lagging-max', size);
     for (const r of [min, max]) settledWithWatches(r);
-    const lagging = (r: ScenarioResult): { lost: number; duplicated: number } => {
-      const p = r.pipelines.find((x) => `${x.ns}/${x.pipeline}` === r.lagging[0]);
-      assert.ok(p !== undefined, `${r.name}: the lagging pipeline`);
-      return p;
+    const backlogOf = (r: ScenarioResult, pipeline: string): { lost: number; redelivered: number } => {
+      const b = r.backlog.pipelines.find((x) => x.pipeline === pipeline);
+      assert.ok(b !== undefined, `${r.name}: ${pipeline} reads the backlog's namespace`);
+      return { lost: b.lost, redelivered: b.redelivered };
     };
-    assert.equal(min.totals.lost, 0, 'min: nothing lost anywhere');
-    assert.equal(lagging(min).lost, 0);
-    assert.ok(min.totals.duplicated > 0, 'min: the pipeline sharing the files re-reads the backlog');
-    assert.ok(lagging(max).lost > 0, 'max: the backlog is skipped');
-    assert.equal(max.totals.duplicated, 0);
-    // Under min the neighbour re-reads at least the backlog max skips, and only in the lagging pipeline's namespace.
-    // Not exactly it: the two runs are separate stands, and one full-suite run measured 80 duplicates against 40.
-    assert.ok(min.totals.duplicated >= lagging(max).lost, 'min re-reads at least the backlog max skips');
-    const laggingNs = min.lagging[0]?.split('/')[0];
-    for (const p of min.pipelines)
-      if (p.duplicated > 0) assert.equal(p.ns, laggingNs, `min: ${p.ns}/${p.pipeline} duplicated lines`);
+    const lagging = min.lagging[0] ?? '';
+    const neighbour = `${lagging.split('/')[0] ?? ''}/logs`;
+    const detail = (r: ScenarioResult): string => JSON.stringify({ backlog: r.backlog, pipelines: r.pipelines });
+    // Three rounds while stuck: past a rotation, so part of the backlog is in files the laggard had not started.
+    assert.ok(min.backlog.lines > 0 && min.backlog.lines === max.backlog.lines);
+    // min: nothing lost anywhere; the neighbour, which had read the backlog, reads all of it again.
+    assert.equal(min.totals.lost, 0, detail(min));
+    assert.deepEqual(backlogOf(min, lagging), { lost: 0, redelivered: 0 }, detail(min));
+    assert.deepEqual(backlogOf(min, neighbour), { lost: 0, redelivered: min.backlog.lines }, detail(min));
+    // max: the laggard loses exactly its backlog, and nothing else; the neighbour gets none of it again.
+    assert.equal(max.totals.lost, max.backlog.lines, detail(max));
+    assert.deepEqual(backlogOf(max, lagging), { lost: max.backlog.lines, redelivered: 0 }, detail(max));
+    assert.deepEqual(backlogOf(max, neighbour), { lost: 0, redelivered: 0 }, detail(max));
+    // Duplicates outside the backlog are not the policy's doing (every retiring position was already behind); one CI
+    // run saw 40 under max, suspected to be Vector's own restart window (docs/stand.md). The lagging namespace only.
+    for (const r of [min, max])
+      for (const p of r.pipelines)
+        if (p.duplicated > 0) assert.equal(`${p.ns}/logs`, neighbour, `${r.name}: ${p.ns}/${p.pipeline} duplicated`);
   });
 });
