@@ -25,6 +25,14 @@ describe('a file the lagging pipeline had not started', () => {
     node.cleanup();
   });
 
+  /** Every file at the fast pipeline's position, but the rotated one at `rotated` (the laggard's, under min). */
+  const everyFileSeeded = (atRotated: bigint): Map<bigint, bigint> =>
+    new Map([
+      [rotated, atRotated],
+      [live, 6n],
+      [other, 6n],
+    ]);
+
   /** Legacy: pipeline p reads all of ns-a and is done; pipeline r (configured by `laggard`) lags in the rotated file. */
   function switchWith(laggard: Record<string, unknown>): { legacy: string; optimized: string } {
     const r = legacyId('ns-a', 'r');
@@ -71,28 +79,14 @@ describe('a file the lagging pipeline had not started', () => {
   it('min, the laggard filtering paths: only its entries say what it read, as before', async () => {
     const { legacy, optimized } = switchWith({ exclude_paths_glob_patterns: ['**/0.log'] });
     const s = await node.merge(optimized, { standbyConfig: legacy, logDir: node.pods });
-    assert.deepEqual(
-      node.positions(OPT_ID),
-      new Map([
-        [rotated, 3n],
-        [live, 6n],
-        [other, 6n],
-      ]),
-    );
+    assert.deepEqual(node.positions(OPT_ID), everyFileSeeded(3n));
     assert.equal(s.readFromStart, 0);
   });
 
   it('max: the fast pipeline position everywhere; the laggard loses its backlog, as max promises', async () => {
     const { legacy, optimized } = switchWith({});
     const s = await node.merge(optimized, { standbyConfig: legacy, logDir: node.pods, policy: 'max' });
-    assert.deepEqual(
-      node.positions(OPT_ID),
-      new Map([
-        [rotated, 9n],
-        [live, 6n],
-        [other, 6n],
-      ]),
-    );
+    assert.deepEqual(node.positions(OPT_ID), everyFileSeeded(9n));
     assert.equal(s.readFromStart, 0);
   });
 
@@ -108,14 +102,7 @@ describe('a file the lagging pipeline had not started', () => {
   it('min without the standby config: what the retiring sources read is unknown, so only their entries count', async () => {
     const { optimized } = switchWith({});
     const s = await node.merge(optimized, { logDir: node.pods });
-    assert.deepEqual(
-      node.positions(OPT_ID),
-      new Map([
-        [rotated, 3n],
-        [live, 6n],
-        [other, 6n],
-      ]),
-    );
+    assert.deepEqual(node.positions(OPT_ID), everyFileSeeded(3n));
     assert.equal(s.readFromStart, 0);
   });
 });
