@@ -27,7 +27,7 @@ export interface ScenarioResult {
   /**
    * The lines written while a sink was stuck (none elsewhere), and per pipeline of their namespace how many of them
    * it never got (`lost`) and how many it got more than once (`redelivered`). This is what the position policy
-   * decides, so it is exact; duplicates elsewhere come from Vector's own restart window.
+   * decides, so it is exact; duplicates elsewhere are not the policy's doing (docs/stand.md).
    */
   backlog: { lines: number; pipelines: { pipeline: string; lost: number; redelivered: number }[] };
   drained: boolean;
