@@ -97,7 +97,7 @@ export interface TargetPlan {
   /** Own entries dropped because their files are gone from the node. */
   readonly dropped: number;
   /** Files left to be read from their start: a retiring source reading them had not started them (`min`). */
-  readonly fromStart: number;
+  readonly readFromStart: number;
 }
 
 export interface Plan {
@@ -190,7 +190,7 @@ function planTarget(
   unstarted: ReadonlySet<FingerprintKey> | null,
   presentCache: Map<LogIndex, Set<FingerprintKey>>,
 ): TargetPlan {
-  const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, fromStart: 0, removeTmp: false, write: null };
+  const base = { id: t.id, applied: 0, beyondEnd: 0, dropped: 0, readFromStart: 0, removeTmp: false, write: null };
   if (t.existing.kind === 'foreign') {
     return { ...base, action: 'skip', reason: `checkpoints.json has foreign version ${t.existing.version}`, total: 0 };
   }
@@ -268,7 +268,7 @@ function planTarget(
     total: merged.size,
     beyondEnd,
     dropped,
-    fromStart: withheld,
+    readFromStart: withheld,
   };
 }
 

@@ -263,7 +263,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
       if (error === undefined) summary.checkpointsCarried += t.applied;
       summary.beyondEnd += t.beyondEnd;
       summary.droppedGone += t.dropped;
-      summary.readFromStart += t.fromStart;
+      summary.readFromStart += t.readFromStart;
       const reason = error ?? t.reason;
       targetLines.push({
         source: t.id,
@@ -272,7 +272,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
         total: t.total,
         ...(t.beyondEnd > 0 ? { beyondEnd: t.beyondEnd } : {}),
         ...(t.dropped > 0 ? { droppedGone: t.dropped } : {}),
-        ...(t.fromStart > 0 ? { readFromStart: t.fromStart } : {}),
+        ...(t.readFromStart > 0 ? { readFromStart: t.readFromStart } : {}),
         ...(reason === undefined ? {} : { reason }),
       });
     }
