@@ -24,7 +24,7 @@ export interface Timed {
 /**
  * A small parent that forks, execs the command, and reports what wait4(2) says: wall time to the microsecond,
  * user + system CPU time and peak RSS. Measuring from this Node process instead would count the cost of forking a
- * 100 MB parent (~10 ms); GNU time rounds wall time to 10 ms. python3 is already needed for the inputs (benchgen).
+ * 100 MB parent (~10 ms); GNU time rounds wall time to 10 ms. python3 is already needed by the tests (the oracle).
  */
 const WAIT4 = `
 import json, os, sys, time

@@ -1,5 +1,5 @@
 /**
- * Checkpoint merger and fingerprint benchmarks, on the standard inputs of shared/bench/benchgen.py (the inputs
+ * Checkpoint merger and fingerprint benchmarks, on the standard node inputs of ./node-input.ts (the layout
  * kaasops' Go merger was measured on). Each run starts from a fresh copy of the input (cp -a, which keeps the
  * mtimes the merger judges liveness by); figures are medians. The merger runs as its image starts it: the bundled
  * file, on Node with MERGER_NODE_FLAGS.
@@ -13,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { MERGER_NODE_FLAGS } from '../src/merger/node-flags.ts';
 import { crc64 } from '../src/vector/crc64.ts';
 import { clock, machine, median, timed } from './common.ts';
+import { generateNodeInput } from './node-input.ts';
 
 const RUNS = 11;
 /** What a merge reads; the rollback also reads the node's pod logs. */
 const MERGE_INPUT = ['data', 'legacy.json', 'optimized.json'];
 const WITH_LOGS = [...MERGE_INPUT, 'pods'];
 const root = fileURLToPath(new URL('../', import.meta.url));
-const benchgen = join(root, '../shared/bench/benchgen.py');
 const merger = join(root, 'dist/checkpoint-merger.cjs');
 if (!existsSync(merger)) throw new Error('run `npm run build` first (npm run bench does)');
 
@@ -27,17 +27,7 @@ const work = mkdtempSync(join(tmpdir(), 'merger-bench-'));
 
 function generate(name: string, namespaces: number, mode: 'legacy' | 'optimized'): string {
   const out = join(work, name);
-  const r = spawnSync('python3', [
-    benchgen,
-    out,
-    '--namespaces',
-    String(namespaces),
-    '--files-per-ns',
-    '3',
-    '--mode',
-    mode,
-  ]);
-  if (r.status !== 0) throw new Error(`benchgen failed: ${r.stderr.toString()}`);
+  generateNodeInput(out, { namespaces, filesPerNamespace: 3, mode });
   return out;
 }
 
@@ -220,7 +210,7 @@ for (const size of [1 << 20, 64 << 20]) {
 
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
 console.log(
-  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up run, each on its own fresh copy of the benchgen input, all made before the first run; the merger on Node with ${MERGER_NODE_FLAGS.join(' ')}; wall time, CPU time and peak RSS of the whole process (wait4).\n`,
+  `## Checkpoint merger\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up run, each on its own fresh copy of the generated input, all made before the first run; the merger on Node with ${MERGER_NODE_FLAGS.join(' ')}; wall time, CPU time and peak RSS of the whole process (wait4).\n`,
 );
 console.log(
   `Load average when the run ended: ${loadavg()

@@ -3,7 +3,7 @@
  *
  * Invariants:
  * - `parseRfc3339` accepts what Vector's reader accepts in practice: `T` or space as separator, 0 to 9 fraction
- *   digits, `Z` or a `±hh:mm` offset. It is exactly the oracle's pattern (shared/bench/vectorfmt.py), plus range
+ *   digits, `Z` or a `±hh:mm` offset. It is exactly the oracle's pattern (test/oracle/vectorfmt.py), plus range
  *   checks on every field, so an impossible date is refused rather than silently normalised.
  * - The result is nanoseconds since the Unix epoch in UTC, as a bigint, so any two valid texts compare exactly, at
  *   full nanosecond precision, whatever offsets they were written with; `compareRfc3339` gives that same order
