@@ -21,6 +21,7 @@ import { parseFlags } from '../merger/args.ts';
 import { runMerge } from '../merger/run.ts';
 import { jsonLogger } from '../merger/log.ts';
 import { MERGER_VERSION } from '../merger/version.ts';
+import { exitQuietlyOnClosedStdout, flushAndExit } from './exit.ts';
 
 const USAGE = `usage:
   checkpoint-merger [--config F] [--standby-config F] [--data-dir D] [--log-dir L]
@@ -135,12 +136,11 @@ process.on('uncaughtException', (err) => {
   process.stderr.write(`checkpoint-merger: ${err.stack ?? err.message}\n`);
   exit(merging ? 0 : 1);
 });
+exitQuietlyOnClosedStdout();
 main(argv.slice(2)).then(
-  (code) => {
-    exit(code);
-  },
+  (code) => flushAndExit(code),
   (err: unknown) => {
     process.stderr.write(`checkpoint-merger: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    exit(merging ? 0 : 1);
+    return flushAndExit(merging ? 0 : 1);
   },
 );

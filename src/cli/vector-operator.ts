@@ -3,7 +3,8 @@
  * `vector-operator` entry point: a thin dispatcher. Each subcommand lives in its own module and is loaded lazily,
  * so `render` never pays for the Kubernetes client and the operator image never needs the stand (`lab/`).
  */
-import { argv, exit, stderr, stdout } from 'node:process';
+import { argv, stderr, stdout } from 'node:process';
+import { exitQuietlyOnClosedStdout, flushAndExit } from './exit.ts';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -53,12 +54,11 @@ async function run(args: string[]): Promise<number> {
   return command(rest);
 }
 
+exitQuietlyOnClosedStdout();
 run(argv.slice(2)).then(
-  (code) => {
-    exit(code);
-  },
+  (code) => flushAndExit(code),
   (err: unknown) => {
     stderr.write(`vector-operator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    exit(1);
+    return flushAndExit(1);
   },
 );

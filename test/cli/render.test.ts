@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
@@ -168,5 +168,53 @@ describe('vector-operator plan', () => {
     assert.deepEqual(plan.watches, { legacy: 18, optimized: 6 });
     assert.deepEqual(plan.enable.targets, ['optimizedSource-b8c6f0ff']);
     assert.equal(plan.enable.from.length, 5);
+  });
+});
+
+describe('CLI output through a pipe', () => {
+  /** 2 000 namespaced pipelines, one per namespace: a config of ~370 KB, far past a pipe's 64 KiB. */
+  function bigInput(): string {
+    const docs = [vectorYaml('logs')];
+    for (let i = 0; i < 2000; i++) {
+      docs.push(`apiVersion: observability.kaasops.io/v1alpha1
+kind: VectorPipeline
+metadata: {name: p${i}, namespace: ns-${i}}
+spec:
+  sources:
+    logs: {type: kubernetes_logs}
+  sinks:
+    out: {type: blackhole, inputs: [logs]}
+`);
+    }
+    return manifests({ 'big.yaml': docs.join('---\n') });
+  }
+
+  /** Runs the bin once into a file and once into a pipe whose reader starts late, so the pipe fills up. */
+  function fileAndPipe(args: string[]): { file: string; piped: string; pipedStatus: string } {
+    const out = mkdtempSync(join(tmpdir(), 'vo-pipe-'));
+    const cmd = [execPath, binPaths['vector-operator'], ...args].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync(
+      'bash',
+      ['-c', `${cmd} > file.out; ${cmd} | (sleep 0.3; cat > piped.out); echo "\${PIPESTATUS[0]}" > piped.status`],
+      { cwd: out, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const read = (name: string) => readFileSync(join(out, name), 'utf8');
+    return { file: read('file.out'), piped: read('piped.out'), pipedStatus: read('piped.status').trim() };
+  }
+
+  it('render, render --objects and plan print the same bytes into a pipe as into a file, for 2 000 pipelines', () => {
+    const dir = bigInput();
+    for (const args of [
+      ['render', '-f', dir],
+      ['render', '-f', dir, '--objects'],
+      ['plan', '-f', dir, '--json'],
+    ]) {
+      const { file, piped, pipedStatus } = fileAndPipe(args);
+      assert.equal(pipedStatus, '0', `${args.join(' ')} exit code through the pipe`);
+      assert.ok(file.length > 65_536 || args[0] === 'plan', `${args.join(' ')} is only ${file.length} bytes`);
+      assert.equal(piped.length, file.length, `${args.join(' ')}: bytes through the pipe`);
+      assert.equal(piped, file);
+    }
   });
 });
