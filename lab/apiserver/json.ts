@@ -87,12 +87,6 @@ export function getPath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-/** Drops keys whose value is undefined (JSON.stringify would, deepEqual must too). */
-export function stripUndefined(o: JsonObject): JsonObject {
-  for (const k of Object.keys(o)) if (o[k] === undefined) Reflect.deleteProperty(o, k);
-  return o;
-}
-
 export function nowIso(): string {
   // Kubernetes timestamps are RFC 3339 with second precision.
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -101,7 +101,6 @@ export function errorCode(err: unknown): number | undefined {
 
 export const isNotFound = (err: unknown): boolean => errorCode(err) === 404;
 export const isConflict = (err: unknown): boolean => errorCode(err) === 409;
-export const isExpired = (err: unknown): boolean => errorCode(err) === 410;
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;

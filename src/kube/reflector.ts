@@ -118,11 +118,6 @@ export class Reflector<T extends KubeObject> {
     return [...this.store.values()];
   }
 
-  /** The resourceVersion the next watch resumes from. */
-  lastResourceVersion(): string {
-    return this.rv;
-  }
-
   private emit(event: ReflectorEvent, obj: T, old?: T): void {
     if (this.halted()) return;
     for (const h of this.handlers) {

@@ -121,10 +121,6 @@ export class WorkQueue {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   private push(key: string): void {
     this.queue.push(key);
     this.waiters.shift()?.();

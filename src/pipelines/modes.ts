@@ -2,8 +2,7 @@
  * Both modes' configs for one Vector, built and structurally checked together: the active one (the mode the operator
  * runs in) and the standby one (the other mode, which checkpoint migration publishes for pods that have not rolled).
  *
- * Invariant: `publishable` is true only when both configs pass the graph check, so the operator never writes one
- * mode's Secret while the other is broken (kaasops never checked its standby config, §8.8).
+ * Invariant: each mode carries its own graph problems; the operator refuses to write a Secret whose mode has any.
  */
 import { validateConfigGraph, type GraphProblem } from '../vector/graph.ts';
 import { buildAgentConfig, type BuildResult } from './build.ts';
@@ -20,7 +19,6 @@ export interface ModeBuild {
 export interface ModeBuilds {
   active: ModeBuild;
   standby: ModeBuild;
-  publishable: boolean;
 }
 
 function buildMode(vector: Vector, pipelines: readonly Pipeline[], optimize: boolean): ModeBuild {
@@ -32,5 +30,5 @@ function buildMode(vector: Vector, pipelines: readonly Pipeline[], optimize: boo
 export function buildModes(vector: Vector, pipelines: readonly Pipeline[], opts: { optimize: boolean }): ModeBuilds {
   const active = buildMode(vector, pipelines, opts.optimize);
   const standby = buildMode(vector, pipelines, !opts.optimize);
-  return { active, standby, publishable: active.problems.length === 0 && standby.problems.length === 0 };
+  return { active, standby };
 }
