@@ -6,7 +6,10 @@
  * - Without --kubeconfig the usual order applies ($KUBECONFIG, ~/.kube/config, then the in-cluster service account).
  * - /healthz answers while the process runs; /readyz once the caches are synced (or while standing by for the lease);
  *   /metrics serves Prometheus text when --metrics-bind-address is not `0`.
- * - SIGTERM/SIGINT: stop the controllers (in-flight reconciles finish), release the lease, close the servers, exit 0.
+ * - SIGTERM/SIGINT: stop the controllers (in-flight reconciles finish), release the lease, close the servers, exit 0,
+ *   all within 25 s (inside Kubernetes' default 30 s grace period); past that deadline, or on a second signal, exit 1.
+ * - Every --sync-period each cached Vector and pipeline is reconciled again from memory (level-triggered
+ *   self-healing); a resync that changes nothing writes nothing.
  *   Losing the lease exits 1, so the pod restarts with a clean cache, as controller-runtime does.
  * - Logs are JSON lines (pino) on stdout.
  */
@@ -22,6 +25,7 @@ import { loadKubeConfig } from '../kube/client.ts';
 import { createMetrics } from '../operator/metrics.ts';
 import { defaultMergerImage, mergerImageProblem } from '../operator/merger-container.ts';
 import { Operator } from '../operator/operator.ts';
+import { Shutdown } from '../kube/shutdown.ts';
 
 const usage = `usage: vector-operator run [flags]
 
@@ -34,6 +38,7 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
   --checkpoint-merger-position-policy min|max
                                       where sources disagree on a file: min re-reads, max skips (default min)
   --watch-namespace NS                only Vectors, pipelines and agent objects in NS (default: all)
+  --sync-period DURATION              reconcile every cached object again this often (default 10h)
   --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
   --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8080; 0 disables it (default 0)
@@ -123,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
         'metrics-bind-address': { type: 'string', default: '0' },
         'health-probe-bind-address': { type: 'string', default: ':8081' },
         'configcheck-timeout': { type: 'string', default: '300s' },
+        'sync-period': { type: 'string', default: '10h' },
         'enable-configcheck-pods': { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', default: false },
@@ -152,6 +158,9 @@ export async function main(args: string[]): Promise<number> {
   const configCheckMs = parseDuration(values['configcheck-timeout']);
   if (configCheckMs === undefined)
     return fail(`--configcheck-timeout '${values['configcheck-timeout']}' is not a duration like 300s or 5m`);
+  const syncPeriodMs = parseDuration(values['sync-period']);
+  if (syncPeriodMs === undefined || syncPeriodMs <= 0)
+    return fail(`--sync-period '${values['sync-period']}' is not a positive duration like 10h or 30m`);
   const metricsAt = parseBindAddress(values['metrics-bind-address']);
   const healthAt = parseBindAddress(values['health-probe-bind-address']);
   if (metricsAt === 'invalid')
@@ -177,6 +186,7 @@ export async function main(args: string[]): Promise<number> {
       mergerPositionPolicy: policy,
     },
     ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
+    resyncMs: syncPeriodMs,
     ...(values['leader-elect']
       ? {
           leaderElection: {
@@ -232,24 +242,34 @@ export async function main(args: string[]): Promise<number> {
       migration: values['enable-checkpoint-migration'],
       mergerImage,
       watchNamespace: values['watch-namespace'],
+      syncPeriod: values['sync-period'],
       leaderElect: values['leader-elect'],
       identity,
     },
     'starting',
   );
   await running.start();
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
+  const code = await new Promise<number>((resolve) => {
+    const shutdown = new Shutdown({
+      timeoutMs: 25_000,
+      exit: resolve,
+      onError: (step, err) => {
+        log.error({ step, err: err instanceof Error ? err.message : String(err) }, 'shutdown step failed');
+      },
     });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
+    // Steps run last registered first: controllers stop (nothing writes any more, the lease is released), then the
+    // probe and metrics servers close.
+    shutdown.add('servers', async () => {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      for (const s of servers) s.closeAllConnections();
     });
+    shutdown.add('controllers', () => running.stop());
+    shutdown.add('signal', () => {
+      log.info({}, 'shutting down');
+      return Promise.resolve();
+    });
+    shutdown.listen();
   });
-  log.info({ signal }, 'shutting down');
-  await running.stop();
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  for (const s of servers) s.closeAllConnections();
-  log.info({}, 'stopped');
-  return 0;
+  log.info({ code }, 'stopped');
+  return code;
 }

@@ -137,6 +137,9 @@ describe('vector-operator run', () => {
     const policy = runBin('vector-operator', ['run', '--checkpoint-merger-position-policy', 'median']);
     assert.equal(policy.status, 2);
     assert.match(policy.stderr, /--checkpoint-merger-position-policy 'median' must be min or max/);
+    const period = runBin('vector-operator', ['run', '--sync-period', 'weekly']);
+    assert.equal(period.status, 2);
+    assert.match(period.stderr, /--sync-period 'weekly' is not a positive duration/);
   });
 
   it('accepts kaasops-style flags', () => {
