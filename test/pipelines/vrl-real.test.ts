@@ -11,9 +11,10 @@ import { loadManifests } from '../../src/cli/manifest-input.ts';
 import { buildAgentConfig, type BuildResult } from '../../src/pipelines/build.ts';
 import type { Pipeline, Vector } from '../../src/pipelines/schemas.ts';
 import type { SourceComponent } from '../../src/vector/config.ts';
+import { bucketerSource } from '../../src/pipelines/routing.ts';
 import { compileCondition, compileRemap, type SimEvent } from '../../lab/vector-sim/vrl.ts';
 import { cvp, logsToSink, namespaces, vector, vp } from '../helpers/fixtures.ts';
-import { VrlOracle, vrlSkip, type VrlDecided } from '../helpers/vrl.ts';
+import { checkVrl, VrlOracle, vrlSkip, type VrlDecided } from '../helpers/vrl.ts';
 import { collectVrlPrograms, eventFor, sinksReached, type Pod } from '../helpers/vrl-topology.ts';
 
 if (vrlSkip !== false) console.log(`# ${vrlSkip}`);
@@ -203,6 +204,27 @@ describe('VRL lane: generated programs under the real compiler (vrl 0.25.0, Vect
       });
     });
   }
+
+  it('reports the functions a program calls from the parsed AST, and why a program does not compile', () => {
+    const [bucketer, nested, untyped, percent, unparsable] = checkVrl([
+      { id: 'bucketer', kind: 'remap', source: bucketerSource(8) },
+      {
+        id: 'nested',
+        kind: 'remap',
+        source: '.x = map_values(.) -> |v| { downcase(to_string(v) ?? "") }\nif !exists(.a) { .b = [length(.c) ?? 0] }',
+      },
+      { id: 'untyped', kind: 'condition', source: 'upcase(.a) == "A"' },
+      // kaasops before bc76f8e: `%` after an expression starts a metadata path.
+      { id: 'percent', kind: 'remap', source: bucketerSource(8).replace(/^(.*) mod\((.*), 8\)$/, '$1 $2 % 8') },
+      { id: 'unparsable', kind: 'condition', source: 'md5(.a' },
+    ]);
+    assert.deepEqual(bucketer?.functions, ['md5', 'mod', 'parse_int', 'slice', 'string']);
+    assert.equal(bucketer.compiled, true);
+    assert.deepEqual(nested?.functions, ['downcase', 'exists', 'length', 'map_values', 'to_string']);
+    assert.deepEqual([untyped?.compiled, untyped?.codes, untyped?.functions], [false, [110], ['upcase']]);
+    assert.deepEqual([percent?.compiled, percent?.codes], [false, [203]]);
+    assert.deepEqual([unparsable?.compiled, unparsable?.functions], [false, []]);
+  });
 
   it('examples/: the payments remap drops a debug line (abort) and keeps others, run by the real compiler', () => {
     const s = scenarios.find((x) => x.name === 'examples/') as Scenario;
