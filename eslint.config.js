@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'eslint.config.js', 'tools/vrl-check/target/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
