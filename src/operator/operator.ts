@@ -189,6 +189,9 @@ export class Operator {
       events: this.opts.events ?? new ApiEventSink(kc, this.opts.leaderElection?.identity ?? 'vector-operator'),
       metrics: this.metrics,
       log,
+      ...(this.opts.watchNamespace === undefined || this.opts.watchNamespace === ''
+        ? {}
+        : { watchNamespace: this.opts.watchNamespace }),
       ...(this.opts.configCheckPods === undefined
         ? {}
         : { checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs) }),

@@ -9,6 +9,8 @@
  * - Nothing is written when a config that would be written fails the structural check (or, with
  *   --enable-configcheck-pods, `vector validate` in a pod): the agents keep their last good config; the status says why.
  * - Write order: config Secrets, then the DaemonSet that mounts them, then RBAC and the Service; deletions last.
+ * - With --watch-namespace, a key outside the namespace is refused before anything is read (warned once, counted in
+ *   `vector_operator_reconciles_skipped_total`): nothing outside the scope is ever written or deleted.
  * - Cluster-scoped RBAC carries no owner reference (GC cannot resolve a namespaced owner), so the Vector carries the
  *   `vector-operator.kaasops.io/cleanup` finalizer; on deletion the RBAC found by its labels is deleted, then the
  *   finalizer removed. Namespaced children go by garbage collection through their owner reference.
@@ -23,7 +25,7 @@ import { configPayloadText } from '../vector/config-payload.ts';
 import { desiredState, liveRollout, secretMode, type ObjectRef, type OperatorFlags } from './desired.ts';
 import type { ConfigChecker } from './configcheck.ts';
 import type { EventSink } from './events.ts';
-import { WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
+import { inScope, WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { migrationCounts } from './migration-status.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
@@ -51,6 +53,8 @@ export interface ControllerContext {
   now?: () => string;
   /** Set with --enable-configcheck-pods. */
   checker?: ConfigChecker;
+  /** Set with --watch-namespace: keys outside it are never reconciled. */
+  watchNamespace?: string;
 }
 
 export function toVector(obj: KubeObject): Vector {
@@ -82,6 +86,7 @@ const ownedKinds = new Set<string>([
 export class VectorReconciler {
   private readonly ctx: ControllerContext;
   private readonly statuses = new WrittenStatus<VectorStatus>();
+  private readonly warnedOutOfScope = new Set<string>();
 
   constructor(ctx: ControllerContext) {
     this.ctx = ctx;
@@ -144,6 +149,18 @@ export class VectorReconciler {
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const { informers, applier, flags, metrics, log } = this.ctx;
+    if (!inScope(key, this.ctx.watchNamespace)) {
+      // A Vector the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
+      metrics.skipped.inc({ reason: 'out-of-scope' });
+      if (!this.warnedOutOfScope.has(key)) {
+        this.warnedOutOfScope.add(key);
+        log.warn(
+          { vector: key, watchNamespace: this.ctx.watchNamespace },
+          'Vector outside --watch-namespace: skipped, nothing of it is written or deleted',
+        );
+      }
+      return undefined;
+    }
     const obj = informers.vectors.get(key);
     const { namespace, name } = splitKey(key);
     if (obj === undefined) {
