@@ -5,7 +5,9 @@
  * - Level-triggered and idempotent: reads the Vector, its pipelines and its children from the caches, computes the
  *   desired state with plain functions (desired.ts), and converges; it never depends on which event woke it.
  * - A reconcile that changes nothing writes nothing: an object is applied only when the live one does not already
- *   contain it (`isSubset`), the status only when it differs, an Event only for a change this reconcile made.
+ *   contain it (`isSubset`) or when our last apply, as `managedFields` records it, set other fields than the desired
+ *   object does (a field removed from the Vector); the status only when it differs; an Event only for a change this
+ *   reconcile made.
  * - Nothing is written when a config that would be written fails the structural check (or, with
  *   --enable-configcheck-pods, `vector validate` in a pod): the agents keep their last good config; the status says why.
  * - Write order: config Secrets, then the DaemonSet that mounts them, then RBAC and the Service; deletions last.
@@ -19,6 +21,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { objectKey, splitKey, type KubeObject } from '../kube/client.ts';
 import type { Applier } from '../kube/apply.ts';
 import { isSubset } from '../kube/diff.ts';
+import { appliedFields, sameFieldSet } from '../kube/managed-fields.ts';
 import { selects } from '../pipelines/build.ts';
 import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
@@ -111,11 +114,22 @@ export class VectorReconciler {
     return this.ctx.written.live(kind, reflector?.get(objectKey(desired)), desired);
   }
 
-  /** Applies `o` unless the live object already contains it; true when it wrote. */
+  /**
+   * Whether `live` needs no apply of `o`: it holds every desired value, and our last apply (its managedFields)
+   * recorded exactly the fields `o` sets. A field dropped from the Vector is still in that record, so the apply that
+   * removes it is sent; a reconcile that changes nothing still writes nothing.
+   */
+  private upToDate(o: AgentObject, live: KubeObject | undefined): boolean {
+    if (live === undefined || !isSubset(o, live)) return false;
+    const applied = appliedFields(live, this.ctx.applier.fieldManager);
+    return applied !== undefined && sameFieldSet(o, applied);
+  }
+
+  /** Applies `o` unless the live object is up to date with it; true when it wrote. */
   private async ensure(o: AgentObject): Promise<boolean> {
     const kind = o.kind ?? '';
     const live = this.live(kind, o as KubeObject);
-    if (live !== undefined && isSubset(o, live)) return false;
+    if (this.upToDate(o, live)) return false;
     const stored = await this.ctx.applier.apply(o as KubeObject);
     this.ctx.written.remember(kind, stored);
     this.ctx.metrics.writes.inc({ kind, verb: 'apply' });
@@ -295,8 +309,7 @@ export class VectorReconciler {
     if (checker === undefined || vector.spec.agent?.configCheck?.disabled === true) return undefined;
     for (const o of objects) {
       if (o.kind !== 'Secret') continue;
-      const live = this.live('Secret', o as KubeObject);
-      if (live !== undefined && isSubset(o, live)) continue;
+      if (this.upToDate(o, this.live('Secret', o as KubeObject))) continue;
       const json = decode((o as V1Secret).data?.[configKey]) ?? '';
       const outcome = await checker.check(vector, json);
       if (outcome.result === 'invalid') return `${o.metadata?.name ?? ''}: ${outcome.reason}`;
