@@ -34,6 +34,8 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
   --checkpoint-merger-position-policy min|max
                                       where sources disagree on a file: min re-reads, max skips (default min)
   --watch-namespace NS                only Vectors, pipelines and agent objects in NS (default: all)
+  --adopt-field-managers LIST         comma-separated managers whose Update-written fields on agent objects become
+                                      ours at cutover (default manager, kaasops' field manager; '' for none)
   --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
   --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8080; 0 disables it (default 0)
@@ -68,6 +70,14 @@ export function normaliseArgs(args: readonly string[]): string[] {
 }
 
 /** Go durations as kaasops takes them: `300s`, `5m`, `1m30s`, `500ms`. */
+/** `--adopt-field-managers a, b,` → ['a', 'b']; '' → [] (take over nobody's fields). */
+export function parseManagerList(value: string): string[] {
+  return value
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+}
+
 export function parseDuration(s: string): number | undefined {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) return undefined;
@@ -118,6 +128,7 @@ export async function main(args: string[]): Promise<number> {
         'checkpoint-merger-image': { type: 'string', default: '' },
         'checkpoint-merger-position-policy': { type: 'string', default: 'min' },
         'watch-namespace': { type: 'string', default: '' },
+        'adopt-field-managers': { type: 'string', default: 'manager' },
         'leader-elect': { type: 'boolean', default: false },
         'leader-election-namespace': { type: 'string' },
         'metrics-bind-address': { type: 'string', default: '0' },
@@ -177,6 +188,7 @@ export async function main(args: string[]): Promise<number> {
       mergerPositionPolicy: policy,
     },
     ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
+    adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
     ...(values['leader-elect']
       ? {
           leaderElection: {

@@ -8,6 +8,9 @@
  *   contain it (`isSubset`) or when our last apply, as `managedFields` records it, set other fields than the desired
  *   object does (a field removed from the Vector); the status only when it differs; an Event only for a change this
  *   reconcile made.
+ * - Cutover: fields of our objects that another operator wrote with Update (`adoptManagers`, default kaasops'
+ *   `manager`) are first made ours, as client-go's csaupgrade does, so a field we do not set leaves the object. When
+ *   the content is the same, only ownership changes: the template's generation stays and no agent rolls.
  * - Nothing is written when a config that would be written fails the structural check (or, with
  *   --enable-configcheck-pods, `vector validate` in a pod): the agents keep their last good config; the status says why.
  * - Write order: config Secrets, then the DaemonSet that mounts them, then RBAC and the Service; deletions last.
@@ -21,7 +24,8 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { objectKey, splitKey, type KubeObject } from '../kube/client.ts';
 import type { Applier } from '../kube/apply.ts';
 import { isSubset } from '../kube/diff.ts';
-import { appliedFields, sameFieldSet } from '../kube/managed-fields.ts';
+import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
+import { appliedFields, managedFieldsOf, sameFieldSet } from '../kube/managed-fields.ts';
 import { selects } from '../pipelines/build.ts';
 import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
@@ -58,6 +62,8 @@ export interface ControllerContext {
   checker?: ConfigChecker;
   /** Set with --watch-namespace: keys outside it are never reconciled. */
   watchNamespace?: string;
+  /** Managers whose Update-owned fields on our objects become ours before we apply (a cutover from kaasops). */
+  adoptManagers?: readonly string[];
 }
 
 export function toVector(obj: KubeObject): Vector {
@@ -125,10 +131,32 @@ export class VectorReconciler {
     return applied !== undefined && sameFieldSet(o, applied);
   }
 
+  /**
+   * Folds the fields that `adoptManagers` wrote with Update into our Apply entry (one JSON patch, locked by the
+   * resourceVersion read), so that our next apply owns and can drop them. Returns the object as it now is.
+   */
+  private async adopt(kind: string, live: KubeObject): Promise<KubeObject> {
+    const { applier, adoptManagers = [], log, metrics } = this.ctx;
+    const ops = ownershipUpgradePatch(live, adoptManagers, applier.fieldManager);
+    if (ops === undefined) return live;
+    const from = managedFieldsOf(live)
+      .filter((e) => e.operation === 'Update' && adoptManagers.includes(e.manager ?? ''))
+      .map((e) => e.manager);
+    const stored = await applier.jsonPatch({ ...live, kind }, ops);
+    this.ctx.written.remember(kind, stored);
+    metrics.writes.inc({ kind, verb: 'adopt' });
+    log.info(
+      { kind, object: objectKey(live), from: [...new Set(from)], fieldManager: applier.fieldManager },
+      'took ownership of fields another field manager wrote (cutover): fields we no longer set will be removed',
+    );
+    return stored;
+  }
+
   /** Applies `o` unless the live object is up to date with it; true when it wrote. */
   private async ensure(o: AgentObject): Promise<boolean> {
     const kind = o.kind ?? '';
-    const live = this.live(kind, o as KubeObject);
+    const cached = this.live(kind, o as KubeObject);
+    const live = cached === undefined ? undefined : await this.adopt(kind, cached);
     if (this.upToDate(o, live)) return false;
     const stored = await this.ctx.applier.apply(o as KubeObject);
     this.ctx.written.remember(kind, stored);
