@@ -189,20 +189,24 @@ export class VectorReconciler {
     }
   }
 
+  /** True (warned once, counted) for a key outside --watch-namespace, which must not be reconciled at all. */
+  private outOfScope(key: string): boolean {
+    if (inScope(key, this.ctx.watchNamespace)) return false;
+    // A Vector the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
+    this.ctx.metrics.skipped.inc({ reason: 'out-of-scope' });
+    if (!this.warnedOutOfScope.has(key)) {
+      this.warnedOutOfScope.add(key);
+      this.ctx.log.warn(
+        { vector: key, watchNamespace: this.ctx.watchNamespace },
+        'Vector outside --watch-namespace: skipped, nothing of it is written or deleted',
+      );
+    }
+    return true;
+  }
+
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const { informers, applier, flags, metrics, log } = this.ctx;
-    if (!inScope(key, this.ctx.watchNamespace)) {
-      // A Vector the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
-      metrics.skipped.inc({ reason: 'out-of-scope' });
-      if (!this.warnedOutOfScope.has(key)) {
-        this.warnedOutOfScope.add(key);
-        log.warn(
-          { vector: key, watchNamespace: this.ctx.watchNamespace },
-          'Vector outside --watch-namespace: skipped, nothing of it is written or deleted',
-        );
-      }
-      return undefined;
-    }
+    if (this.outOfScope(key)) return undefined;
     const obj = informers.vectors.get(key);
     const { namespace, name } = splitKey(key);
     if (obj === undefined) {

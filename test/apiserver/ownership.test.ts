@@ -101,7 +101,11 @@ describe('the API server stand-in: pod template keys and field ownership', () =>
       entries.map((e) => [e.manager, e.operation]),
       [['manager', 'Update']],
     );
-    const upgraded = entries.map((e) => ({ ...e, manager: 'vector-operator', operation: 'Apply' }));
+    const upgraded = entries.map((e) => ({
+      ...(JSON.parse(JSON.stringify(e)) as object),
+      manager: 'vector-operator',
+      operation: 'Apply',
+    }));
     const path = '/apis/apps/v1/namespaces/default/daemonsets/owned';
     const stale = await failure(() =>
       lab.apps.patchNamespacedDaemonSet(
@@ -127,7 +131,7 @@ describe('the API server stand-in: pod template keys and field ownership', () =>
     assert.notEqual(patched.metadata?.resourceVersion, made.metadata?.resourceVersion, 'ownership is content');
     assert.equal(patched.metadata?.generation, 1, 'but not spec: no rollout');
     assert.deepEqual(
-      patched.metadata?.managedFields?.map((e) => [e.manager, e.operation]),
+      patched.metadata.managedFields?.map((e) => [e.manager, e.operation]),
       [['vector-operator', 'Apply']],
     );
     // An empty list keeps the stored ownership (clients that do not know the field cannot erase it).

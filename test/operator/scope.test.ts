@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from '../../src/operator/vector-controller.ts';
 import { inScope } from '../../src/operator/informers.ts';
+import { createMetrics } from '../../src/operator/metrics.ts';
+import { VectorReconciler, type ControllerContext } from '../../src/operator/vector-controller.ts';
 import { dsPath, eventually, operator, secretPath, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
 
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
@@ -44,6 +46,41 @@ describe('inScope', () => {
     assert.equal(inScope('team-ab/logs', 'team-a'), false, 'a namespace that only starts with the name is outside');
     assert.equal(inScope('team-b/logs', undefined), true);
     assert.equal(inScope('team-b/logs', ''), true);
+  });
+});
+
+describe('VectorReconciler with --watch-namespace', () => {
+  it('refuses a key outside the namespace before reading anything: one warning, every refusal counted', async () => {
+    const warnings: string[] = [];
+    const metrics = createMetrics(() => ({}));
+    const untouchable = new Proxy(
+      {},
+      {
+        get(_t, prop) {
+          throw new Error(`touched ${String(prop)}`);
+        },
+      },
+    );
+    const ctx = {
+      informers: untouchable,
+      applier: untouchable,
+      written: untouchable,
+      events: untouchable,
+      validator: untouchable,
+      flags: untouchable,
+      metrics,
+      log: { info() {}, debug() {}, error() {}, warn: (_o: object, msg: string) => warnings.push(msg) },
+      watchNamespace: 'team-a',
+    } as unknown as ControllerContext;
+    const r = new VectorReconciler(ctx);
+    assert.equal(await r.reconcile('team-b/logs'), undefined);
+    assert.equal(await r.reconcile('team-b/logs'), undefined);
+    assert.deepEqual(warnings, ['Vector outside --watch-namespace: skipped, nothing of it is written or deleted']);
+    const skipped = await metrics.skipped.get();
+    assert.deepEqual(
+      skipped.values.map((v) => [v.labels.reason, v.value]),
+      [['out-of-scope', 2]],
+    );
   });
 });
 
