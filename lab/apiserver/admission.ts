@@ -18,6 +18,7 @@ import type { JsonObject, KObject } from './json.ts';
 import { clone, deepEqual, isObject, nowIso } from './json.ts';
 import type { ResourceType } from './registry.ts';
 import { apiVersionOf } from './registry.ts';
+import { validatePodTemplate } from './pod-validation.ts';
 import { canonicalPodSpec, canonicalResourceList, InvalidQuantity } from '../../src/kube/quantity.ts';
 
 /** Built-ins whose strategy maintains metadata.generation (the others leave it unset, as the real server does). */
@@ -156,6 +157,7 @@ export function admitCreate(t: ResourceType, obj: KObject, validation: FieldVali
   if (t.plural === 'pods') obj.status = { phase: 'Pending', ...(isObject(obj.status) ? obj.status : {}) };
   if (t.plural === 'customresourcedefinitions') crdAccepted(obj);
   normalise(t, obj);
+  validatePodTemplate(t.plural, t.kind, t.group, obj);
   const warnings = schemaCheck(t, obj, validation);
   return { obj, warnings };
 }
@@ -204,6 +206,7 @@ export function admitUpdate(
   }
   if (t.plural === 'customresourcedefinitions') crdAccepted(obj);
   normalise(t, obj);
+  if (subresource === undefined) validatePodTemplate(t.plural, t.kind, t.group, obj);
   const warnings = subresource === 'status' && t.schema === undefined ? [] : schemaCheck(t, obj, validation);
   if (tracksGeneration(t) && !deepEqual(desired(t, prev), desired(t, obj))) m.generation = (pm.generation ?? 0) + 1;
   return { obj, warnings };
@@ -279,12 +282,31 @@ export function checkPrecondition(t: ResourceType, prev: KObject, rv: string | u
     );
 }
 
-/** True when two versions differ only in what the server maintains (a no-op write must not bump resourceVersion). */
+/** JSON with object keys sorted: two tries with the same paths give the same text. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+/**
+ * True when two versions differ only in what the server maintains (a no-op write must not bump resourceVersion).
+ * Ownership is content: a write that only moves fields between managers is stored, as on a real server; entry order
+ * and timestamps are not (the real field manager keeps the old entries when only their times changed).
+ */
 export function sameContent(a: KObject, b: KObject): boolean {
+  const ownership = (o: KObject): string[] =>
+    (o.metadata.managedFields ?? [])
+      .map((e) => canonical([e.manager, e.operation, e.subresource ?? '', e.apiVersion, e.fieldsV1]))
+      .sort();
   const strip = (o: KObject): JsonObject => {
     const meta: JsonObject = { ...o.metadata };
     Reflect.deleteProperty(meta, 'resourceVersion');
-    Reflect.deleteProperty(meta, 'managedFields');
+    meta.managedFields = ownership(o);
     return { ...o, metadata: meta };
   };
   return deepEqual(strip(a), strip(b));

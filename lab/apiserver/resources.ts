@@ -23,6 +23,7 @@ import type { JsonObject, KObject } from './json.ts';
 import { clone, isObject, nowIso } from './json.ts';
 import { serverSideApply, trackUpdate } from './managed-fields.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
+import { checkApplyKeys } from './pod-validation.ts';
 import type { Registry, ResourceType } from './registry.ts';
 import { apiVersionOf, storageKey } from './registry.ts';
 import { makeSchemaChecker } from './crd.ts';
@@ -60,6 +61,21 @@ export function serve(t: ResourceType, o: KObject): KObject {
   // Custom resources can be served at several versions of one storage; no conversion, only the apiVersion changes.
   const av = apiVersionOf(t);
   return o.apiVersion === av ? o : { ...o, apiVersion: av };
+}
+
+/** A well-formed, non-empty managedFields list: entries with a manager, an operation and a fieldsV1 trie. */
+function givesManagedFields(obj: KObject): boolean {
+  const mf: unknown = obj.metadata.managedFields;
+  if (!Array.isArray(mf) || mf.length === 0) return false;
+  const ok = mf.every(
+    (e) =>
+      isObject(e) &&
+      typeof e.manager === 'string' &&
+      (e.operation === 'Apply' || e.operation === 'Update') &&
+      (e.fieldsV1 === undefined || isObject(e.fieldsV1)),
+  );
+  if (!ok) throw badRequest('metadata.managedFields: each entry needs manager, operation (Apply|Update) and fieldsV1');
+  return true;
 }
 
 export class Resources {
@@ -162,8 +178,11 @@ export class Resources {
 
   /** The shared update path: admission, ownership, no-op detection, finalizer-driven removal, commit. */
   private write(t: Target, prev: KObject, incoming: KObject, opts: WriteOptions, track: boolean): WriteResult {
-    // Clients cannot rewrite ownership by sending managedFields; apply has already computed its own.
-    if (track) incoming.metadata.managedFields = prev.metadata.managedFields;
+    // As the real field manager does: a non-empty managedFields sent on the main resource replaces ownership (how
+    // client-go's csaupgrade moves Update entries to Apply); an absent or empty one keeps the stored ownership, so
+    // clients that do not know the field cannot erase it. Apply has already computed its own.
+    if (track && (t.subresource !== undefined || !givesManagedFields(incoming)))
+      incoming.metadata.managedFields = prev.metadata.managedFields;
     const { obj, warnings } = admitUpdate(t.type, prev, incoming, t.subresource, opts.validation);
     if (track) trackUpdate({ custom: t.type.crdName !== undefined }, prev, obj, opts.manager, t.subresource);
     if (sameContent(prev, obj)) return { obj: serve(t.type, prev), created: false, warnings };
@@ -223,6 +242,7 @@ export class Resources {
     if (isObject(obj.metadata) && obj.metadata.managedFields !== undefined)
       throw badRequest('metadata.managedFields must be nil');
     const ctx = { custom: t.type.crdName !== undefined };
+    checkApplyKeys(ctx.custom, obj);
     if (prev === undefined) {
       if (t.subresource !== undefined) throw notFound(t.type.plural, t.type.group, t.name ?? '');
       this.checkNamespace(t);

@@ -39,6 +39,8 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
                                       where sources disagree on a file: min re-reads, max skips (default min)
   --watch-namespace NS                only Vectors, pipelines and agent objects in NS (default: all)
   --sync-period DURATION              reconcile every cached object again this often (default 10h)
+  --adopt-field-managers LIST         comma-separated managers whose Update-written fields on agent objects become
+                                      ours at cutover (default manager, kaasops' field manager; '' for none)
   --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
   --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8080; 0 disables it (default 0)
@@ -73,6 +75,14 @@ export function normaliseArgs(args: readonly string[]): string[] {
 }
 
 /** Go durations as kaasops takes them: `300s`, `5m`, `1m30s`, `500ms`. */
+/** `--adopt-field-managers a, b,` → ['a', 'b']; '' → [] (take over nobody's fields). */
+export function parseManagerList(value: string): string[] {
+  return value
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
+}
+
 export function parseDuration(s: string): number | undefined {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) return undefined;
@@ -123,6 +133,7 @@ export async function main(args: string[]): Promise<number> {
         'checkpoint-merger-image': { type: 'string', default: '' },
         'checkpoint-merger-position-policy': { type: 'string', default: 'min' },
         'watch-namespace': { type: 'string', default: '' },
+        'adopt-field-managers': { type: 'string', default: 'manager' },
         'leader-elect': { type: 'boolean', default: false },
         'leader-election-namespace': { type: 'string' },
         'metrics-bind-address': { type: 'string', default: '0' },
@@ -187,6 +198,7 @@ export async function main(args: string[]): Promise<number> {
     },
     ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
     resyncMs: syncPeriodMs,
+    adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
     ...(values['leader-elect']
       ? {
           leaderElection: {

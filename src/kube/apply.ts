@@ -64,6 +64,19 @@ export class Applier {
     });
   }
 
+  /**
+   * A JSON patch (RFC 6902) on the main resource; returns the object as stored. Used for what apply cannot say,
+   * such as replacing `metadata.managedFields` (csa-upgrade.ts); the ops should carry the resourceVersion read.
+   */
+  async jsonPatch<T extends KubeObject>(obj: KubeObject, ops: readonly unknown[]): Promise<T> {
+    const path = await this.paths.objectPath(obj);
+    return request<T>(this.kc, 'PATCH', path, {
+      query: { fieldManager: this.fieldManager },
+      body: ops,
+      contentType: 'application/json-patch+json',
+    });
+  }
+
   /** Deletes the object (background propagation); false when it was already gone. */
   async delete(obj: KubeObject): Promise<boolean> {
     const path = await this.paths.objectPath(obj);

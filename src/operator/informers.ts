@@ -5,7 +5,10 @@
  * Invariants:
  * - Namespaced kinds are listed in the watched namespace only (or cluster-wide when none is given);
  *   ClusterVectorPipelines and the agents' ClusterRoles/Bindings are cluster-scoped and always listed cluster-wide,
- *   the latter by label, so the operator never caches RBAC it does not own.
+ *   the latter by label, so the operator never caches RBAC it does not own. With a watched namespace the RBAC
+ *   selector also requires `vector-operator.kaasops.io/owner-namespace=<ns>`: the RBAC of Vectors outside the scope
+ *   is not even cached, so no event of theirs can wake a reconcile (before 2026-12-07 it woke one that took the
+ *   "Vector deleted" path and deleted that RBAC), and two operators scoped to two namespaces never see each other.
  * - Owned objects map to their Vector by labels (`app.kubernetes.io/instance`, plus
  *   `vector-operator.kaasops.io/owner-namespace` on cluster-scoped ones): an event on a child wakes exactly one Vector,
  *   never all of them (kaasops reconciles every Vector on a cluster-scoped child event).
@@ -55,6 +58,7 @@ export function createInformers(opts: InformerOptions): Informers {
       onError: (err) => opts.onError?.(what, err),
     });
   const crd = `/apis/${apiGroup}/v1alpha1`;
+  const clusterSelector = ns === '' ? ownedSelector : `${ownedSelector},${ownerNamespaceLabel}=${ns}`;
   return {
     vectors: make('vectors', scoped(crd, 'vectors')),
     vectorPipelines: make('vectorpipelines', scoped(crd, 'vectorpipelines')),
@@ -65,11 +69,11 @@ export function createInformers(opts: InformerOptions): Informers {
       ServiceAccount: make('serviceaccounts', scoped('/api/v1', 'serviceaccounts'), ownedSelector),
       Service: make('services', scoped('/api/v1', 'services'), ownedSelector),
       Pod: make('pods', scoped('/api/v1', 'pods'), ownedSelector),
-      ClusterRole: make('clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterroles', ownedSelector),
+      ClusterRole: make('clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterroles', clusterSelector),
       ClusterRoleBinding: make(
         'clusterrolebindings',
         '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
-        ownedSelector,
+        clusterSelector,
       ),
       ...(opts.podMonitor === true
         ? { PodMonitor: make('podmonitors', scoped('/apis/monitoring.coreos.com/v1', 'podmonitors'), ownedSelector) }
@@ -80,6 +84,12 @@ export function createInformers(opts: InformerOptions): Informers {
 
 export function allReflectors(i: Informers): Reflector<KubeObject>[] {
   return [i.vectors, i.vectorPipelines, i.clusterPipelines, ...Object.values(i.owned)];
+}
+
+/** Whether the Vector key "ns/name" is inside the watched namespace (everything is, without one). */
+export function inScope(key: string, watchNamespace: string | undefined): boolean {
+  if (watchNamespace === undefined || watchNamespace === '') return true;
+  return key.startsWith(`${watchNamespace}/`);
 }
 
 /** The key ("ns/name") of the Vector an owned object belongs to, or undefined. */

@@ -18,6 +18,8 @@ export interface OperatorMetrics {
   collapsedSources: Gauge<'namespace' | 'vector'>;
   optimizedSources: Gauge<'namespace' | 'vector'>;
   nodes: Gauge<'namespace' | 'vector' | 'state'>;
+  /** Reconciles refused before reading anything, by reason (`out-of-scope`: a Vector outside --watch-namespace). */
+  skipped: Counter<'reason'>;
   dropVector(namespace: string, vector: string): void;
 }
 
@@ -69,8 +71,15 @@ export function createMetrics(queues: () => Record<string, number>, defaults = f
     labelNames: ['namespace', 'vector', 'state'] as const,
     registers: [registry],
   });
+  const skipped = new Counter({
+    name: 'vector_operator_reconciles_skipped_total',
+    help: 'Reconciles refused without reading or writing anything, by reason (out-of-scope).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    skipped,
     reconciles,
     errors,
     queueDepth,

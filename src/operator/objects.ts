@@ -6,6 +6,9 @@
  *   `data`, `procfs`, `sysfs` (and `app-config-compress` when compressing); user env, then the 5 fixed vars. Any
  *   difference would roll every agent at operator cutover (kaasops #260). The template carries no config hash:
  *   config changes reach pods through the Secret volume and Vector's --watch-config.
+ * - The user's wins on a clash (kaasops #203): a user volume named like a built-in one replaces it, and so does a
+ *   user mount at a built-in mount path. No list ever holds two items with one key (volumes by name, mounts by
+ *   mountPath), which a real API server rejects.
  * - Defaults are applied here, in one place, and never written back to the Vector.
  * - Resource quantities in the pod template are canonical (src/kube/quantity.ts), as a real API server stores them
  *   and as kaasops' Go client sends them: kaasops' `1000m`/`1024Mi` defaults are stored as `1`/`1Gi`. Sending the
@@ -148,7 +151,10 @@ function volumeMounts(agent: AgentSpec): V1VolumeMount[] {
     { name: 'sysfs', mountPath: '/host/sys' },
   ];
   if (agent.compressConfigFile === true) own.push({ name: 'app-config-compress', mountPath: '/tmp/archive' });
-  return [...user, ...own];
+  // volumeMounts are keyed by mountPath: a user mount at a built-in path replaces the built-in one (kaasops #203),
+  // as a user volume named like a built-in volume does; sending both is rejected by the API server.
+  const taken = new Set(user.map((m) => m.mountPath));
+  return [...user, ...own.filter((m) => !taken.has(m.mountPath))];
 }
 
 function env(agent: AgentSpec): V1EnvVar[] {

@@ -30,6 +30,8 @@ import { PipelineValidator } from './validate.ts';
 import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
 
 export const fieldManager = 'vector-operator';
+/** kaasops/vector-operator writes with Update under controller-runtime's default manager name. */
+export const defaultAdoptedManagers: readonly string[] = ['manager'];
 
 /** The elector's own options, less what the operator supplies itself (the kubeconfig, the clock). */
 export type LeaderElectionOptions = Pick<
@@ -50,6 +52,11 @@ export interface OperatorOptions {
   /** Called once when a held lease is lost (the CLI exits non-zero). */
   onLostLeadership?: () => void;
   events?: EventSink;
+  /**
+   * Field managers whose `Update` entries on agent objects are folded into ours before we apply (csa-upgrade.ts):
+   * default `manager`, kaasops' controller-runtime name, so a cutover from kaasops leaves no field behind.
+   */
+  adoptFieldManagers?: readonly string[];
   /** Run `vector validate` in a pod before publishing a config (--enable-configcheck-pods). */
   configCheckPods?: { timeoutMs: number };
 }
@@ -189,6 +196,10 @@ export class Operator {
       events: this.opts.events ?? new ApiEventSink(kc, this.opts.leaderElection?.identity ?? 'vector-operator'),
       metrics: this.metrics,
       log,
+      adoptManagers: this.opts.adoptFieldManagers ?? defaultAdoptedManagers,
+      ...(this.opts.watchNamespace === undefined || this.opts.watchNamespace === ''
+        ? {}
+        : { watchNamespace: this.opts.watchNamespace }),
       ...(this.opts.configCheckPods === undefined
         ? {}
         : { checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs) }),

@@ -5,10 +5,17 @@
  * - Level-triggered and idempotent: reads the Vector, its pipelines and its children from the caches, computes the
  *   desired state with plain functions (desired.ts), and converges; it never depends on which event woke it.
  * - A reconcile that changes nothing writes nothing: an object is applied only when the live one does not already
- *   contain it (`isSubset`), the status only when it differs, an Event only for a change this reconcile made.
+ *   contain it (`isSubset`) or when our last apply, as `managedFields` records it, set other fields than the desired
+ *   object does (a field removed from the Vector); the status only when it differs; an Event only for a change this
+ *   reconcile made.
+ * - Cutover: fields of our objects that another operator wrote with Update (`adoptManagers`, default kaasops'
+ *   `manager`) are first made ours, as client-go's csaupgrade does, so a field we do not set leaves the object. When
+ *   the content is the same, only ownership changes: the template's generation stays and no agent rolls.
  * - Nothing is written when a config that would be written fails the structural check (or, with
  *   --enable-configcheck-pods, `vector validate` in a pod): the agents keep their last good config; the status says why.
  * - Write order: config Secrets, then the DaemonSet that mounts them, then RBAC and the Service; deletions last.
+ * - With --watch-namespace, a key outside the namespace is refused before anything is read (warned once, counted in
+ *   `vector_operator_reconciles_skipped_total`): nothing outside the scope is ever written or deleted.
  * - Cluster-scoped RBAC carries no owner reference (GC cannot resolve a namespaced owner), so the Vector carries the
  *   `vector-operator.kaasops.io/cleanup` finalizer; on deletion the RBAC found by its labels is deleted, then the
  *   finalizer removed. Namespaced children go by garbage collection through their owner reference.
@@ -17,13 +24,15 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { objectKey, splitKey, type KubeObject } from '../kube/client.ts';
 import type { Applier } from '../kube/apply.ts';
 import { isSubset } from '../kube/diff.ts';
+import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
+import { appliedFields, managedFieldsOf, sameFieldSet } from '../kube/managed-fields.ts';
 import { selects } from '../pipelines/build.ts';
 import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import { desiredState, liveRollout, secretMode, type ObjectRef, type OperatorFlags } from './desired.ts';
 import type { ConfigChecker } from './configcheck.ts';
 import type { EventSink } from './events.ts';
-import { WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
+import { inScope, WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { migrationCounts } from './migration-status.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
@@ -51,6 +60,10 @@ export interface ControllerContext {
   now?: () => string;
   /** Set with --enable-configcheck-pods. */
   checker?: ConfigChecker;
+  /** Set with --watch-namespace: keys outside it are never reconciled. */
+  watchNamespace?: string;
+  /** Managers whose Update-owned fields on our objects become ours before we apply (a cutover from kaasops). */
+  adoptManagers?: readonly string[];
 }
 
 export function toVector(obj: KubeObject): Vector {
@@ -82,6 +95,7 @@ const ownedKinds = new Set<string>([
 export class VectorReconciler {
   private readonly ctx: ControllerContext;
   private readonly statuses = new WrittenStatus<VectorStatus>();
+  private readonly warnedOutOfScope = new Set<string>();
 
   constructor(ctx: ControllerContext) {
     this.ctx = ctx;
@@ -106,11 +120,44 @@ export class VectorReconciler {
     return this.ctx.written.live(kind, reflector?.get(objectKey(desired)), desired);
   }
 
-  /** Applies `o` unless the live object already contains it; true when it wrote. */
+  /**
+   * Whether `live` needs no apply of `o`: it holds every desired value, and our last apply (its managedFields)
+   * recorded exactly the fields `o` sets. A field dropped from the Vector is still in that record, so the apply that
+   * removes it is sent; a reconcile that changes nothing still writes nothing.
+   */
+  private upToDate(o: AgentObject, live: KubeObject | undefined): boolean {
+    if (live === undefined || !isSubset(o, live)) return false;
+    const applied = appliedFields(live, this.ctx.applier.fieldManager);
+    return applied !== undefined && sameFieldSet(o, applied);
+  }
+
+  /**
+   * Folds the fields that `adoptManagers` wrote with Update into our Apply entry (one JSON patch, locked by the
+   * resourceVersion read), so that our next apply owns and can drop them. Returns the object as it now is.
+   */
+  private async adopt(kind: string, live: KubeObject): Promise<KubeObject> {
+    const { applier, adoptManagers = [], log, metrics } = this.ctx;
+    const ops = ownershipUpgradePatch(live, adoptManagers, applier.fieldManager);
+    if (ops === undefined) return live;
+    const from = managedFieldsOf(live)
+      .filter((e) => e.operation === 'Update' && adoptManagers.includes(e.manager ?? ''))
+      .map((e) => e.manager);
+    const stored = await applier.jsonPatch({ ...live, kind }, ops);
+    this.ctx.written.remember(kind, stored);
+    metrics.writes.inc({ kind, verb: 'adopt' });
+    log.info(
+      { kind, object: objectKey(live), from: [...new Set(from)], fieldManager: applier.fieldManager },
+      'took ownership of fields another field manager wrote (cutover): fields we no longer set will be removed',
+    );
+    return stored;
+  }
+
+  /** Applies `o` unless the live object is up to date with it; true when it wrote. */
   private async ensure(o: AgentObject): Promise<boolean> {
     const kind = o.kind ?? '';
-    const live = this.live(kind, o as KubeObject);
-    if (live !== undefined && isSubset(o, live)) return false;
+    const cached = this.live(kind, o as KubeObject);
+    const live = cached === undefined ? undefined : await this.adopt(kind, cached);
+    if (this.upToDate(o, live)) return false;
     const stored = await this.ctx.applier.apply(o as KubeObject);
     this.ctx.written.remember(kind, stored);
     this.ctx.metrics.writes.inc({ kind, verb: 'apply' });
@@ -142,8 +189,24 @@ export class VectorReconciler {
     }
   }
 
+  /** True (warned once, counted) for a key outside --watch-namespace, which must not be reconciled at all. */
+  private outOfScope(key: string): boolean {
+    if (inScope(key, this.ctx.watchNamespace)) return false;
+    // A Vector the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
+    this.ctx.metrics.skipped.inc({ reason: 'out-of-scope' });
+    if (!this.warnedOutOfScope.has(key)) {
+      this.warnedOutOfScope.add(key);
+      this.ctx.log.warn(
+        { vector: key, watchNamespace: this.ctx.watchNamespace },
+        'Vector outside --watch-namespace: skipped, nothing of it is written or deleted',
+      );
+    }
+    return true;
+  }
+
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     const { informers, applier, flags, metrics, log } = this.ctx;
+    if (this.outOfScope(key)) return undefined;
     const obj = informers.vectors.get(key);
     const { namespace, name } = splitKey(key);
     if (obj === undefined) {
@@ -278,8 +341,7 @@ export class VectorReconciler {
     if (checker === undefined || vector.spec.agent?.configCheck?.disabled === true) return undefined;
     for (const o of objects) {
       if (o.kind !== 'Secret') continue;
-      const live = this.live('Secret', o as KubeObject);
-      if (live !== undefined && isSubset(o, live)) continue;
+      if (this.upToDate(o, this.live('Secret', o as KubeObject))) continue;
       const json = decode((o as V1Secret).data?.[configKey]) ?? '';
       const outcome = await checker.check(vector, json);
       if (outcome.result === 'invalid') return `${o.metadata?.name ?? ''}: ${outcome.reason}`;

@@ -72,8 +72,8 @@ describe('the API server stand-in stores objects as a real server does', () => {
     );
     assert.equal(applied.spec?.template.spec?.containers[0]?.resources?.limits?.memory, '1Gi');
     // Conflicts compare the applied value as sent with the stored one, as structured-merge-diff does: `1000m` over
-    // another manager's stored `1` is a conflict although the quantities are equal. (The creator still owns the
-    // limits: the forced apply above changed only ownership, which the stand-in does not record.)
+    // another manager's stored `1` is a conflict although the quantities are equal. The forced apply above took the
+    // limits from the creator: a write that changes only ownership is stored, as on a real server.
     const c = await failure(() =>
       lab.apps.patchNamespacedDaemonSet(
         { name: 'q', namespace: 'default', body: daemonSet('q'), fieldManager: 'other' },
@@ -81,7 +81,7 @@ describe('the API server stand-in stores objects as a real server does', () => {
       ),
     );
     assert.equal(c.code, 409);
-    assert.match(c.status.message ?? '', /conflict with "kubernetes-client-javascript": .*resources\.limits\.cpu/);
+    assert.match(c.status.message ?? '', /conflict with "operator": .*resources\.limits\.cpu/);
     assert.doesNotMatch(c.status.message ?? '', /requests/, 'equal strings are co-owned');
     const canonical = daemonSet('q');
     const container = canonical.spec?.template.spec?.containers[0];

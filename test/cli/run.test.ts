@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { createInterface } from 'node:readline';
 import { binPaths, runBin } from '../helpers/bin.ts';
-import { normaliseArgs, parseBindAddress, parseDuration } from '../../src/cli/run.ts';
+import { normaliseArgs, parseBindAddress, parseDuration, parseManagerList } from '../../src/cli/run.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
 
 interface Proc {
@@ -152,5 +152,7 @@ describe('vector-operator run', () => {
     assert.equal(parseDuration('soon'), undefined);
     assert.equal(parseBindAddress('0'), undefined);
     assert.deepEqual(parseBindAddress(':8081'), { host: '', port: 8081 });
+    assert.deepEqual(parseManagerList('manager, legacy-op,'), ['manager', 'legacy-op']);
+    assert.deepEqual(parseManagerList(''), []);
   });
 });
