@@ -137,12 +137,26 @@ describe('vector-operator run', () => {
     const policy = runBin('vector-operator', ['run', '--checkpoint-merger-position-policy', 'median']);
     assert.equal(policy.status, 2);
     assert.match(policy.stderr, /--checkpoint-merger-position-policy 'median' must be min or max/);
+    const tenant = runBin('vector-operator', ['run', '--pipeline-policy', 'off']);
+    assert.equal(tenant.status, 2);
+    assert.match(tenant.stderr, /--pipeline-policy 'off' must be enforce or warn/);
+    const paths = runBin('vector-operator', ['run', '--pipeline-policy-allow-paths', 'certs/']);
+    assert.equal(paths.status, 2);
+    assert.match(paths.stderr, /--pipeline-policy-allow-paths 'certs\/' must be an absolute directory/);
   });
 
   it('accepts kaasops-style flags', () => {
     assert.deepEqual(
       normaliseArgs(['-leader-elect', '--enable-config-optimization=true', '--enable-checkpoint-migration=false']),
       ['--leader-elect', '--enable-config-optimization'],
+    );
+    assert.deepEqual(
+      normaliseArgs([
+        '--agent-least-privilege=true',
+        '--pipeline-policy-cluster-pipelines=false',
+        '-pipeline-policy=warn',
+      ]),
+      ['--agent-least-privilege', '--pipeline-policy=warn'],
     );
     assert.equal(parseDuration('300s'), 300_000);
     assert.equal(parseDuration('1m30s'), 90_000);
