@@ -9,7 +9,8 @@
  *   (a later Vector's) is refused until the admin allows it, so a Vector upgrade cannot widen the policy silently.
  * - Options are checked whatever the type: an option naming a local path or a unix socket, and `$VAR` / `${VAR}` (Vector
  *   substitutes the agent's environment into the config before loading it, the same read as `get_env_var`).
- * - VRL programs are lexed (vrl-calls.ts), never substring-matched.
+ * - VRL calls are found by lexing the program (vrl-calls.ts), never by substring match. A program that does not
+ *   contain any denied name at all cannot call one (a call spells its name out), so only the others are lexed.
  * - ClusterVectorPipelines (cluster-scoped, created by the admin) are unrestricted unless `clusterPipelines` is set.
  * - Every violation names the field and says what to do, including the admin setting that would allow it.
  */
@@ -166,7 +167,7 @@ const deniedFunctions: ReadonlyMap<string, string> = new Map([
 const pathKeys: ReadonlySet<string> = new Set(['data_dir', 'file', 'files', 'keytab']);
 // `.location`, `.keytab`, `.cmd`, `.paths`: librdkafka options (kafka's `librdkafka_options`) that read files, run a
 // command (`sasl.kerberos.kinit.cmd`) or load a library (`plugin.library.paths`).
-const pathSuffixes = ['_file', '_files', '_dir', '_path', '.location', '.keytab', '.cmd', '.paths'] as const;
+const pathSuffix = /(?:_files?|_dir|_path|\.location|\.keytab|\.cmd|\.paths)$/;
 /** Types whose top-level `path` is a local path (elsewhere, e.g. `loki`, `path` is a URL path). */
 const localPathTypes: ReadonlySet<string> = new Set(['file', 'socket', 'statsd']);
 
@@ -180,27 +181,42 @@ const conditionKeys: ReadonlySet<string> = new Set([
   'forward_when',
 ]);
 
+const deniedNamesCache = new WeakMap<PipelinePolicy, readonly string[]>();
+
+/** Every VRL function name the policy denies, computed once per policy. */
+function deniedNames(policy: PipelinePolicy): readonly string[] {
+  let names = deniedNamesCache.get(policy);
+  if (names === undefined) {
+    names = [...new Set([...deniedFunctions.keys(), ...policy.denyFunctions])].filter((n) =>
+      isDeniedFunction(n, policy),
+    );
+    deniedNamesCache.set(policy, names);
+  }
+  return names;
+}
+
 export function isDeniedFunction(name: string, policy: PipelinePolicy): boolean {
   return policy.denyFunctions.has(name) || (deniedFunctions.has(name) && !policy.allowFunctions.has(name));
 }
 
+const allowTypeHint = (type: string) => `ask the cluster admin to allow it with --${policyFlags.allowTypes}=${type}`;
+
 /** Why `type` may not be used as a `kind` by a namespaced pipeline, or undefined when it may. */
 export function typeViolation(kind: 'transforms' | 'sinks', type: string, policy: PipelinePolicy): string | undefined {
-  const allowHint = `ask the cluster admin to allow it with --${policyFlags.allowTypes}=${type}`;
   if (policy.denyTypes.has(type)) {
     return `type '${type}' is denied by the cluster admin (--${policyFlags.denyTypes}); use another type`;
   }
   if (policy.allowTypes.has(type)) return undefined;
   const why = unsafeTypes.get(type);
-  if (why !== undefined) return `type '${type}' ${why}; use another type, or ${allowHint}`;
+  if (why !== undefined) return `type '${type}' ${why}; use another type, or ${allowTypeHint(type)}`;
   const safe = kind === 'transforms' ? safeTransforms : safeSinks;
   if (safe.has(type)) return undefined;
-  return `type '${type}' is not on the list of ${kind} known to stay off the node; ${allowHint}`;
+  return `type '${type}' is not on the list of ${kind} known to stay off the node; ${allowTypeHint(type)}`;
 }
 
 /** Whether `key` names a local path. A type the admin allowed by name may use its own top-level `path`. */
 function namesLocalPath(key: string, type: string, depth: number, policy: PipelinePolicy): boolean {
-  if (pathKeys.has(key) || pathSuffixes.some((s) => key.endsWith(s))) return true;
+  if (pathKeys.has(key) || pathSuffix.test(key)) return true;
   return depth === 0 && key === 'path' && localPathTypes.has(type) && !policy.allowTypes.has(type);
 }
 
@@ -272,37 +288,54 @@ interface WalkContext {
 const pathReason = (flag: string) =>
   `names a local path or command on the node, which a namespaced pipeline may not choose; remove the option, or ask the cluster admin to allow a directory with --${flag}`;
 
-/** The first violation among the options (keys and string values) under `value`: paths, unix sockets, `$VAR`. */
-function optionViolation(value: unknown, field: string, depth: number, ctx: WalkContext): PolicyViolation | undefined {
-  if (typeof value === 'string') {
-    if (!ctx.envAllowed && interpolatesEnv(value)) return { field, reason: envHint(policyFlags.allowFunctions) };
-    if (/^[a-z0-9+.-]*unix:/i.test(value)) {
-      return { field, reason: 'names a unix socket on the node; send to a network address instead' };
-    }
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
+const unixReason = 'names a unix socket on the node; send to a network address instead';
+
+/** What is wrong with an option's text (a value or a key): `$VAR`, a unix socket URL. */
+function textProblem(text: string, ctx: WalkContext): string | undefined {
+  if (!ctx.envAllowed && interpolatesEnv(text)) return envHint(policyFlags.allowFunctions);
+  if (text.includes('unix:') && /^[a-z0-9+.-]*unix:/i.test(text)) return unixReason;
+  return undefined;
+}
+
+/**
+ * The first violation among the options under `value` (keys and string values): paths, unix sockets, `$VAR`.
+ * Field paths are built only for a violation or an object to descend into: this runs on every option of every build.
+ */
+function optionViolation(value: object, field: string, depth: number, ctx: WalkContext): PolicyViolation | undefined {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const v = optionViolation(value[i], `${field}[${i}]`, depth + 1, ctx);
-      if (v !== undefined) return v;
+      const inner: unknown = value[i];
+      const reason = typeof inner === 'string' ? textProblem(inner, ctx) : undefined;
+      if (reason !== undefined) return { field: `${field}[${i}]`, reason };
+      if (typeof inner === 'object' && inner !== null) {
+        const v = optionViolation(inner, `${field}[${i}]`, depth + 1, ctx);
+        if (v !== undefined) return v;
+      }
     }
     return undefined;
   }
-  for (const [key, inner] of Object.entries(value)) {
+  const options = value as Record<string, unknown>;
+  // for-in over a parsed JSON object: own keys only, without the array Object.entries allocates.
+  for (const key in options) {
     if (depth === 0 && (key === 'type' || key === 'inputs')) continue;
-    const at = `${field}.${key}`;
-    if (!ctx.envAllowed && interpolatesEnv(key)) return { field: at, reason: envHint(policyFlags.allowFunctions) };
+    const inner = options[key];
+    const keyReason = ctx.envAllowed ? undefined : textProblem(key, ctx);
+    if (keyReason !== undefined) return { field: `${field}.${key}`, reason: keyReason };
     const local = namesLocalPath(key, ctx.type, depth, ctx.policy);
     if (local && inner !== null && inner !== undefined && !underAllowedPath(inner, ctx.policy.allowPaths)) {
-      return { field: at, reason: pathReason(policyFlags.allowPaths) };
+      return { field: `${field}.${key}`, reason: pathReason(policyFlags.allowPaths) };
     }
-    const unixMode = depth === 0 && key === 'mode' && typeof inner === 'string' && inner.startsWith('unix');
-    if (unixMode && localPathTypes.has(ctx.type) && !ctx.policy.allowTypes.has(ctx.type)) {
-      return { field: at, reason: `mode '${inner}' uses a unix socket on the node; use tcp or udp` };
+    if (typeof inner === 'string') {
+      const unixMode = depth === 0 && key === 'mode' && inner.startsWith('unix');
+      if (unixMode && localPathTypes.has(ctx.type) && !ctx.policy.allowTypes.has(ctx.type)) {
+        return { field: `${field}.${key}`, reason: `mode '${inner}' uses a unix socket on the node; use tcp or udp` };
+      }
+      const reason = textProblem(inner, ctx);
+      if (reason !== undefined) return { field: `${field}.${key}`, reason };
+    } else if (typeof inner === 'object' && inner !== null) {
+      const v = optionViolation(inner, `${field}.${key}`, depth + 1, ctx);
+      if (v !== undefined) return v;
     }
-    const v = optionViolation(inner, at, depth + 1, ctx);
-    if (v !== undefined) return v;
   }
   return undefined;
 }
@@ -321,7 +354,9 @@ export function componentViolation(
     if (why !== undefined) return { field: `${field}.type`, reason: why };
   }
   const programs = kind === 'transforms' ? vrlPrograms(type, c, field) : [];
+  const denied = deniedNames(policy);
   for (const [at, program] of programs) {
+    if (!denied.some((name) => program.includes(name))) continue;
     for (const fn of vrlFunctionCalls(program)) {
       if (!isDeniedFunction(fn, policy)) continue;
       const reason = policy.denyFunctions.has(fn)
