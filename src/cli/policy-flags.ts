@@ -17,14 +17,21 @@ export const policyOptions = {
   [policyFlags.clusterPipelines]: { type: 'boolean', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 
-export const policyUsage = `  --${policyFlags.mode} enforce|warn     namespaced pipelines that break the tenant policy: enforce refuses them;
-                                      warn keeps them flowing, flagged (kaasops compatibility) (default enforce)
-  --${policyFlags.allowTypes} T,...    transform/sink types namespaced pipelines may use beyond the safe list
-  --${policyFlags.denyTypes} T,...     types they may not use, even on the safe list
-  --${policyFlags.allowFunctions} F,...  VRL functions allowed although denied by default (get_env_var...)
-  --${policyFlags.denyFunctions} F,...   VRL functions denied beyond the default list
-  --${policyFlags.allowPaths} DIR,...    directories a path option (tls.ca_file...) may name
-  --${policyFlags.clusterPipelines}   apply the policy to ClusterVectorPipelines too (default false)
+export const policyUsage = `  --${policyFlags.mode} enforce|warn
+                                      namespaced pipelines that break the tenant policy: enforce refuses them, warn
+                                      keeps them flowing, flagged (kaasops compatibility) (default enforce)
+  --${policyFlags.allowTypes} T,...
+                                      transform/sink types namespaced pipelines may use beyond the allow-list
+  --${policyFlags.denyTypes} T,...
+                                      types they may not use, even on the allow-list
+  --${policyFlags.allowFunctions} F,...
+                                      VRL functions allowed although denied by default (get_env_var, ...)
+  --${policyFlags.denyFunctions} F,...
+                                      VRL functions denied beyond the default list
+  --${policyFlags.allowPaths} DIR,...
+                                      directories a path option (tls.ca_file, ...) may name
+  --${policyFlags.clusterPipelines}
+                                      apply the policy to ClusterVectorPipelines too (default false)
 `;
 
 export type PolicyValues = {
