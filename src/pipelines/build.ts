@@ -112,18 +112,9 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
       result.rejected.push(compiled.rejection);
       continue;
     }
-    const violations = policyViolations(p.kind, p.spec, policy);
     const ref = compiled.pipeline.ref;
-    if (violations.length > 0 && policy.mode === 'enforce') {
-      const first = violations[0] as PolicyViolation;
-      result.rejected.push({
-        pipeline: ref,
-        field: first.field,
-        reason: `${first.reason} ${warnModeHint}`,
-        policy: true,
-      });
-      continue;
-    }
+    const violations = policyViolations(p.kind, p.spec, policy);
+    if (refusedByPolicy(ref, violations, policy, result)) continue;
     const clash = findClash(compiled.pipeline, owner);
     if (clash !== undefined) {
       result.rejected.push({
@@ -159,6 +150,19 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
     config.sinks[defaultSink] = { type: 'blackhole', rate: 100, print_interval_secs: 60, inputs: [defaultSource] };
   }
   return result;
+}
+
+/** In enforce mode, the first violation rejects the pipeline (recorded in `result.rejected`); returns whether it did. */
+function refusedByPolicy(
+  ref: PipelineRef,
+  violations: readonly PolicyViolation[],
+  policy: PipelinePolicy,
+  result: BuildResult,
+): boolean {
+  const first = violations[0];
+  if (first === undefined || policy.mode !== 'enforce') return false;
+  result.rejected.push({ pipeline: ref, field: first.field, reason: `${first.reason} ${warnModeHint}`, policy: true });
+  return true;
 }
 
 function findClash(

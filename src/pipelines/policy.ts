@@ -21,9 +21,9 @@ export type PolicyMode = 'enforce' | 'warn';
 export interface PipelinePolicy {
   /** enforce: a violating pipeline is refused; warn (kaasops compatibility): it keeps flowing, flagged. */
   mode: PolicyMode;
-  /** Transform and sink types allowed beyond the safe list. */
+  /** Transform and sink types allowed beyond the allow-list. */
   allowTypes: ReadonlySet<string>;
-  /** Types refused even when on the safe list; wins over nothing, since a name in both lists is a flag error. */
+  /** Types refused even when on the allow-list (a name in both lists is a flag error, never resolved here). */
   denyTypes: ReadonlySet<string>;
   /** VRL functions allowed although denied by default. */
   allowFunctions: ReadonlySet<string>;
@@ -64,7 +64,7 @@ export interface PolicyViolation {
   reason: string;
 }
 
-/** Types on no safe list for a reason worth telling the tenant. */
+/** Types kept off the allow-list for a reason worth telling the tenant. */
 const unsafeTypes: ReadonlyMap<string, string> = new Map([
   ['lua', 'runs Lua with the io and os libraries in the agent: it can read node files and run commands'],
   ['file', "writes files on the node through the agent's host mounts"],
