@@ -176,6 +176,15 @@ spec:
     assert.match(both.stderr, /lua is in both --pipeline-policy-allow-types and --pipeline-policy-deny-types/);
   });
 
+  it('prints the hardened agent pod with --objects --agent-least-privilege, and only then', () => {
+    const plain = runBin('vector-operator', ['render', '-f', examples, '--objects']);
+    const hardened = runBin('vector-operator', ['render', '-f', examples, '--objects', '--agent-least-privilege']);
+    assert.equal(hardened.status, 0, hardened.stderr);
+    assert.doesNotMatch(plain.stdout, /readOnly|allowPrivilegeEscalation/);
+    assert.match(hardened.stdout, /allowPrivilegeEscalation: false/);
+    assert.match(hardened.stdout, /name: var-lib\n\s+mountPath: \/var\/lib\/\n\s+readOnly: true/);
+  });
+
   it('rejects unknown flags with exit 2 and usage', () => {
     const r = runBin('vector-operator', ['render', '--frobnicate']);
     assert.equal(r.status, 2);
