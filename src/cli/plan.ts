@@ -10,6 +10,7 @@ import { stderr, stdout } from 'node:process';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { planOptimization, type Plan, type SeedPlan } from '../pipelines/plan.ts';
 import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
+import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]
 
@@ -18,7 +19,8 @@ Compares the legacy and the optimized agent config for the Vector in the given m
       --vector NS/NAME  which Vector, when the manifests hold several
       --json            machine-readable output (everything, untruncated)
       --all             do not truncate long lists in the text output
-`;
+The operator's tenant policy flags, so the plan matches what it publishes:
+${policyUsage}`;
 
 export function main(args: string[]): Promise<number> {
   return Promise.resolve(run(args));
@@ -89,13 +91,22 @@ function run(args: string[]): number {
   const values = parseCommandArgs('plan', usage, args, {
     json: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
+    ...policyOptions,
   });
   if (typeof values === 'number') return values;
+  const policy = policyFromFlags(values);
+  if (typeof policy === 'string') {
+    stderr.write(`vector-operator plan: ${policy}\n`);
+    return 2;
+  }
   try {
     const parsed = loadManifests(values.filename);
     const vector = pickVector(parsed.vectors, values.vector);
-    const plan = planOptimization(vector, parsed.pipelines);
+    const plan = planOptimization(vector, parsed.pipelines, policy);
     for (const s of plan.legacy.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+    for (const t of plan.legacy.tolerated) {
+      stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
+    }
     let failed = false;
     for (const r of plan.legacy.rejected) {
       stderr.write(`error: ${describeRejection(r)}\n`);

@@ -1,5 +1,5 @@
 /**
- * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]`
+ * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name] [--pipeline-policy...]`
  *
  * Prints the agent config JSON (agent.json bytes) the operator would publish for the Vector in the manifests, or with
  * `--objects` every object it would write, as multi-document YAML. Exit 0 on success; 1 when a pipeline is rejected or
@@ -15,6 +15,7 @@ import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
+import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
 
@@ -22,8 +23,10 @@ Prints the agent config (agent.json) for the Vector in the given manifests.
   -f, --filename PATH            a YAML/JSON file or a directory of them (repeatable)
       --enable-config-optimization  collapse per-namespace kubernetes_logs sources (the operator flag)
       --objects                  print every Kubernetes object instead, as multi-document YAML
+      --agent-least-privilege    with --objects: the hardened agent pod (the operator flag)
       --vector NS/NAME           which Vector, when the manifests hold several
-`;
+The operator's tenant policy flags, so the preview matches what it publishes:
+${policyUsage}`;
 
 export function main(args: string[]): Promise<number> {
   return Promise.resolve(run(args));
@@ -33,13 +36,24 @@ function run(args: string[]): number {
   const values = parseCommandArgs('render', usage, args, {
     'enable-config-optimization': { type: 'boolean', default: false },
     objects: { type: 'boolean', default: false },
+    'agent-least-privilege': { type: 'boolean', default: false },
+    ...policyOptions,
   });
   if (typeof values === 'number') return values;
+  const policy = policyFromFlags(values);
+  if (typeof policy === 'string') {
+    stderr.write(`vector-operator render: ${policy}\n`);
+    return 2;
+  }
   try {
     const parsed = loadManifests(values.filename);
     const vector = pickVector(parsed.vectors, values.vector);
-    const built = buildAgentConfig(vector, parsed.pipelines, { optimize: values['enable-config-optimization'] });
+    const built = buildAgentConfig(vector, parsed.pipelines, {
+      optimize: values['enable-config-optimization'],
+      policy,
+    });
     for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+    for (const t of built.tolerated) stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
     if (built.rejected.length > 0) {
       for (const r of built.rejected) stderr.write(`error: ${describeRejection(r)}\n`);
       return 1;
@@ -54,7 +68,7 @@ function run(args: string[]): number {
       stdout.write(json + '\n');
       return 0;
     }
-    const docs = agentObjects(vector, json).map((o) => stringify(o, { lineWidth: 0 }));
+    const docs = agentObjects(vector, json, values['agent-least-privilege']).map((o) => stringify(o, { lineWidth: 0 }));
     stdout.write(docs.map((d) => `---\n${d}`).join(''));
     return 0;
   } catch (err) {

@@ -26,6 +26,8 @@ import { createMetrics } from '../operator/metrics.ts';
 import { defaultMergerImage, mergerImageProblem } from '../operator/merger-container.ts';
 import { Operator } from '../operator/operator.ts';
 import { Shutdown } from '../kube/shutdown.ts';
+import { policyFlags } from '../pipelines/policy.ts';
+import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator run [flags]
 
@@ -48,9 +50,14 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
   --enable-configcheck-pods          run \`vector validate\` in a pod before publishing a config (default false)
   --configcheck-timeout DURATION      budget of one configcheck pod (default 300s)
   --log-level LEVEL                   debug, info, warn, error (default info)
-`;
+  --agent-least-privilege             read-only host mounts and no privilege escalation for the agent pod, even
+                                      without checkpoint migration (rolls every agent once) (default false)
+Tenant policy for namespaced pipelines (docs/security.md):
+${policyUsage}`;
 
 const booleans = [
+  'agent-least-privilege',
+  policyFlags.clusterPipelines,
   'enable-config-optimization',
   'enable-checkpoint-migration',
   'enable-configcheck-pods',
@@ -142,6 +149,8 @@ export async function main(args: string[]): Promise<number> {
         'sync-period': { type: 'string', default: '10h' },
         'enable-configcheck-pods': { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
+        'agent-least-privilege': { type: 'boolean', default: false },
+        ...policyOptions,
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -178,6 +187,8 @@ export async function main(args: string[]): Promise<number> {
     return fail(`--metrics-bind-address '${values['metrics-bind-address']}' is not host:port or 0`);
   if (healthAt === 'invalid')
     return fail(`--health-probe-bind-address '${values['health-probe-bind-address']}' is not host:port or 0`);
+  const pipelinePolicy = policyFromFlags(values);
+  if (typeof pipelinePolicy === 'string') return fail(pipelinePolicy);
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
   if (!levels.includes(values['log-level'])) return fail(`--log-level must be one of ${levels.join(', ')}`);
 
@@ -195,6 +206,8 @@ export async function main(args: string[]): Promise<number> {
       migration: values['enable-checkpoint-migration'],
       mergerImage,
       mergerPositionPolicy: policy,
+      policy: pipelinePolicy,
+      leastPrivilege: values['agent-least-privilege'],
     },
     ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
     resyncMs: syncPeriodMs,
@@ -256,6 +269,8 @@ export async function main(args: string[]): Promise<number> {
       watchNamespace: values['watch-namespace'],
       syncPeriod: values['sync-period'],
       leaderElect: values['leader-elect'],
+      pipelinePolicy: pipelinePolicy.mode,
+      leastPrivilege: values['agent-least-privilege'],
       identity,
     },
     'starting',

@@ -13,6 +13,7 @@
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import type { BuildResult } from '../pipelines/build.ts';
 import { buildModes, type ModeBuild } from '../pipelines/modes.ts';
+import type { PipelinePolicy } from '../pipelines/policy.ts';
 import { isOptedOut, optimizationAnnotation } from '../pipelines/pipeline.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
@@ -36,6 +37,10 @@ export interface OperatorFlags {
   mergerPositionPolicy?: 'min' | 'max';
   /** Whether the PodMonitor CRD is served (discovered at start). */
   podMonitor: boolean;
+  /** The tenant policy (`--pipeline-policy*`); `defaultPolicy` when absent. */
+  policy?: PipelinePolicy;
+  /** `--agent-least-privilege`: harden the agent pod even without checkpoint migration (objects.ts). */
+  leastPrivilege?: boolean;
 }
 
 export interface Observed {
@@ -130,7 +135,10 @@ export function desiredState(
     modes: { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) },
   });
   // Build the optimized mode even for a Vector that opts out: pods still mounting an optimized Secret keep it.
-  const modes = buildModes(withoutOptOut(vector), pipelines, { optimize: true });
+  const modes = buildModes(withoutOptOut(vector), pipelines, {
+    optimize: true,
+    ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+  });
   const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
 
   const writes: [SecretSlot, ConfigMode][] = [['agent', plan.agent]];
@@ -152,7 +160,7 @@ export function desiredState(
         ...(flags.mergerPositionPolicy === 'max' ? { positionPolicy: 'max' as const } : {}),
       }
     : undefined;
-  const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger);
+  const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger, flags.leastPrivilege === true);
   const rest = agentObjects(vector, '').filter(
     (o) => o.kind !== 'Secret' && o.kind !== 'DaemonSet' && (flags.podMonitor || o.kind !== 'PodMonitor'),
   );

@@ -1,6 +1,7 @@
 /**
- * Kubernetes Events on Vectors (core/v1 Event), for what a user should see in `kubectl describe vector`: each config
- * mode switch, and a config that cannot be published.
+ * Kubernetes Events (core/v1 Event) on Vectors and pipelines, for what a user should see in `kubectl describe`: each
+ * config mode switch, a config that cannot be published, and a pipeline kept flowing although the tenant policy calls
+ * it unsafe (warn mode).
  *
  * Invariants:
  * - Events are best effort: a failure to record one is logged by the caller and never fails a reconcile.
@@ -8,10 +9,13 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { request } from '../kube/client.ts';
-import { apiVersion, type Vector } from '../pipelines/schemas.ts';
+import { apiVersion, type Pipeline, type Vector } from '../pipelines/schemas.ts';
+
+/** What an Event is about: a Vector or a pipeline. A cluster-scoped one's Events go to `default`, as kubectl's do. */
+export type EventSubject = Vector | Pipeline;
 
 export interface EventSink {
-  record(vector: Vector, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
+  record(subject: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
 
 export class ApiEventSink implements EventSink {
@@ -23,20 +27,21 @@ export class ApiEventSink implements EventSink {
     this.instance = instance;
   }
 
-  async record(vector: Vector, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const ns = vector.metadata.namespace;
+  async record(subject: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const ns = subject.metadata.namespace ?? 'default';
+    const involvedNamespace = subject.metadata.namespace === undefined ? {} : { namespace: ns };
     const now = new Date().toISOString();
     await request(this.kc, 'POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/events`, {
       body: {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { generateName: `${vector.metadata.name}.`, namespace: ns },
+        metadata: { generateName: `${subject.metadata.name}.`, namespace: ns },
         involvedObject: {
           apiVersion,
-          kind: 'Vector',
-          name: vector.metadata.name,
-          namespace: ns,
-          ...(vector.metadata.uid === undefined ? {} : { uid: vector.metadata.uid }),
+          kind: subject.kind,
+          name: subject.metadata.name,
+          ...involvedNamespace,
+          ...(subject.metadata.uid === undefined ? {} : { uid: subject.metadata.uid }),
         },
         type,
         reason,

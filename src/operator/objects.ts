@@ -32,6 +32,7 @@ import type {
   V1Probe,
   V1ResourceRequirements,
   V1Secret,
+  V1SecurityContext,
   V1Service,
   V1ServiceAccount,
   V1Volume,
@@ -142,13 +143,17 @@ function volumes(vector: Vector, agent: AgentSpec, secretName: string): V1Volume
   return [...user, ...own.filter((v) => !taken.has(v.name))];
 }
 
-function volumeMounts(agent: AgentSpec): V1VolumeMount[] {
-  const user = (agent.volumeMounts as V1VolumeMount[] | undefined) ?? defaultVolumeMounts;
+function volumeMounts(agent: AgentSpec, leastPrivilege: boolean): V1VolumeMount[] {
+  const ro = leastPrivilege ? { readOnly: true } : {};
+  // The Vector's own volumeMounts are the admin's explicit choice and stay as written.
+  const user =
+    (agent.volumeMounts as V1VolumeMount[] | undefined) ??
+    defaultVolumeMounts.map((m) => ({ name: m.name, mountPath: m.mountPath, ...ro }));
   const own: V1VolumeMount[] = [
     { name: 'config', mountPath: '/etc/vector' },
     { name: 'data', mountPath: '/vector-data-dir' },
-    { name: 'procfs', mountPath: '/host/proc' },
-    { name: 'sysfs', mountPath: '/host/sys' },
+    { name: 'procfs', mountPath: '/host/proc', ...ro },
+    { name: 'sysfs', mountPath: '/host/sys', ...ro },
   ];
   if (agent.compressConfigFile === true) own.push({ name: 'app-config-compress', mountPath: '/tmp/archive' });
   // volumeMounts are keyed by mountPath: a user mount at a built-in path replaces the built-in one (kaasops #203),
@@ -169,7 +174,18 @@ function env(agent: AgentSpec): V1EnvVar[] {
   ];
 }
 
-function reloader(agent: AgentSpec, name: string, initMode: boolean): V1Container {
+/**
+ * The container securityContext: the Vector's own, plus `allowPrivilegeEscalation: false` under least privilege
+ * unless the Vector sets it or asks for a privileged container (the API server refuses that combination).
+ */
+function securityContext(agent: AgentSpec, leastPrivilege: boolean): V1SecurityContext | undefined {
+  // A plain object from the Vector's spec; typed as the client's class only once it is returned.
+  const given = agent.containerSecurityContext;
+  if (!leastPrivilege || given?.allowPrivilegeEscalation !== undefined || given?.privileged === true) return given;
+  return { ...given, allowPrivilegeEscalation: false };
+}
+
+function reloader(agent: AgentSpec, name: string, initMode: boolean, leastPrivilege: boolean): V1Container {
   const c: V1Container = {
     name,
     image: agent.configReloaderImage ?? defaultConfigReloaderImage,
@@ -181,11 +197,12 @@ function reloader(agent: AgentSpec, name: string, initMode: boolean): V1Containe
     ],
   };
   if (agent.imagePullPolicy !== undefined) c.imagePullPolicy = agent.imagePullPolicy;
-  if (agent.containerSecurityContext !== undefined) c.securityContext = agent.containerSecurityContext;
+  const sc = securityContext(agent, leastPrivilege);
+  if (sc !== undefined) c.securityContext = sc;
   return c;
 }
 
-export function agentContainer(vector: Vector): V1Container {
+export function agentContainer(vector: Vector, leastPrivilege = false): V1Container {
   const agent = vector.spec.agent ?? {};
   const healthcheck = agent.api?.enabled === true && agent.api.healthcheck === true;
   const c: V1Container = {
@@ -194,14 +211,15 @@ export function agentContainer(vector: Vector): V1Container {
     args: ['--config-dir', '/etc/vector', '--watch-config'],
     env: env(agent),
     ports: [{ name: 'prom-exporter', containerPort: 9598, protocol: 'TCP' }],
-    volumeMounts: volumeMounts(agent),
+    volumeMounts: volumeMounts(agent, leastPrivilege),
     resources: defaultResources(agent.resources),
   };
   const readiness = (agent.readinessProbe as V1Probe | undefined) ?? (healthcheck ? healthProbe() : undefined);
   const liveness = (agent.livenessProbe as V1Probe | undefined) ?? (healthcheck ? healthProbe() : undefined);
   if (readiness !== undefined) c.readinessProbe = readiness;
   if (liveness !== undefined) c.livenessProbe = liveness;
-  if (agent.containerSecurityContext !== undefined) c.securityContext = agent.containerSecurityContext;
+  const sc = securityContext(agent, leastPrivilege);
+  if (sc !== undefined) c.securityContext = sc;
   if (agent.imagePullPolicy !== undefined) c.imagePullPolicy = agent.imagePullPolicy;
   if (agent.envFrom !== undefined && agent.envFrom.length > 0) c.envFrom = agent.envFrom;
   return c;
@@ -210,12 +228,19 @@ export function agentContainer(vector: Vector): V1Container {
 /**
  * `merger` (checkpoint migration on) adds the `checkpoint-merger` init container after `init-config-reloader` and its
  * volumes after the operator's own; without it the template is exactly the pre-migration one (golden-tested).
+ *
+ * Least privilege (docs/security.md) applies with the merger, whose cutover rolls the agents anyway, or when asked
+ * (`--agent-least-privilege`): the default host mounts and /proc, /sys become read-only (the data dir stays
+ * writable), and containers get `allowPrivilegeEscalation: false`. Without either, nothing changes, so an operator
+ * upgrade rolls no agent.
  */
 export function agentDaemonSet(
   vector: Vector,
   configSecretName = agentName(vector),
   merger?: MergerWiring,
+  leastPrivilegeFlag = false,
 ): V1DaemonSet {
+  const leastPrivilege = leastPrivilegeFlag || merger !== undefined;
   const agent = vector.spec.agent ?? {};
   const name = agentName(vector);
   const compress = agent.compressConfigFile === true;
@@ -223,11 +248,11 @@ export function agentDaemonSet(
     serviceAccountName: name,
     volumes: volumes(vector, agent, configSecretName),
     containers: compress
-      ? [agentContainer(vector), reloader(agent, 'config-reloader', false)]
-      : [agentContainer(vector)],
+      ? [agentContainer(vector, leastPrivilege), reloader(agent, 'config-reloader', false, leastPrivilege)]
+      : [agentContainer(vector, leastPrivilege)],
   };
   const inits: V1Container[] = [];
-  if (compress) inits.push(reloader(agent, 'init-config-reloader', true));
+  if (compress) inits.push(reloader(agent, 'init-config-reloader', true, leastPrivilege));
   if (merger !== undefined) {
     inits.push(mergerInitContainer(agent, merger));
     const taken = new Set(podSpec.volumes?.map((v) => v.name));
@@ -268,12 +293,12 @@ export function configSecret(vector: Vector, configJson: string, name = agentNam
   };
 }
 
-export function agentObjects(vector: Vector, configJson: string): AgentObject[] {
+export function agentObjects(vector: Vector, configJson: string, leastPrivilege = false): AgentObject[] {
   const agent = vector.spec.agent ?? {};
   const name = agentName(vector);
   const objects: AgentObject[] = [
     configSecret(vector, configJson),
-    agentDaemonSet(vector),
+    agentDaemonSet(vector, agentName(vector), undefined, leastPrivilege),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: objectMeta(vector, name) },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

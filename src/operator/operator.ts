@@ -191,7 +191,7 @@ export class Operator {
       informers,
       applier,
       flags: { ...this.opts.flags, podMonitor },
-      validator: new PipelineValidator(),
+      validator: new PipelineValidator(this.opts.flags.policy),
       written: new WrittenObjects(),
       events: this.opts.events ?? new ApiEventSink(kc, this.opts.leaderElection?.identity ?? 'vector-operator'),
       metrics: this.metrics,

@@ -8,14 +8,19 @@
  * - Keys: "ns/name" is a VectorPipeline, a bare "name" a ClusterVectorPipeline (objectKey never yields a slash for a
  *   cluster-scoped object), so one queue serves both kinds.
  * - The status is written only when it differs from the live one: re-validating an unchanged pipeline writes nothing.
+ * - A pipeline kept flowing although the tenant policy calls it unsafe (warn mode) gets a `PolicyCompliant=False`
+ *   condition and one Warning Event when that becomes true or its reason changes, never on every resync.
  * - Waking the Vectors is not done here but on the pipeline event itself (operator.ts), for the Vectors whose selector
  *   matches the old or new labels only, with no debounce: the Vector queue already coalesces bursts.
  */
 import type { KubeObject } from '../kube/client.ts';
 import { isSubset } from '../kube/diff.ts';
-import { apiVersion, type PipelineStatus } from '../pipelines/schemas.ts';
+import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
-import { pipelineStatus } from './status.ts';
+import { pipelineStatus, policyConditionType } from './status.ts';
+
+/** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
+export const toleratedEventReason = 'UnsafePipelineTolerated';
 import { toPipeline, type ControllerContext } from './vector-controller.ts';
 
 export class PipelineReconciler {
@@ -52,7 +57,25 @@ export class PipelineReconciler {
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind, verb: 'status' });
       if (!verdict.valid) this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: verdict.reason }, 'pipeline invalid');
+      await this.warnTolerated(pipeline, status, live);
     }
     return undefined;
+  }
+
+  /** One Warning Event each time a pipeline becomes tolerated, or is tolerated for a different reason. */
+  private async warnTolerated(
+    pipeline: Pipeline,
+    status: PipelineStatus,
+    live: PipelineStatus | undefined,
+  ): Promise<void> {
+    const now = status.conditions?.find((c) => c.type === policyConditionType);
+    const before = live?.conditions?.find((c) => c.type === policyConditionType);
+    if (now === undefined || now.message === before?.message) return;
+    try {
+      await this.ctx.events.record(pipeline, 'Warning', toleratedEventReason, now.message ?? '');
+      this.ctx.metrics.writes.inc({ kind: 'Event', verb: 'create' });
+    } catch (err) {
+      this.ctx.log.warn({ err, reason: toleratedEventReason }, 'could not record an Event');
+    }
   }
 }

@@ -14,6 +14,15 @@ import type { DesiredState } from './desired.ts';
 import type { MigrationCounts } from './migration-status.ts';
 import type { PipelineVerdict } from './validate.ts';
 
+/** The `Valid` condition's reason when the tenant policy refused the pipeline. */
+export const policyViolationReason = 'PolicyViolation';
+/**
+ * Present only on a pipeline whose policy violations are kept flowing (warn mode): `False`, reason `Tolerated`. Absent
+ * otherwise, so pipelines the policy does not concern keep their status byte for byte.
+ */
+export const policyConditionType = 'PolicyCompliant';
+export const toleratedReason = 'Tolerated';
+
 export function condition(
   live: readonly Condition[] | undefined,
   c: Omit<Condition, 'lastTransitionTime'>,
@@ -40,7 +49,13 @@ export function pipelineStatus(
         {
           type: 'Valid',
           status: verdict.valid ? 'True' : 'False',
-          reason: verdict.valid ? (verdict.role === 'aggregator' ? 'AggregatorPipeline' : 'Valid') : 'Invalid',
+          reason: verdict.valid
+            ? verdict.role === 'aggregator'
+              ? 'AggregatorPipeline'
+              : 'Valid'
+            : verdict.policyRefused === true
+              ? policyViolationReason
+              : 'Invalid',
           message: verdict.valid
             ? verdict.role === 'aggregator'
               ? 'an aggregator pipeline: agents skip it'
@@ -52,6 +67,21 @@ export function pipelineStatus(
       ),
     ],
   };
+  if (verdict.tolerated !== undefined) {
+    status.conditions?.push(
+      condition(
+        live?.conditions,
+        {
+          type: policyConditionType,
+          status: 'False',
+          reason: toleratedReason,
+          message: `unsafe for a namespaced pipeline, kept only because the operator runs with --pipeline-policy=warn: ${verdict.tolerated.join('; ')}`,
+          ...(generation === undefined ? {} : { observedGeneration: generation }),
+        },
+        now,
+      ),
+    );
+  }
   if (verdict.role !== undefined) status.role = verdict.role;
   if (generation !== undefined) status.observedGeneration = generation;
   return status;

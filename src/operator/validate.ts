@@ -1,5 +1,6 @@
 /**
- * Validate one pipeline alone: compile it (kaasops' rules: types, role, selectors, ids) and structurally check a
+ * Validate one pipeline alone: compile it (kaasops' rules: types, role, selectors, ids), apply the tenant policy
+ * (policy.ts; in warn mode its violations are `tolerated`, not refused), and structurally check a
  * config holding just that pipeline (every input resolves, no cycle). This is the operator's configcheck in the stand
  * and by default; see docs/operator.md for what `vector validate` in a pod would add on a real cluster.
  *
@@ -13,6 +14,7 @@
  */
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRejection, pipelineRefOf } from '../pipelines/pipeline.ts';
+import { defaultPolicy, type PipelinePolicy } from '../pipelines/policy.ts';
 import { pipelineRole } from '../pipelines/roles.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
@@ -24,14 +26,23 @@ export interface PipelineVerdict {
   role: Role | undefined;
   /** Empty when valid; else what is wrong and where (the pipeline, the field, what to do). */
   reason: string;
+  /** Set when the tenant policy refused the pipeline (enforce mode). */
+  policyRefused?: true;
+  /** Policy violations kept flowing in warn mode, each naming the pipeline, the field and why it is unsafe. */
+  tolerated?: string[];
 }
 
 const probe: Vector = { kind: 'Vector', metadata: { name: 'configcheck', namespace: 'configcheck' }, spec: {} };
 
-export function validatePipeline(p: Pipeline): PipelineVerdict {
-  const built = buildAgentConfig(probe, [p], { optimize: false });
+export function validatePipeline(p: Pipeline, policy: PipelinePolicy = defaultPolicy): PipelineVerdict {
+  const built = buildAgentConfig(probe, [p], { optimize: false, policy });
   const rejection = built.rejected[0];
-  if (rejection !== undefined) return { valid: false, role: undefined, reason: describeRejection(rejection) };
+  if (rejection !== undefined) {
+    const verdict: PipelineVerdict = { valid: false, role: undefined, reason: describeRejection(rejection) };
+    if (rejection.policy === true) verdict.policyRefused = true;
+    return verdict;
+  }
+  const tolerated = built.tolerated.length > 0 ? { tolerated: built.tolerated.map(describeRejection) } : {};
   if (built.skipped.length > 0) return { valid: true, role: 'aggregator', reason: '' };
   const problems = validateConfigGraph(built.config);
   if (problems.length > 0) {
@@ -45,12 +56,18 @@ export function validatePipeline(p: Pipeline): PipelineVerdict {
     };
   }
   const role = pipelineRole(Object.entries(p.spec.sources ?? {}).map(([k, s]) => [k, String(s.type)] as const));
-  return { valid: true, role: role.role === 'aggregator' ? 'aggregator' : 'agent', reason: '' };
+  return { valid: true, role: role.role === 'aggregator' ? 'aggregator' : 'agent', reason: '', ...tolerated };
 }
 
 /** Memoises validatePipeline; `prune` drops entries of pipelines that no longer exist. */
 export class PipelineValidator {
   private readonly memo = new Map<string, { stamp: string; verdict: PipelineVerdict }>();
+  private readonly policy: PipelinePolicy;
+
+  /** The policy is fixed for the validator's life (the operator's flags), so it is not part of the memo key. */
+  constructor(policy: PipelinePolicy = defaultPolicy) {
+    this.policy = policy;
+  }
 
   private static identity(p: Pipeline): string {
     return `${p.kind}/${p.metadata.namespace ?? ''}/${p.metadata.name}`;
@@ -69,7 +86,7 @@ export class PipelineValidator {
     const stamp = PipelineValidator.stamp(p);
     const hit = this.memo.get(id);
     if (hit?.stamp === stamp) return hit.verdict;
-    const verdict = validatePipeline(p);
+    const verdict = validatePipeline(p, this.policy);
     this.memo.set(id, { stamp, verdict });
     return verdict;
   }

@@ -10,6 +10,8 @@
  * - Do better than kaasops: two pipelines whose prefixed ids collide (`a-b`/`c` vs `a`/`b-c`) are not merged by
  *   "last write wins"; the younger one (by creationTimestamp, then kind/namespace/name) is rejected with a reason, and
  *   the older one keeps working. A pipeline is accepted or rejected whole.
+ * - The tenant policy (policy.ts) runs after a pipeline compiles: in enforce mode its first violation rejects the
+ *   pipeline like any other validation error; in warn mode the pipeline is used and each violation is `tolerated`.
  */
 import type { InputComponent, SourceComponent, VectorConfig } from '../vector/config.ts';
 import { apiAddress, containerDataDir } from '../vector/config.ts';
@@ -22,11 +24,14 @@ import {
   type PipelineRef,
   type Rejection,
 } from './pipeline.ts';
+import { defaultPolicy, policyViolations, warnModeHint, type PipelinePolicy, type PolicyViolation } from './policy.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 
 export interface BuildOptions {
   /** The operator flag `--enable-config-optimization`. */
   optimize: boolean;
+  /** The tenant policy (the `--pipeline-policy*` flags); `defaultPolicy` when absent, so a build is safe by default. */
+  policy?: PipelinePolicy;
 }
 
 export interface BuildResult {
@@ -34,6 +39,8 @@ export interface BuildResult {
   /** Pipelines used, in age order. */
   accepted: PipelineRef[];
   rejected: Rejection[];
+  /** Policy violations kept flowing because the policy is in warn mode (kaasops compatibility); one per component. */
+  tolerated: Rejection[];
   /** Selected pipelines that do not belong in an agent config (aggregator role). */
   skipped: { pipeline: PipelineRef; why: string }[];
   /** Whether optimization ran (flag on and the Vector did not opt out). */
@@ -86,10 +93,12 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
     config,
     accepted: [],
     rejected: [],
+    tolerated: [],
     skipped: [],
     optimized: false,
     optimization: { collapsedSources: 0, groups: [] },
   };
+  const policy = opts.policy ?? defaultPolicy;
   const owner = new Map<string, PipelineRef>();
   const optOut = new Set<string>();
   const selected = pipelines.filter((p) => selects(vector, p)).sort(byAge);
@@ -103,6 +112,9 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
       result.rejected.push(compiled.rejection);
       continue;
     }
+    const ref = compiled.pipeline.ref;
+    const violations = policyViolations(p.kind, p.spec, policy);
+    if (refusedByPolicy(ref, violations, policy, result)) continue;
     const clash = findClash(compiled.pipeline, owner);
     if (clash !== undefined) {
       result.rejected.push({
@@ -115,7 +127,8 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
       continue;
     }
     merge(config, compiled.pipeline, owner, optOut);
-    result.accepted.push(compiled.pipeline.ref);
+    result.accepted.push(ref);
+    for (const v of violations) result.tolerated.push({ pipeline: ref, ...v, policy: true });
   }
 
   if (opts.optimize && !isOptedOut(vector.metadata.annotations)) {
@@ -137,6 +150,19 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
     config.sinks[defaultSink] = { type: 'blackhole', rate: 100, print_interval_secs: 60, inputs: [defaultSource] };
   }
   return result;
+}
+
+/** In enforce mode, the first violation rejects the pipeline (recorded in `result.rejected`); returns whether it did. */
+function refusedByPolicy(
+  ref: PipelineRef,
+  violations: readonly PolicyViolation[],
+  policy: PipelinePolicy,
+  result: BuildResult,
+): boolean {
+  const first = violations[0];
+  if (first === undefined || policy.mode !== 'enforce') return false;
+  result.rejected.push({ pipeline: ref, field: first.field, reason: `${first.reason} ${warnModeHint}`, policy: true });
+  return true;
 }
 
 function findClash(

@@ -6,6 +6,7 @@
  */
 import { validateConfigGraph, type GraphProblem } from '../vector/graph.ts';
 import { buildAgentConfig, type BuildResult } from './build.ts';
+import type { PipelinePolicy } from './policy.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 import { serializeConfig } from './serialize.ts';
 
@@ -21,14 +22,23 @@ export interface ModeBuilds {
   standby: ModeBuild;
 }
 
-function buildMode(vector: Vector, pipelines: readonly Pipeline[], optimize: boolean): ModeBuild {
-  const result = buildAgentConfig(vector, pipelines, { optimize });
+function buildMode(
+  vector: Vector,
+  pipelines: readonly Pipeline[],
+  optimize: boolean,
+  policy: PipelinePolicy | undefined,
+): ModeBuild {
+  const result = buildAgentConfig(vector, pipelines, { optimize, ...(policy === undefined ? {} : { policy }) });
   return { result, json: serializeConfig(result.config), problems: validateConfigGraph(result.config) };
 }
 
 /** `optimize` is the operator flag; a Vector annotated `config-optimization: disabled` makes both modes legacy. */
-export function buildModes(vector: Vector, pipelines: readonly Pipeline[], opts: { optimize: boolean }): ModeBuilds {
-  const active = buildMode(vector, pipelines, opts.optimize);
-  const standby = buildMode(vector, pipelines, !opts.optimize);
+export function buildModes(
+  vector: Vector,
+  pipelines: readonly Pipeline[],
+  opts: { optimize: boolean; policy?: PipelinePolicy },
+): ModeBuilds {
+  const active = buildMode(vector, pipelines, opts.optimize, opts.policy);
+  const standby = buildMode(vector, pipelines, !opts.optimize, opts.policy);
   return { active, standby };
 }

@@ -44,6 +44,8 @@ export interface Rejection {
   pipeline: PipelineRef;
   field: string;
   reason: string;
+  /** Set when the tenant policy (policy.ts), not a validation rule, refused the pipeline. */
+  policy?: true;
 }
 
 export function describeRejection(r: Rejection): string {

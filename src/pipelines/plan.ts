@@ -11,6 +11,7 @@ import { kubernetesLogsSources } from '../vector/config.ts';
 import { validateConfigGraph, type GraphProblem } from '../vector/graph.ts';
 import { buildAgentConfig, type BuildResult } from './build.ts';
 import { compareCodePoints } from './gojson.ts';
+import { defaultPolicy } from './policy.ts';
 import { namespaceBucket, namespaceCondition } from './routing.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 
@@ -50,9 +51,9 @@ export interface Plan {
   rollback: SeedPlan;
 }
 
-export function planOptimization(vector: Vector, pipelines: readonly Pipeline[]): Plan {
-  const legacy = buildAgentConfig(vector, pipelines, { optimize: false });
-  const optimized = buildAgentConfig(vector, pipelines, { optimize: true });
+export function planOptimization(vector: Vector, pipelines: readonly Pipeline[], policy = defaultPolicy): Plan {
+  const legacy = buildAgentConfig(vector, pipelines, { optimize: false, policy });
+  const optimized = buildAgentConfig(vector, pipelines, { optimize: true, policy });
   const before = kubernetesLogsSources(legacy.config);
   const after = kubernetesLogsSources(optimized.config);
   const beforeSet = new Set(before);

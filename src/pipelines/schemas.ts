@@ -162,7 +162,10 @@ export const pipelineStatusSchema = z.object({
   LastAppliedPipelineHash: int64('CRC-32 of the pipeline').optional(),
   relatedSecretsHash: z.string().optional(),
   observedGeneration: z.number().int().optional(),
-  conditions: z.array(conditionSchema).optional().meta({ description: 'Valid' }),
+  conditions: z
+    .array(conditionSchema)
+    .optional()
+    .meta({ description: 'Valid; PolicyCompliant when the tenant policy tolerates a violation' }),
 });
 
 export const metadataSchema = z.looseObject({

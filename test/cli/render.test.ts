@@ -131,6 +131,60 @@ spec:
     assert.match(r.stdout, /"defaultSource"/);
   });
 
+  it('applies the operator tenant policy: refuses, allows by flag, keeps flowing with a warning in warn mode', () => {
+    const dir = manifests({
+      'v.yaml': vectorYaml('logs'),
+      'p.yaml': `apiVersion: observability.kaasops.io/v1alpha1
+kind: VectorPipeline
+metadata: {name: peek, namespace: team-a}
+spec:
+  sources: {pods: {type: kubernetes_logs}}
+  transforms: {t: {type: remap, inputs: [pods], source: '.x = get_env_var!("TEAM_B_TOKEN")'}}
+  sinks: {out: {type: blackhole, inputs: [t]}}
+`,
+    });
+    const refused = runBin('vector-operator', ['render', '-f', dir]);
+    assert.equal(refused.status, 1);
+    assert.match(
+      refused.stderr,
+      /error: VectorPipeline team-a\/peek: spec\.transforms\.t\.source: calls VRL function get_env_var.*--pipeline-policy=warn/,
+    );
+    const allowed = runBin('vector-operator', [
+      'render',
+      '-f',
+      dir,
+      '--pipeline-policy-allow-vrl-functions=get_env_var',
+    ]);
+    assert.equal(allowed.status, 0, allowed.stderr);
+    assert.match(allowed.stdout, /team-a-peek-t/);
+    const warned = runBin('vector-operator', ['render', '-f', dir, '--pipeline-policy', 'warn']);
+    assert.equal(warned.status, 0, warned.stderr);
+    assert.match(warned.stderr, /warning: VectorPipeline team-a\/peek: spec\.transforms\.t\.source: .*warn mode/);
+    assert.equal(warned.stdout, allowed.stdout);
+    const plan = runBin('vector-operator', ['plan', '-f', dir]);
+    assert.equal(plan.status, 1);
+    assert.match(plan.stderr, /spec\.transforms\.t\.source/);
+    assert.equal(runBin('vector-operator', ['plan', '-f', dir, '--pipeline-policy=warn']).status, 0);
+    const both = runBin('vector-operator', [
+      'render',
+      '-f',
+      dir,
+      '--pipeline-policy-allow-types=lua',
+      '--pipeline-policy-deny-types=file,lua',
+    ]);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /lua is in both --pipeline-policy-allow-types and --pipeline-policy-deny-types/);
+  });
+
+  it('prints the hardened agent pod with --objects --agent-least-privilege, and only then', () => {
+    const plain = runBin('vector-operator', ['render', '-f', examples, '--objects']);
+    const hardened = runBin('vector-operator', ['render', '-f', examples, '--objects', '--agent-least-privilege']);
+    assert.equal(hardened.status, 0, hardened.stderr);
+    assert.doesNotMatch(plain.stdout, /readOnly|allowPrivilegeEscalation/);
+    assert.match(hardened.stdout, /allowPrivilegeEscalation: false/);
+    assert.match(hardened.stdout, /name: var-lib\n\s+mountPath: \/var\/lib\/\n\s+readOnly: true/);
+  });
+
   it('rejects unknown flags with exit 2 and usage', () => {
     const r = runBin('vector-operator', ['render', '--frobnicate']);
     assert.equal(r.status, 2);

@@ -140,12 +140,26 @@ describe('vector-operator run', () => {
     const period = runBin('vector-operator', ['run', '--sync-period', 'weekly']);
     assert.equal(period.status, 2);
     assert.match(period.stderr, /--sync-period 'weekly' is not a positive duration/);
+    const tenant = runBin('vector-operator', ['run', '--pipeline-policy', 'off']);
+    assert.equal(tenant.status, 2);
+    assert.match(tenant.stderr, /--pipeline-policy 'off' must be enforce or warn/);
+    const paths = runBin('vector-operator', ['run', '--pipeline-policy-allow-paths', 'certs/']);
+    assert.equal(paths.status, 2);
+    assert.match(paths.stderr, /--pipeline-policy-allow-paths 'certs\/' must be an absolute directory/);
   });
 
   it('accepts kaasops-style flags', () => {
     assert.deepEqual(
       normaliseArgs(['-leader-elect', '--enable-config-optimization=true', '--enable-checkpoint-migration=false']),
       ['--leader-elect', '--enable-config-optimization'],
+    );
+    assert.deepEqual(
+      normaliseArgs([
+        '--agent-least-privilege=true',
+        '--pipeline-policy-cluster-pipelines=false',
+        '-pipeline-policy=warn',
+      ]),
+      ['--agent-least-privilege', '--pipeline-policy=warn'],
     );
     assert.equal(parseDuration('300s'), 300_000);
     assert.equal(parseDuration('1m30s'), 90_000);

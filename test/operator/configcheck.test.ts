@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeObject } from '../../src/kube/client.ts';
+import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import { validateConfigGraph } from '../../src/vector/graph.ts';
 import type { VectorConfig } from '../../src/vector/config.ts';
 import {
@@ -123,7 +124,16 @@ describe('operator: configcheck pods', () => {
 
   it('publishes nothing when vector validate refuses the config, and says why', async () => {
     const kubelet = runner(stand);
-    const op = operator(stand, { configCheckPods: { timeoutMs: 10_000 } });
+    // The admin allows the type, so the tenant policy lets it through and only `vector validate` can refuse it.
+    const op = operator(stand, {
+      configCheckPods: { timeoutMs: 10_000 },
+      flags: {
+        optimize: false,
+        migration: false,
+        mergerImage: 'merger:test',
+        policy: { ...defaultPolicy, allowTypes: new Set(['bogus_sink']) },
+      },
+    });
     await op.start();
     try {
       await stand.create(

@@ -156,3 +156,64 @@ describe('agent objects', () => {
     assert.equal(stringify(agentObjects(v, config)), stringify(agentObjects(v, config)));
   });
 });
+
+describe('agent pod least privilege', () => {
+  const merger = { image: 'merger:1', standbySecretName: 'logs-agent-opt' };
+  const mounts = (ds: ReturnType<typeof agentDaemonSet>, container = 'logs-agent') =>
+    Object.fromEntries(
+      (ds.spec?.template.spec?.containers.find((c) => c.name === container)?.volumeMounts ?? []).map((m) => [
+        m.name,
+        m.readOnly === true,
+      ]),
+    );
+  const agentContext = (ds: ReturnType<typeof agentDaemonSet>) =>
+    ds.spec?.template.spec?.containers.find((c) => c.name === 'logs-agent')?.securityContext;
+
+  it('leaves the template as it is today with migration off and no opt-in (no agent rolls at upgrade)', () => {
+    const ds = agentDaemonSet(vector());
+    assert.ok(Object.values(mounts(ds)).every((ro) => !ro));
+    assert.equal(agentContext(ds), undefined);
+    assert.equal(stringify(ds), stringify(agentDaemonSet(vector(), 'logs-agent', undefined, false)));
+  });
+
+  for (const [why, ds] of [
+    [
+      'with checkpoint migration, whose cutover rolls the agents anyway',
+      agentDaemonSet(vector(), 'logs-agent', merger),
+    ],
+    ['with --agent-least-privilege', agentDaemonSet(vector(), 'logs-agent', undefined, true)],
+  ] as const) {
+    it(`mounts the host read-only except the data dir, and forbids privilege escalation, ${why}`, () => {
+      assert.deepEqual(mounts(ds), {
+        'var-log': true,
+        journal: true,
+        'var-lib': true,
+        config: false,
+        data: false,
+        procfs: true,
+        sysfs: true,
+      });
+      assert.deepEqual(agentContext(ds), { allowPrivilegeEscalation: false });
+    });
+  }
+
+  it("keeps the Vector's own mounts and securityContext choices, and never pairs privileged with the setting", () => {
+    const own = vector({
+      agent: {
+        volumeMounts: [{ name: 'var-log', mountPath: '/var/log/' }],
+        containerSecurityContext: { privileged: true },
+        compressConfigFile: true,
+      },
+    });
+    const ds = agentDaemonSet(own, 'logs-agent', undefined, true);
+    assert.equal(mounts(ds)['var-log'], false);
+    assert.deepEqual(agentContext(ds), { privileged: true });
+    const reader = vector({ agent: { containerSecurityContext: { runAsUser: 0 }, compressConfigFile: true } });
+    const hardened = agentDaemonSet(reader, 'logs-agent', undefined, true);
+    assert.deepEqual(agentContext(hardened), { runAsUser: 0, allowPrivilegeEscalation: false });
+    assert.deepEqual(hardened.spec?.template.spec?.initContainers?.[0]?.securityContext, {
+      runAsUser: 0,
+      allowPrivilegeEscalation: false,
+    });
+  });
+});
