@@ -1,0 +1,123 @@
+/**
+ * The control plane's PKI, made with the system `openssl` at each start (EC P-256 throughout, 30 days).
+ *
+ * Invariants:
+ * - One CA signs the API server's serving certificate and every client certificate; it is both the kubeconfigs'
+ *   certificate-authority-data and the API server's --client-ca-file, so clients verify TLS and the server verifies
+ *   clients, nobody skips verification.
+ * - A client certificate's CN is the user and its O the group, as the API server reads them: `admin` in
+ *   `system:masters`, and the users the RBAC bootstrap policy already binds for the controller manager and scheduler.
+ * - The service-account signing key is its own key pair, not the CA's.
+ * Everything is written under `dir`, which the caller owns and removes.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ClientCert {
+  cert: string;
+  key: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface Pki {
+  dir: string;
+  caPath: string;
+  caKeyPath: string;
+  caPem: string;
+  servingCertPath: string;
+  servingKeyPath: string;
+  /** Service-account token signing: private key (API server, controller manager) and public key (API server). */
+  saKeyPath: string;
+  saPubPath: string;
+  admin: ClientCert;
+  controllerManager: ClientCert;
+  scheduler: ClientCert;
+}
+
+function openssl(args: string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** A key and a certificate signed by the CA, with the given subject and extensions. */
+function signed(pki: { dir: string; caPath: string; caKeyPath: string }, name: string, subj: string, ext: string) {
+  const keyPath = join(pki.dir, `${name}.key`);
+  const certPath = join(pki.dir, `${name}.crt`);
+  const csr = join(pki.dir, `${name}.csr`);
+  const extPath = join(pki.dir, `${name}.ext`);
+  writeFileSync(extPath, ext);
+  openssl(['req', ...ecKey, '-subj', subj, '-keyout', keyPath, '-out', csr]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.caPath,
+    '-CAkey',
+    pki.caKeyPath,
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-extfile',
+    extPath,
+    '-out',
+    certPath,
+  ]);
+  return { keyPath, certPath };
+}
+
+function client(pki: { dir: string; caPath: string; caKeyPath: string }, name: string, subj: string): ClientCert {
+  const { keyPath, certPath } = signed(pki, name, subj, 'extendedKeyUsage=clientAuth\n');
+  return { certPath, keyPath, cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
+}
+
+export function makePki(dir: string): Pki {
+  const caPath = join(dir, 'ca.crt');
+  const caKeyPath = join(dir, 'ca.key');
+  openssl([
+    'req',
+    '-x509',
+    ...ecKey,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=vector-operator-test-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,digitalSignature,keyCertSign',
+    '-keyout',
+    caKeyPath,
+    '-out',
+    caPath,
+  ]);
+  const ca = { dir, caPath, caKeyPath };
+  const serving = signed(
+    ca,
+    'apiserver',
+    '/CN=kube-apiserver',
+    'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,' +
+      'IP:127.0.0.1,IP:10.0.0.1\nextendedKeyUsage=serverAuth\n',
+  );
+  const saKeyPath = join(dir, 'sa.key');
+  const saPubPath = join(dir, 'sa.pub');
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', saKeyPath]);
+  openssl(['ec', '-in', saKeyPath, '-pubout', '-out', saPubPath]);
+  return {
+    dir,
+    caPath,
+    caKeyPath,
+    caPem: readFileSync(caPath, 'utf8'),
+    servingCertPath: serving.certPath,
+    servingKeyPath: serving.keyPath,
+    saKeyPath,
+    saPubPath,
+    admin: client(ca, 'admin', '/O=system:masters/CN=admin'),
+    controllerManager: client(ca, 'kube-controller-manager', '/CN=system:kube-controller-manager'),
+    scheduler: client(ca, 'kube-scheduler', '/CN=system:kube-scheduler'),
+  };
+}
