@@ -10,9 +10,10 @@
  * - The service-account signing key is its own key pair, not the CA's.
  * Everything is written under `dir`, which the caller owns and removes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export interface ClientCert {
   cert: string;
@@ -36,21 +37,28 @@ export interface Pki {
   scheduler: ClientCert;
 }
 
-function openssl(args: string[]): void {
-  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const run = promisify(execFile);
+
+async function openssl(args: string[]): Promise<void> {
+  await run('openssl', args);
 }
 
 const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 /** A key and a certificate signed by the CA, with the given subject and extensions. */
-function signed(pki: { dir: string; caPath: string; caKeyPath: string }, name: string, subj: string, ext: string) {
+async function signed(
+  pki: { dir: string; caPath: string; caKeyPath: string },
+  name: string,
+  subj: string,
+  ext: string,
+): Promise<{ keyPath: string; certPath: string }> {
   const keyPath = join(pki.dir, `${name}.key`);
   const certPath = join(pki.dir, `${name}.crt`);
   const csr = join(pki.dir, `${name}.csr`);
   const extPath = join(pki.dir, `${name}.ext`);
   writeFileSync(extPath, ext);
-  openssl(['req', ...ecKey, '-subj', subj, '-keyout', keyPath, '-out', csr]);
-  openssl([
+  await openssl(['req', ...ecKey, '-subj', subj, '-keyout', keyPath, '-out', csr]);
+  await openssl([
     'x509',
     '-req',
     '-in',
@@ -70,15 +78,20 @@ function signed(pki: { dir: string; caPath: string; caKeyPath: string }, name: s
   return { keyPath, certPath };
 }
 
-function client(pki: { dir: string; caPath: string; caKeyPath: string }, name: string, subj: string): ClientCert {
-  const { keyPath, certPath } = signed(pki, name, subj, 'extendedKeyUsage=clientAuth\n');
+async function client(
+  pki: { dir: string; caPath: string; caKeyPath: string },
+  name: string,
+  subj: string,
+): Promise<ClientCert> {
+  const { keyPath, certPath } = await signed(pki, name, subj, 'extendedKeyUsage=clientAuth\n');
   return { certPath, keyPath, cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
 }
 
-export function makePki(dir: string): Pki {
+/** The CA first, then every key and certificate it signs, in parallel (one openssl process each). */
+export async function makePki(dir: string): Promise<Pki> {
   const caPath = join(dir, 'ca.crt');
   const caKeyPath = join(dir, 'ca.key');
-  openssl([
+  await openssl([
     'req',
     '-x509',
     ...ecKey,
@@ -96,17 +109,23 @@ export function makePki(dir: string): Pki {
     caPath,
   ]);
   const ca = { dir, caPath, caKeyPath };
-  const serving = signed(
-    ca,
-    'apiserver',
-    '/CN=kube-apiserver',
-    'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,' +
-      'IP:127.0.0.1,IP:10.0.0.1\nextendedKeyUsage=serverAuth\n',
-  );
   const saKeyPath = join(dir, 'sa.key');
   const saPubPath = join(dir, 'sa.pub');
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', saKeyPath]);
-  openssl(['ec', '-in', saKeyPath, '-pubout', '-out', saPubPath]);
+  const [serving, admin, controllerManager, scheduler] = await Promise.all([
+    signed(
+      ca,
+      'apiserver',
+      '/CN=kube-apiserver',
+      'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,' +
+        'IP:127.0.0.1,IP:10.0.0.1\nextendedKeyUsage=serverAuth\n',
+    ),
+    client(ca, 'admin', '/O=system:masters/CN=admin'),
+    client(ca, 'kube-controller-manager', '/CN=system:kube-controller-manager'),
+    client(ca, 'kube-scheduler', '/CN=system:kube-scheduler'),
+    openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', saKeyPath]).then(() =>
+      openssl(['ec', '-in', saKeyPath, '-pubout', '-out', saPubPath]),
+    ),
+  ]);
   return {
     dir,
     caPath,
@@ -116,8 +135,8 @@ export function makePki(dir: string): Pki {
     servingKeyPath: serving.keyPath,
     saKeyPath,
     saPubPath,
-    admin: client(ca, 'admin', '/O=system:masters/CN=admin'),
-    controllerManager: client(ca, 'kube-controller-manager', '/CN=system:kube-controller-manager'),
-    scheduler: client(ca, 'kube-scheduler', '/CN=system:kube-scheduler'),
+    admin,
+    controllerManager,
+    scheduler,
   };
 }
