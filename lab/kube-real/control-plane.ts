@@ -7,7 +7,8 @@
  * - Everything listens on 127.0.0.1 only, on ports picked free at start; a start that loses a port race is retried.
  * - TLS everywhere the API server is concerned: clients verify the server against the CA in the kubeconfig, and the
  *   server authenticates clients by certificate and authorises them with RBAC (`admin` is in `system:masters`).
- * - `start` resolves only once `/readyz` is 200 and Namespace `default` exists (what a client needs to work);
+ * - `start` resolves only once `/readyz` is 200 and Namespace `default` and Service `default/kubernetes` exist (what
+ *   a client needs, and the last writes the server makes by itself);
  *   `stop` ends every process (SIGTERM, then SIGKILL) and removes the temporary directory.
  * - etcd runs with --unsafe-no-fsync: its data is thrown away at stop, so durability buys nothing here.
  */
@@ -158,6 +159,15 @@ async function startApiServer(
         proc,
         'Namespace default',
         { url: `${url}/api/v1/namespaces/default`, ...auth },
+        (s) => s === 200,
+        timeoutMs,
+      );
+      // The server creates Service default/kubernetes (and its ClusterIP) itself, just after it is ready. Wait for it,
+      // so that a test counting writes from here on never counts those.
+      await waitFor(
+        proc,
+        'Service default/kubernetes',
+        { url: `${url}/api/v1/namespaces/default/services/kubernetes`, ...auth },
         (s) => s === 200,
         timeoutMs,
       );

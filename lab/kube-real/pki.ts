@@ -11,6 +11,7 @@
  * Everything is written under `dir`, which the caller owns and removes.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,7 +68,9 @@ async function signed(
     pki.caPath,
     '-CAkey',
     pki.caKeyPath,
-    '-CAcreateserial',
+    // A random serial per certificate: -CAcreateserial shares one serial file, which parallel signing corrupts.
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex').replace(/^./, '1')}`,
     '-days',
     '30',
     '-extfile',
