@@ -84,6 +84,7 @@ export async function startStand(
   let resetCounts: () => Promise<void>;
   let settled: () => Promise<void>;
   let close: () => Promise<void>;
+  let afterCrds = (): Promise<void> => Promise.resolve();
   if (target.name === 'stand-in') {
     const s = await startApiServer({ bookmarkIntervalMs: 200 });
     server = s;
@@ -112,24 +113,22 @@ export async function startStand(
     };
     settled = async () => {};
     close = () => plane.stop();
-    kc.loadFromString(kubeconfig);
-    try {
-      await installCrds(kc);
-      if (opts.gc === true)
-        await plane.startControllerManager(['garbage-collector-controller', 'namespace-controller']);
-    } catch (err) {
-      await plane.stop();
-      throw err;
-    }
+    if (opts.gc === true)
+      // After the CRDs, so that the garbage collector discovers the Vector kind at once.
+      afterCrds = () => plane.startControllerManager(['garbage-collector-controller', 'namespace-controller']);
   }
-  if (target.name === 'stand-in') {
-    kc.loadFromString(kubeconfig);
+  kc.loadFromString(kubeconfig);
+  try {
     await installCrds(kc);
-  }
-  for (const ns of namespaces) {
-    await request(kc, 'POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-    });
+    await afterCrds();
+    for (const ns of namespaces) {
+      await request(kc, 'POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      });
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
   return {
     target: target.name,
