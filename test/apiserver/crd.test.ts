@@ -192,6 +192,9 @@ for (const t of kubeTargets())
         'the API gone',
         async () => (await failure(() => custom.listNamespacedCustomObject(target))).code === 404,
       );
+      // Not a Status: the group-version is no API any more, and the server says so in plain text.
+      const gone = await failure(() => custom.listNamespacedCustomObject(target));
+      assert.equal(gone.status.message, '404 page not found\n');
       if (t.name === 'stand-in') {
         await lab.server.settled();
         assert.equal(lab.server.store.list('observability.kaasops.io/vectors').length, 0);
