@@ -3,8 +3,8 @@
  * and then SIGKILL, and polled for readiness over HTTP(S).
  *
  * Invariants:
- * - A process never outlives the Node process that started it: an `exit` hook SIGKILLs whatever is still running,
- *   so a crashed or interrupted test leaves no etcd or API server behind.
+ * - A process never outlives the Node process that started it: `exit`, SIGINT, SIGTERM and SIGHUP hooks SIGKILL
+ *   whatever is still running, so a crashed or interrupted test leaves no etcd or API server behind.
  * - A readiness wait fails as soon as the process exits, with the end of its log, rather than at the timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,12 +18,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const running = new Set<ChildProcess>();
 let hooked = false;
 
+function killAll(): void {
+  for (const c of running) c.kill('SIGKILL');
+}
+
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => {
-    for (const c of running) c.kill('SIGKILL');
-  });
+  process.on('exit', killAll);
+  // A signal ends Node without 'exit': kill the children, then die of the same signal (the listener is gone by then).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(sig, () => {
+      killAll();
+      process.kill(process.pid, sig);
+    });
 }
 
 export class KubeProcess {
