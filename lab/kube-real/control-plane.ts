@@ -19,7 +19,7 @@ import process from 'node:process';
 import { stringify as toYaml } from 'yaml';
 import { kubeBinary, kubeBinDir, missingKubeBinaries } from './binaries.ts';
 import { makePki, type ClientCert, type Pki } from './pki.ts';
-import { freePorts, KubeProcess, probeOnce, waitFor } from './process.ts';
+import { freePorts, KubeProcess, onAbnormalExit, probeOnce, waitFor } from './process.ts';
 
 export interface ControlPlaneOptions {
   /** Where the binaries are (default: `kubeBinDir()`). */
@@ -242,11 +242,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const timings: Record<string, number> = {};
   const dir = mkdtempSync(join(tmpdir(), 'kube-real-'));
   const procs: KubeProcess[] = [];
+  const removeDir = () => {
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const cleanup = onAbnormalExit(removeDir);
   const stop = async () => {
     // Dependents first: controllers, then the API server, then etcd.
     for (const p of procs.reverse()) await p.stop();
     procs.length = 0;
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    cleanup.dispose();
   };
   const step = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();

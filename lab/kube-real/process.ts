@@ -16,10 +16,19 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const running = new Set<ChildProcess>();
+const cleanups = new Set<() => void>();
 let hooked = false;
 
 function killAll(): void {
   for (const c of running) c.kill('SIGKILL');
+  for (const f of cleanups) f();
+}
+
+/** Runs `f` (synchronous: it may run in an `exit` hook) if this process ends before `dispose` is called. */
+export function onAbnormalExit(f: () => void): { dispose: () => void } {
+  hookExit();
+  cleanups.add(f);
+  return { dispose: () => cleanups.delete(f) };
 }
 
 function hookExit(): void {
