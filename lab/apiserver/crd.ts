@@ -95,6 +95,13 @@ function fieldOf(e: ErrorObject): string {
   return base;
 }
 
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
 function causeOf(e: ErrorObject, obj: JsonObject): StatusCause {
   const field = fieldOf(e);
   if (e.keyword === 'required') return { reason: 'FieldValueRequired', message: 'Required value', field };
@@ -106,6 +113,16 @@ function causeOf(e: ErrorObject, obj: JsonObject): StatusCause {
     return {
       reason: 'FieldValueNotSupported',
       message: `Unsupported value: ${JSON.stringify(v)}: supported values: ${allowed}`,
+      field,
+    };
+  }
+  if (e.keyword === 'type') {
+    // kube-openapi names the value's type, not the value: `Invalid value: "string": x in body must be of type integer: "string"`.
+    const actual = jsonType(v);
+    const expected = String((e.params as { type: unknown }).type);
+    return {
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "${actual}": ${field} in body must be of type ${expected}: "${actual}"`,
       field,
     };
   }

@@ -48,6 +48,17 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A path the server does not serve at all: outside /api and /apis, or under an API group or version it does not
+ * serve (for example after its CRD was deleted). The real server answers `404 page not found` as text/plain there;
+ * only an unknown resource within a served group-version gets a JSON Status.
+ */
+export class PageNotFound extends ApiError {
+  constructor(path: string) {
+    super(404, 'NotFound', `the server could not find the requested resource (${path})`);
+  }
+}
+
 /** `pods "x" not found`: the resource is named by its plural (and group when not core), as the real server does. */
 function qualified(resource: string, group: string): string {
   return group === '' ? resource : `${resource}.${group}`;

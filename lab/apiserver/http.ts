@@ -5,7 +5,7 @@
  * response has already started (a watch), in which case the connection is cut, which is what a client can detect.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError } from './errors.ts';
+import { ApiError, PageNotFound } from './errors.ts';
 
 const MAX_BODY = 3 * 1024 * 1024;
 
@@ -46,6 +46,9 @@ export function sendError(res: ServerResponse, e: unknown): void {
     e instanceof ApiError
       ? e
       : new ApiError(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
-  if (!res.headersSent) send(res, err.code, err.toStatus());
-  else res.destroy();
+  if (res.headersSent) res.destroy();
+  else if (err instanceof PageNotFound) {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end('404 page not found\n');
+  } else send(res, err.code, err.toStatus());
 }

@@ -4,10 +4,11 @@
  * Invariants:
  * - `/api/v1/...` is the core group, `/apis/<group>/<version>/...` any other.
  * - Namespaced resources are reached under `namespaces/<ns>/`, or at the root for a list/watch across namespaces;
- *   cluster-scoped resources only at the root. Anything else is a 404, as on a real server.
+ *   cluster-scoped resources only at the root. Anything else is a 404, as on a real server: a JSON Status within a
+ *   served group-version, a plain-text `404 page not found` (PageNotFound) for a path outside any served API.
  * - `namespaces/<name>/status` and `/finalize` are the namespace's own subresources, not a namespaced collection.
  */
-import { ApiError } from './errors.ts';
+import { ApiError, PageNotFound } from './errors.ts';
 import type { Registry } from './registry.ts';
 import type { Target } from './resources.ts';
 
@@ -44,7 +45,9 @@ export function route(registry: Registry, path: string): Route {
     group = b;
     version = c;
     rest = seg.slice(3);
-  } else throw pageNotFound(path);
+  } else throw new PageNotFound(path);
+  // A group-version the server does not serve is not an API at all: plain "404 page not found", as on a real server.
+  if (registry.groups().get(group)?.includes(version) !== true) throw new PageNotFound(path);
   if (rest.length === 0) return { kind: 'discovery', doc: 'resources', group, version };
 
   let namespace: string | undefined;

@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.ts';
-import { ApiError, badRequest, methodNotAllowed } from './errors.ts';
+import { ApiError, badRequest, methodNotAllowed, PageNotFound } from './errors.ts';
 import { GarbageCollector } from './gc.ts';
 import { Hooks, type Injection } from './hooks.ts';
 import type { FieldValidation } from './admission.ts';
@@ -223,8 +223,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
               : r.doc === 'group'
                 ? group(registry, r.group)
                 : resourceList(registry, r.group, r.version);
-      if (doc === undefined)
-        throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
+      if (doc === undefined) throw new PageNotFound(url.pathname);
       return send(res, 200, doc);
     }
     const t = r.target;

@@ -160,7 +160,7 @@ export const pipelineStatusSchema = z.object({
   configCheckResult: z.boolean().optional(),
   reason: z.string().optional(),
   LastAppliedPipelineHash: int64('CRC-32 of the pipeline').optional(),
-  relatedSecretsHash: z.string().optional(),
+  relatedSecretsHash: int64('hash of the Secrets the pipeline references, as kaasops writes it').optional(),
   observedGeneration: z.number().int().optional(),
   conditions: z
     .array(conditionSchema)

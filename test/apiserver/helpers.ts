@@ -1,6 +1,8 @@
 /** Shared set-up for the API server stand-in tests: a fresh server and a client-node KubeConfig that trusts it. */
 import * as k8s from '@kubernetes/client-node';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../lab/apiserver/server.ts';
+import { startControlPlane } from '../../lab/kube-real/control-plane.ts';
+import type { KubeTarget } from '../helpers/kube-target.ts';
 
 export interface Lab {
   server: ApiServer;
@@ -23,6 +25,34 @@ export async function startLab(options: ApiServerOptions = {}): Promise<Lab> {
   };
 }
 
+/**
+ * The same Lab on either target. On the real control plane `server` throws (its test hooks have no real
+ * equivalent) and `close` stops etcd and the API server.
+ */
+export async function startLabOn(
+  target: KubeTarget,
+  options: ApiServerOptions = {},
+): Promise<Lab & { target: KubeTarget['name']; close: () => Promise<void> }> {
+  if (target.name === 'stand-in') {
+    const lab = await startLab(options);
+    return { ...lab, target: target.name, close: () => lab.server.close() };
+  }
+  const plane = await startControlPlane();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(plane.kubeconfig);
+  return {
+    get server(): ApiServer {
+      throw new Error('stand-in only: the real API server has no test hooks');
+    },
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+    objects: k8s.KubernetesObjectApi.makeApiClient(kc),
+    target: target.name,
+    close: () => plane.stop(),
+  };
+}
+
 export interface StatusBody {
   code?: number;
   reason?: string;
@@ -37,7 +67,14 @@ export async function failure(fn: () => Promise<unknown>): Promise<{ code: numbe
   } catch (e) {
     if (e instanceof k8s.ApiException) {
       const body: unknown = e.body;
-      const status = (typeof body === 'string' ? JSON.parse(body) : body) as StatusBody;
+      // A real API server answers a path it does not serve at all (a removed API group) with text/plain
+      // "404 page not found", not a Status.
+      let status: StatusBody;
+      try {
+        status = (typeof body === 'string' ? JSON.parse(body) : body) as StatusBody;
+      } catch {
+        status = { code: e.code, message: String(body) };
+      }
       return { code: e.code, status };
     }
     throw e;

@@ -1,47 +1,143 @@
 /**
- * Set-up for the operator's integration tests: the API server stand-in with our CRDs, plain-JSON helpers, and
- * operators that log nowhere. Waiting is by polling a condition (bounded), never by asserting on time.
+ * Set-up for the operator's integration tests, on either target (test/helpers/kube-target.ts): the API server
+ * stand-in or the real control plane, each with our CRDs, plain-JSON helpers, and operators that log nowhere.
+ * Waiting is by polling a condition (bounded), never by asserting on time.
+ *
+ * What only one target can do is explicit: `server` (the stand-in's test hooks) throws on the real target; `writes()`
+ * counts write requests on both (the stand-in's request counts, or the real API server's `apiserver_request_total`).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../../lab/apiserver/server.ts';
+import { startControlPlane } from '../../lab/kube-real/control-plane.ts';
 import { request, type KubeObject } from '../../src/kube/client.ts';
 import { Operator, type OperatorOptions } from '../../src/operator/operator.ts';
 import type { Logger } from '../../src/operator/vector-controller.ts';
+import type { KubeTarget, KubeTargetName } from '../helpers/kube-target.ts';
+import { requestCounts, writesSince } from '../helpers/real-metrics.ts';
 
 const crdDir = new URL('../../deploy/crds/', import.meta.url);
 export const group = '/apis/observability.kaasops.io/v1alpha1';
 
 export interface Stand {
+  target: KubeTargetName;
+  /** The stand-in's server with its test hooks; throws on the real target. */
   server: ApiServer;
   kc: KubeConfig;
+  /** `gitVersion` of the API server (the stand-in's is made up). */
+  version: string;
   get<T = KubeObject>(path: string): Promise<T | undefined>;
   create(path: string, obj: unknown): Promise<KubeObject>;
   patch(path: string, body: unknown, type?: string): Promise<KubeObject>;
   del(path: string): Promise<void>;
+  writeKubeconfig(path: string): void;
+  /** Starts counting write requests (create, update, patch, delete) from here. */
+  resetCounts(): Promise<void>;
+  /** Write requests since `resetCounts`, as `verb resource` → count, leaving out Leases and Events. */
+  writes(): Promise<Record<string, number>>;
+  /** The stand-in: resolves once its garbage collection has drained. The real one: at once (poll instead). */
+  settled(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface StandOptions {
+  /** Real target: start kube-controller-manager with the garbage collector and namespace controller. */
+  gc?: boolean;
 }
 
 export const silent: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
-export async function startStand(namespaces: string[] = ['vector', 'team-a', 'team-b']): Promise<Stand> {
-  const server = await startApiServer({ bookmarkIntervalMs: 200 });
-  const kc = new KubeConfig();
-  kc.loadFromString(server.kubeconfig);
+const standInTarget: KubeTarget = { name: 'stand-in', skip: false };
+
+/** POSTs our CRDs and waits until each is Established (the real server serves nothing before that). */
+export async function installCrds(kc: KubeConfig): Promise<string[]> {
+  const names: string[] = [];
   for (const f of readdirSync(crdDir).sort()) {
-    const crd = parse(readFileSync(new URL(f, crdDir), 'utf8')) as unknown;
+    const crd = parse(readFileSync(new URL(f, crdDir), 'utf8')) as KubeObject;
     await request(kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: crd });
+    names.push(crd.metadata?.name ?? '');
   }
-  for (const ns of namespaces) {
-    await request(kc, 'POST', '/api/v1/namespaces', {
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+  for (const name of names)
+    await eventually(`CRD ${name} Established`, async () => {
+      const crd = await request<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        kc,
+        'GET',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+      );
+      return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
     });
+  return names;
+}
+
+export async function startStand(
+  target: KubeTarget = standInTarget,
+  namespaces: string[] = ['vector', 'team-a', 'team-b'],
+  opts: StandOptions = {},
+): Promise<Stand> {
+  const kc = new KubeConfig();
+  let server: ApiServer | undefined;
+  let version: string;
+  let kubeconfig: string;
+  let counts: () => Promise<Record<string, number>>;
+  let resetCounts: () => Promise<void>;
+  let settled: () => Promise<void>;
+  let close: () => Promise<void>;
+  let afterCrds = (): Promise<void> => Promise.resolve();
+  if (target.name === 'stand-in') {
+    const s = await startApiServer({ bookmarkIntervalMs: 200 });
+    server = s;
+    kubeconfig = s.kubeconfig;
+    version = 'stand-in';
+    counts = () => {
+      const writes = Object.entries(s.hooks.requestCounts()).filter(
+        ([k]) => !/^(get|list|watch) /.test(k) && !/ (leases\.coordination\.k8s\.io|events)/.test(k),
+      );
+      return Promise.resolve(Object.fromEntries(writes));
+    };
+    resetCounts = () => {
+      s.hooks.resetCounts();
+      return Promise.resolve();
+    };
+    settled = () => s.settled();
+    close = () => s.close();
+  } else {
+    const plane = await startControlPlane();
+    kubeconfig = plane.kubeconfig;
+    version = plane.gitVersion;
+    let base = new Map<string, number>();
+    counts = async () => writesSince(base, await requestCounts(plane));
+    resetCounts = async () => {
+      base = await requestCounts(plane);
+    };
+    settled = async () => {};
+    close = () => plane.stop();
+    if (opts.gc === true)
+      // After the CRDs, so that the garbage collector discovers the Vector kind at once.
+      afterCrds = () => plane.startControllerManager(['garbage-collector-controller', 'namespace-controller']);
+  }
+  kc.loadFromString(kubeconfig);
+  try {
+    await installCrds(kc);
+    await afterCrds();
+    for (const ns of namespaces) {
+      await request(kc, 'POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      });
+    }
+  } catch (err) {
+    await close();
+    throw err;
   }
   return {
-    server,
+    target: target.name,
+    get server(): ApiServer {
+      if (server === undefined) throw new Error('stand-in only: the real API server has no test hooks');
+      return server;
+    },
     kc,
+    version,
     async get<T>(path: string): Promise<T | undefined> {
       try {
         return await request<T>(kc, 'GET', path);
@@ -56,7 +152,13 @@ export async function startStand(namespaces: string[] = ['vector', 'team-a', 'te
     async del(path) {
       await request(kc, 'DELETE', path);
     },
-    close: () => server.close(),
+    writeKubeconfig: (path) => {
+      writeFileSync(path, kubeconfig, { mode: 0o600 });
+    },
+    resetCounts,
+    writes: counts,
+    settled,
+    close,
   };
 }
 
