@@ -9,6 +9,9 @@
  *   bucket with its namespaces' routes.
  * - Routes are per namespace, not per source: all pipelines of a namespace share one output.
  * - The bucket chosen here (md5(ns)[0] % B) is the bucket the VRL computes at runtime.
+ * - Conditions and the bucketer read the namespace where the group's source writes it (`namespaceField`, a VRL path:
+ *   `.kubernetes.pod_namespace` by default, a moved `pod_annotation_fields.pod_namespace`, or
+ *   `%kubernetes_logs.pod_namespace` under `log_namespace`). With the default field the text is kaasops' byte for byte.
  */
 import { createHash } from 'node:crypto';
 import type { InputComponent } from '../vector/config.ts';
@@ -46,12 +49,15 @@ export function goQuote(s: string): string {
   return out + '"';
 }
 
-export function namespaceCondition(ns: string): string {
-  return `.kubernetes.pod_namespace == ${goQuote(ns)}`;
+/** The VRL path of the namespace field Vector writes by default. */
+export const defaultNamespaceField = '.kubernetes.pod_namespace';
+
+export function namespaceCondition(ns: string, namespaceField: string = defaultNamespaceField): string {
+  return `${namespaceField} == ${goQuote(ns)}`;
 }
 
-export function bucketerSource(buckets: number): string {
-  return `%bucket = mod(parse_int!(slice!(md5(string!(.kubernetes.pod_namespace)), 0, 2), base: 16), ${buckets})`;
+export function bucketerSource(buckets: number, namespaceField: string = defaultNamespaceField): string {
+  return `%bucket = mod(parse_int!(slice!(md5(string!(${namespaceField})), 0, 2), base: 16), ${buckets})`;
 }
 
 export interface RouteLayout {
@@ -63,14 +69,19 @@ export interface RouteLayout {
   output: Map<string, string>;
 }
 
-function routeMap(namespaces: readonly string[]): Record<string, string> {
+function routeMap(namespaces: readonly string[], namespaceField: string): Record<string, string> {
   const route: Record<string, string> = {};
-  for (const ns of namespaces) route[ns] = namespaceCondition(ns);
+  for (const ns of namespaces) route[ns] = namespaceCondition(ns, namespaceField);
   return route;
 }
 
-/** `namespaces` must be sorted and unique. */
-export function layoutRoutes(gid: string, sourceId: string, namespaces: readonly string[]): RouteLayout {
+/** `namespaces` must be sorted and unique; `namespaceField` is the VRL path the group's source writes. */
+export function layoutRoutes(
+  gid: string,
+  sourceId: string,
+  namespaces: readonly string[],
+  namespaceField: string = defaultNamespaceField,
+): RouteLayout {
   const output = new Map<string, string>();
   if (namespaces.length <= flatRoutingThreshold) {
     const router = `optimizedRouter-${gid}`;
@@ -78,7 +89,7 @@ export function layoutRoutes(gid: string, sourceId: string, namespaces: readonly
     return {
       routing: 'flat',
       buckets: 1,
-      transforms: { [router]: { type: 'route', inputs: [sourceId], route: routeMap(namespaces) } },
+      transforms: { [router]: { type: 'route', inputs: [sourceId], route: routeMap(namespaces, namespaceField) } },
       output,
     };
   }
@@ -93,13 +104,13 @@ export function layoutRoutes(gid: string, sourceId: string, namespaces: readonly
     else list.push(ns);
   }
   const transforms: Record<string, InputComponent> = {
-    [bucketer]: { type: 'remap', inputs: [sourceId], source: bucketerSource(buckets) },
+    [bucketer]: { type: 'remap', inputs: [sourceId], source: bucketerSource(buckets, namespaceField) },
   };
   const l1Routes: Record<string, string> = {};
   for (const [b, nss] of [...members].sort((x, y) => x[0] - y[0])) {
     l1Routes[String(b)] = `%bucket == ${b}`;
     const l2 = `optimizedRouter-${gid}-${b}`;
-    transforms[l2] = { type: 'route', inputs: [`${l1}.${b}`], route: routeMap(nss) };
+    transforms[l2] = { type: 'route', inputs: [`${l1}.${b}`], route: routeMap(nss, namespaceField) };
     for (const ns of nss) output.set(ns, `${l2}.${ns}`);
   }
   transforms[l1] = { type: 'route', inputs: [bucketer], route: l1Routes };

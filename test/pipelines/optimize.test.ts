@@ -232,3 +232,59 @@ describe('config optimization', () => {
     assert.deepEqual(kubeSources(optimize([logsToSink('a')]).config), ['a-logs-pods']);
   });
 });
+
+describe('config optimization: where the source writes the namespace', () => {
+  const routeOf = (cfg: ReturnType<typeof optimize>['config'], id: string) =>
+    cfg.transforms[id]?.route as Record<string, string> | undefined;
+
+  it('routes a log_namespace group on %kubernetes_logs.pod_namespace', () => {
+    const { config, optimization } = optimize(['a', 'b'].map((ns) => logsToSink(ns, 'logs', { log_namespace: true })));
+    const g = optimization.groups[0];
+    assert.ok(g !== undefined);
+    assert.equal(g.namespaceField, '%kubernetes_logs.pod_namespace');
+    assert.deepEqual(routeOf(config, `optimizedRouter-${g.gid}`), {
+      a: '%kubernetes_logs.pod_namespace == "a"',
+      b: '%kubernetes_logs.pod_namespace == "b"',
+    });
+    assert.deepEqual(validateConfigGraph(config), []);
+  });
+
+  it('routes and buckets a moved pod_annotation_fields.pod_namespace on its VRL path, quoting where VRL needs it', () => {
+    const source = { pod_annotation_fields: { pod_namespace: 'k8s-meta.ns' } };
+    const { config, optimization } = optimize(namespaces(20).map((ns) => logsToSink(ns, 'logs', source)));
+    const g = optimization.groups[0];
+    assert.ok(g !== undefined && g.routing === 'two-level');
+    assert.match(String(config.transforms[`optimizedBucketer-${g.gid}`]?.source), /md5\(string!\(\."k8s-meta"\.ns\)\)/);
+    const l2 = Object.entries(config.transforms).filter(([id, t]) => t.type === 'route' && !id.endsWith('-l1'));
+    for (const [, t] of l2) {
+      for (const cond of Object.values(t.route as Record<string, string>)) assert.match(cond, /^\."k8s-meta"\.ns == "/);
+    }
+  });
+
+  it('never collapses sources whose namespace field is turned off or unaddressable', () => {
+    for (const pod_namespace of ['', 'a[0]']) {
+      const { config, optimization } = optimize(
+        ['a', 'b'].map((ns) => logsToSink(ns, 'logs', { pod_annotation_fields: { pod_namespace } })),
+      );
+      assert.deepEqual(kubeSources(config), ['a-logs-pods', 'b-logs-pods'], pod_namespace);
+      assert.equal(optimization.collapsedSources, 0);
+    }
+  });
+
+  it('keeps sources with different namespace placements in different groups', () => {
+    const { optimization } = optimize([
+      logsToSink('a'),
+      logsToSink('b'),
+      logsToSink('c', 'logs', { log_namespace: true }),
+      logsToSink('d', 'logs', { log_namespace: true }),
+      logsToSink('e', 'logs', { pod_annotation_fields: { pod_namespace: 'ns' } }),
+      logsToSink('f', 'logs', { pod_annotation_fields: { pod_namespace: 'ns' } }),
+    ]);
+    const byField = Object.fromEntries(optimization.groups.map((g) => [g.namespaceField, g.namespaces]));
+    assert.deepEqual(byField, {
+      '.kubernetes.pod_namespace': ['a', 'b'],
+      '%kubernetes_logs.pod_namespace': ['c', 'd'],
+      '.ns': ['e', 'f'],
+    });
+  });
+});
