@@ -137,7 +137,13 @@ describe('operator: optimization with checkpoint migration on', () => {
     assert.ok(merger.image.endsWith(`:${MERGER_VERSION}`), `the image tag follows the merger version: ${merger.image}`);
     assert.deepEqual(
       merger.volumeMounts.map((m) => `${m.name}${m.readOnly === true ? ':ro' : ''}`),
-      ['config:ro', 'config-standby:ro', 'data', 'checkpoint-merger-var-log:ro'],
+      [
+        'config:ro',
+        'config-standby:ro',
+        'data',
+        'checkpoint-merger-var-log:ro',
+        'checkpoint-merger-docker-containers:ro',
+      ],
     );
     await completeRollout(stand, 'm-on', 'logs-agent');
 
