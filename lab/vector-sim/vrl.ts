@@ -5,7 +5,8 @@
  * - Conditions: `<path> == <literal>` or `<path> != <literal>`, where a path is an event path (`.kubernetes.x`,
  *   `."k8s-ns"`) or a metadata path (`%bucket`, `%kubernetes_logs.pod_namespace`) and a literal is a double-quoted VRL
  *   string or an integer. That covers the route conditions (`.kubernetes.pod_namespace == "ns"`, `%bucket == 3`) and
- *   simple filters. Paths are parsed here, independently of the operator's path writer, so a wrongly quoted path
+ *   simple filters. Also `starts_with(string!(<path>), <string literal>)`, the operator's file-path fallback route;
+ *   `string!` on a non-string fails, and a failing condition is false, as in Vector. Paths are parsed here, independently of the operator's path writer, so a wrongly quoted path
  *   fails the stand instead of passing it.
  * - Remap: only the md5 bucketer, in exactly the form the operator writes (over any such path). It is evaluated from the text (md5 hex,
  *   first two hex digits, base 16, mod B), not by calling the operator's own bucket function, so the stand checks
@@ -85,8 +86,20 @@ function lookup(e: SimEvent, path: string): unknown {
 const PATH = String.raw`[.%](?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\["\\])+")(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\["\\])+"))*`;
 const CONDITION = new RegExp(String.raw`^\s*(${PATH})\s*(==|!=)\s*(.+?)\s*$`);
 
+const STARTS_WITH = new RegExp(String.raw`^\s*starts_with\(string!\((${PATH})\), (".*")\)\s*$`);
+
 /** Compiles a condition, or returns why it is not a form the simulator evaluates. */
 export function compileCondition(text: string): Condition | string {
+  const sw = STARTS_WITH.exec(text);
+  if (sw !== null) {
+    const path = sw[1] as string;
+    const prefix = parseLiteral(sw[2] as string);
+    if (typeof prefix !== 'string') return `condition ${JSON.stringify(text)}: ${sw[2]} is not a VRL string literal`;
+    return (e) => {
+      const v = lookup(e, path);
+      return typeof v === 'string' && v.startsWith(prefix);
+    };
+  }
   const m = CONDITION.exec(text);
   if (m === null) return `condition ${JSON.stringify(text)} is not of the form <path> == <literal>`;
   const path = m[1] as string;

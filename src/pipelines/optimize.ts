@@ -17,10 +17,10 @@
  */
 import { kubernetesLogs, type InputComponent, type SourceComponent, type VectorConfig } from '../vector/config.ts';
 import { vrlPath } from '../vector/field-path.ts';
-import { namespaceFieldOf } from '../vector/kubernetes-logs.ts';
+import { fileFieldOf, namespaceFieldOf } from '../vector/kubernetes-logs.ts';
 import { compareCodePoints } from './gojson.ts';
 import { namespaceLabel } from './pipeline.ts';
-import { layoutRoutes, maxNamespacesPerSource, type RouteLayout } from './routing.ts';
+import { layoutRoutes, maxNamespacesPerSource, type RouteFields, type RouteLayout } from './routing.ts';
 import { groupId, sourceSignature } from './signature.ts';
 
 export interface CollapsedGroup {
@@ -39,6 +39,8 @@ export interface CollapsedGroup {
   largestBucket: number;
   /** Legacy source id -> the route output that now feeds its consumers. */
   outputs: Record<string, string>;
+  /** The route that delivers events without pod metadata by file path; its consumers also read its outputs. */
+  fallback: string;
 }
 
 export interface OptimizationSummary {
@@ -97,14 +99,18 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
   }
 
   const summary: OptimizationSummary = { collapsedSources: 0, groups: [] };
-  const rewire = new Map<string, string>();
+  const rewire = new Map<string, readonly string[]>();
   for (const sig of [...groups.keys()].sort(compareCodePoints)) {
     const members = groups.get(sig) as string[];
     if (members.length < 2) continue;
     const namespaces = [...new Set(members.map((id) => nsOf.get(id) as string))].sort(compareCodePoints);
 
     // Equal signatures mean equal options, so every member writes the namespace where the first does.
-    const field = namespaceFieldText(config.sources[members[0] as string] as SourceComponent) as string;
+    const first = config.sources[members[0] as string] as SourceComponent;
+    const field: RouteFields = {
+      namespace: namespaceFieldText(first) as string,
+      file: vrlPath(fileFieldOf(first)),
+    };
     let gid = groupId(sig);
     let plan = planGroup(config, gid, { namespaces, members, nsOf, field });
     while (plan === undefined) {
@@ -120,16 +126,17 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
       };
       const outputs: Record<string, string> = {};
       for (const id of chunk.members) {
-        const out = layout.output.get(nsOf.get(id) as string) as string;
+        const ns = nsOf.get(id) as string;
+        const out = layout.output.get(ns) as string;
         outputs[id] = out;
-        rewire.set(id, out);
+        rewire.set(id, [out, layout.fallback.get(ns) as string]);
       }
       for (const id of chunk.members) Reflect.deleteProperty(config.sources, id);
       config.sources[sourceId] = collapsed;
       Object.assign(config.transforms, layout.transforms);
       let largestBucket = 0;
       for (const [tid, t] of Object.entries(layout.transforms)) {
-        if (t.type === 'route' && !tid.endsWith('-l1')) {
+        if (t.type === 'route' && !tid.endsWith('-l1') && !tid.startsWith('optimizedFallback-')) {
           largestBucket = Math.max(largestBucket, Object.keys(t.route as object).length);
         }
       }
@@ -137,13 +144,14 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
         source: sourceId,
         gid: chunk.gid,
         signature: sig,
-        namespaceField: field,
+        namespaceField: field.namespace,
         namespaces: chunk.namespaces,
         members: chunk.members,
         routing: layout.routing,
         buckets: layout.buckets,
         largestBucket,
         outputs,
+        fallback: `optimizedFallback-${chunk.gid}`,
       });
     }
     summary.collapsedSources += members.length;
@@ -157,15 +165,16 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
   return summary;
 }
 
-function rewireInputs(c: InputComponent, rewire: ReadonlyMap<string, string>): void {
+function rewireInputs(c: InputComponent, rewire: ReadonlyMap<string, readonly string[]>): void {
   if (!c.inputs.some((i) => rewire.has(i))) return;
   const seen = new Set<string>();
   const next: string[] = [];
   for (const input of c.inputs) {
-    const out = rewire.get(input) ?? input;
-    if (seen.has(out)) continue;
-    seen.add(out);
-    next.push(out);
+    for (const out of rewire.get(input) ?? [input]) {
+      if (seen.has(out)) continue;
+      seen.add(out);
+      next.push(out);
+    }
   }
   c.inputs = next;
 }
@@ -180,8 +189,8 @@ interface GroupInput {
   namespaces: string[];
   members: string[];
   nsOf: Map<string, string>;
-  /** VRL path of the namespace field. */
-  field: string;
+  /** VRL paths of the namespace and file fields. */
+  field: RouteFields;
 }
 
 /** The VRL path where the source writes the pod namespace, or undefined when its routes could not read it. */

@@ -12,6 +12,11 @@
  * - Conditions and the bucketer read the namespace where the group's source writes it (`namespaceField`, a VRL path:
  *   `.kubernetes.pod_namespace` by default, a moved `pod_annotation_fields.pod_namespace`, or
  *   `%kubernetes_logs.pod_namespace` under `log_namespace`). With the default field the text is kaasops' byte for byte.
+ * - Events without the namespace field (a pod deleted more than `delay_deletion_ms` ago, whose backlog Vector still
+ *   drains) leave through the first router's `_unmatched` into `optimizedFallback-<gid>`, which routes them by the
+ *   file path the source writes (`.file`, or `%kubernetes_logs.file`): `/var/log/pods/<ns>_<pod>_<uid>/...`.
+ *   Namespace names cannot contain `_`, so the prefix `/var/log/pods/<ns>_` names exactly one namespace. An event
+ *   reaches one of a namespace's two outputs, never both: the fallback sees only what no namespace route took.
  */
 import { createHash } from 'node:crypto';
 import type { InputComponent } from '../vector/config.ts';
@@ -60,6 +65,24 @@ export function bucketerSource(buckets: number, namespaceField: string = default
   return `%bucket = mod(parse_int!(slice!(md5(string!(${namespaceField})), 0, 2), base: 16), ${buckets})`;
 }
 
+/** The VRL path of the file field Vector writes by default. */
+export const defaultFileField = '.file';
+
+/** Where Vector's kubernetes_logs source reads pod logs from (`K8sPathsProvider`). */
+export const podLogsDir = '/var/log/pods';
+
+export function fileFallbackCondition(ns: string, fileField: string = defaultFileField): string {
+  return `starts_with(string!(${fileField}), ${goQuote(`${podLogsDir}/${ns}_`)})`;
+}
+
+/** The VRL paths a group's routes read. */
+export interface RouteFields {
+  namespace: string;
+  file: string;
+}
+
+export const defaultRouteFields: RouteFields = { namespace: defaultNamespaceField, file: defaultFileField };
+
 export interface RouteLayout {
   routing: 'flat' | 'two-level';
   buckets: number;
@@ -67,6 +90,20 @@ export interface RouteLayout {
   transforms: Record<string, InputComponent>;
   /** Namespace -> the output its consumers read. */
   output: Map<string, string>;
+  /** Namespace -> the fallback output its consumers also read (events without pod metadata). */
+  fallback: Map<string, string>;
+}
+
+/** The route transform for events that reached `unmatched` without a namespace: by file path. */
+function fallbackRoute(gid: string, unmatched: string, namespaces: readonly string[], fileField: string) {
+  const id = `optimizedFallback-${gid}`;
+  const route: Record<string, string> = {};
+  const fallback = new Map<string, string>();
+  for (const ns of namespaces) {
+    route[ns] = fileFallbackCondition(ns, fileField);
+    fallback.set(ns, `${id}.${ns}`);
+  }
+  return { id, transform: { type: 'route', inputs: [unmatched], route } satisfies InputComponent, fallback };
 }
 
 function routeMap(namespaces: readonly string[], namespaceField: string): Record<string, string> {
@@ -75,22 +112,28 @@ function routeMap(namespaces: readonly string[], namespaceField: string): Record
   return route;
 }
 
-/** `namespaces` must be sorted and unique; `namespaceField` is the VRL path the group's source writes. */
+/** `namespaces` must be sorted and unique; `fields` are the VRL paths the group's source writes. */
 export function layoutRoutes(
   gid: string,
   sourceId: string,
   namespaces: readonly string[],
-  namespaceField: string = defaultNamespaceField,
+  fields: RouteFields = defaultRouteFields,
 ): RouteLayout {
+  const namespaceField = fields.namespace;
   const output = new Map<string, string>();
   if (namespaces.length <= flatRoutingThreshold) {
     const router = `optimizedRouter-${gid}`;
     for (const ns of namespaces) output.set(ns, `${router}.${ns}`);
+    const fb = fallbackRoute(gid, `${router}._unmatched`, namespaces, fields.file);
     return {
       routing: 'flat',
       buckets: 1,
-      transforms: { [router]: { type: 'route', inputs: [sourceId], route: routeMap(namespaces, namespaceField) } },
+      transforms: {
+        [router]: { type: 'route', inputs: [sourceId], route: routeMap(namespaces, namespaceField) },
+        [fb.id]: fb.transform,
+      },
       output,
+      fallback: fb.fallback,
     };
   }
   const buckets = bucketCount(namespaces.length);
@@ -114,5 +157,8 @@ export function layoutRoutes(
     for (const ns of nss) output.set(ns, `${l2}.${ns}`);
   }
   transforms[l1] = { type: 'route', inputs: [bucketer], route: l1Routes };
-  return { routing: 'two-level', buckets, transforms, output };
+  // No namespace means no bucket (string! fails, the remap passes the event on unchanged): L1's _unmatched.
+  const fb = fallbackRoute(gid, `${l1}._unmatched`, namespaces, fields.file);
+  transforms[fb.id] = fb.transform;
+  return { routing: 'two-level', buckets, transforms, output, fallback: fb.fallback };
 }

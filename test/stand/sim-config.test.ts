@@ -122,6 +122,38 @@ describe('Vector simulator: events carry the namespace where the source writes i
   });
 });
 
+describe('Vector simulator: a deleted pod backlog reaches the same sinks in both modes', () => {
+  const line = { message: 'm', stream: 'stdout', timestamp: '2026-12-07T00:00:00Z' };
+  const path = (ns: string) => `/var/log/pods/${ns}_p_u/c/0.log`;
+
+  for (const [what, source] of [
+    ['default fields', {}],
+    ['log_namespace: true', { log_namespace: true }],
+  ] as const) {
+    for (const n of [3, 40]) {
+      it(`${n} namespaces, ${what}: an event without pod metadata reaches its namespace's sink by file path`, () => {
+        const nss = Array.from({ length: n }, (_, i) => `team-${i}`);
+        const modes = buildModes(vector, pipelines(nss, source), { optimize: true });
+        const opt = buildTopology(JSON.parse(modes.active.json) as Record<string, unknown>);
+        const legacy = buildTopology(JSON.parse(modes.standby.json) as Record<string, unknown>);
+        const src = opt.sources[0];
+        assert.ok(src !== undefined && opt.sources.length === 1);
+        for (const ns of nss) {
+          const legacySrc = legacy.sources.find((s) => s.id === `${ns}-logs-pods`);
+          assert.ok(legacySrc !== undefined);
+          const gone = annotateEvent(src, line, path(ns), undefined);
+          assert.deepEqual(opt.route(src.id, gone), [`${ns}-logs-out`], ns);
+          assert.deepEqual(legacy.route(legacySrc.id, annotateEvent(legacySrc, line, path(ns), undefined)), [
+            `${ns}-logs-out`,
+          ]);
+        }
+        const stranger = annotateEvent(src, line, path('team-x'), undefined);
+        assert.deepEqual(opt.route(src.id, stranger), [], 'a file of another namespace reaches no sink');
+      });
+    }
+  }
+});
+
 describe('stand formats', () => {
   it('writes checkpoint timestamps in chrono AutoSi form, which parse back to the same instant', () => {
     for (const [ns, text] of [
