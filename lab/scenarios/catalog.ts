@@ -125,7 +125,7 @@ function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): Scenar
   return { lines: c.backlog.length, pipelines };
 }
 
-export const scenarios: Record<string, { title: string; body: Body }> = {
+export const scenarios: Record<string, { title: string; body: Body; size?: Partial<StandSize> }> = {
   'switch-no-migration': {
     title: 'legacy -> optimized, migration off',
     body: switchScenario(off, optOnly),
@@ -133,6 +133,12 @@ export const scenarios: Record<string, { title: string; body: Body }> = {
   'switch-migration': {
     title: 'legacy -> optimized, migration on',
     body: switchScenario(migLegacy, migOpt),
+  },
+  'switch-migration-log-namespace': {
+    title: 'legacy -> optimized, migration on, sources with log_namespace: true',
+    body: switchScenario(migLegacy, migOpt),
+    // The namespace is metadata (%kubernetes_logs.pod_namespace): a route on .kubernetes.pod_namespace loses it all.
+    size: { sourceOptions: { log_namespace: true } },
   },
   'rollback-migration': {
     title: 'optimized -> legacy (rollback), migration on',
@@ -154,7 +160,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
   const def = scenarios[name];
   if (def === undefined) throw new Error(`unknown scenario '${name}' (known: ${scenarioNames.join(', ')})`);
   const started = Date.now();
-  const stand = await LabStand.start(size);
+  const stand = await LabStand.start({ ...size, ...def.size });
   try {
     const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [], backlog: [] };
     await def.body(c);

@@ -47,6 +47,8 @@ export interface StandSize {
   timing?: Partial<SimTiming>;
   maxFileBytes: number;
   maxFiles: number;
+  /** Extra options of every pipeline's `kubernetes_logs` source (e.g. `log_namespace: true`). */
+  sourceOptions?: Record<string, unknown>;
 }
 
 /** A pipeline: its namespace, name, and the sink id its deliveries are recorded under. */
@@ -109,7 +111,7 @@ export class LabStand {
         maxFiles: size.maxFiles,
       });
       const stand = new LabStand(server, nodes, kc, workload, root);
-      await stand.createPipelines(namespaces);
+      await stand.createPipelines(namespaces, size.sourceOptions ?? {});
       return stand;
     } catch (err) {
       await server.close();
@@ -119,9 +121,9 @@ export class LabStand {
   }
 
   /** `logs` in every namespace; `audit` too in every 4th, so that two sources share files (the lagging case). */
-  private async createPipelines(namespaces: string[]): Promise<void> {
+  private async createPipelines(namespaces: string[], sourceOptions: Record<string, unknown>): Promise<void> {
     const spec = {
-      sources: { pods: { type: 'kubernetes_logs' } },
+      sources: { pods: { type: 'kubernetes_logs', ...sourceOptions } },
       sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
     };
     const work: PipelineRef[] = [];

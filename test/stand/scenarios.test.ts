@@ -66,6 +66,14 @@ describe('the stand scenarios (small stand)', () => {
     assert.ok(Number(m.checkpointsCarried) > 0);
   });
 
+  it('legacy -> optimized with migration, sources with log_namespace: the group routes on metadata, 0 duplicates, 0 lost', async () => {
+    const r = await runScenario('switch-migration-log-namespace', size);
+    settledWithWatches(r);
+    noLossNoDuplicate(r);
+    assert.equal(r.phases[1]?.sources, 1, 'collapsed into one group');
+    assert.ok(r.retainedAtSwitch > 0);
+  });
+
   it('rollback to legacy with migration: 0 duplicates, 0 lost', async () => {
     const r = await runScenario('rollback-migration', size);
     settledWithWatches(r);
