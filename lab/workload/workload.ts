@@ -69,6 +69,8 @@ export interface WorkloadPod {
   seq: number;
   readonly log: ContainerLog;
   readonly segments: Segment[];
+  /** Deleted from the API server: written no more, its files and ledger kept (Vector may still drain them). */
+  deleted?: boolean;
 }
 
 export class Workload {
@@ -131,6 +133,7 @@ export class Workload {
   write(count: number | ((pod: WorkloadPod) => number)): number {
     let total = 0;
     for (const pod of this.pods) {
+      if (pod.deleted === true) continue;
       const n = typeof count === 'number' ? count : count(pod);
       const lines = [];
       for (let i = 0; i < n; i++) {
@@ -170,6 +173,12 @@ export class Workload {
         if (seg !== undefined) seg.state = e.kind === 'gzipped' ? 'gz' : 'deleted';
       }
     }
+  }
+
+  /** Deletes the pod from the API server; its log files stay, as they do until the kubelet cleans the pod up. */
+  async deletePod(core: k8s.CoreV1Api, pod: WorkloadPod): Promise<void> {
+    await core.deleteNamespacedPod({ name: pod.name, namespace: pod.ns, gracePeriodSeconds: 0 });
+    pod.deleted = true;
   }
 
   namespaces(): string[] {

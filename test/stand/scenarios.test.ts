@@ -74,6 +74,18 @@ describe('the stand scenarios (small stand)', () => {
     assert.ok(r.retainedAtSwitch > 0);
   });
 
+  it('a pod deleted with a backlog, optimized: its lines drained without pod metadata still reach both pipelines', async () => {
+    const r = await runScenario('deleted-pod-backlog', size);
+    settledWithWatches(r);
+    const detail = JSON.stringify({ backlog: r.backlog, pipelines: r.pipelines });
+    assert.ok(r.backlog.lines > 0, detail);
+    // Both pipelines of the namespace (logs and audit) get every backlog line once, through the fallback route.
+    assert.equal(r.backlog.pipelines.length, 2, detail);
+    for (const b of r.backlog.pipelines)
+      assert.deepEqual({ lost: b.lost, redelivered: b.redelivered }, { lost: 0, redelivered: 0 }, detail);
+    noLossNoDuplicate(r);
+  });
+
   it('rollback to legacy with migration: 0 duplicates, 0 lost', async () => {
     const r = await runScenario('rollback-migration', size);
     settledWithWatches(r);
