@@ -173,6 +173,13 @@ export const scenarios: Record<string, { title: string; body: Body; size?: Parti
     // The namespace is metadata (%kubernetes_logs.pod_namespace): a route on .kubernetes.pod_namespace loses it all.
     size: { sourceOptions: { log_namespace: true } },
   },
+  'switch-migration-docker': {
+    title: 'legacy -> optimized, migration on, Docker nodes (pod logs are symlinks)',
+    body: switchScenario(migLegacy, migOpt),
+    // No rotation: a rotated Docker log leaves the pod dir (the link follows the live file), and the stand's writer
+    // rotates within a burst, before any reader could have opened the file: that loss would be the stand's own.
+    size: { dockerLinks: true, maxFileBytes: 1 << 30 },
+  },
   'rollback-migration': {
     title: 'optimized -> legacy (rollback), migration on',
     body: switchScenario(migOpt, migLegacy),

@@ -49,6 +49,8 @@ export interface StandSize {
   maxFiles: number;
   /** Extra options of every pipeline's `kubernetes_logs` source (e.g. `log_namespace: true`). */
   sourceOptions?: Record<string, unknown>;
+  /** A Docker node: pod logs are symlinks into `/var/lib/docker/containers` (Workload `dockerLinks`). */
+  dockerLinks?: boolean;
 }
 
 /** A pipeline: its namespace, name, and the sink id its deliveries are recorded under. */
@@ -109,6 +111,7 @@ export class LabStand {
         nodes: nodes.nodes.map((n) => ({ name: n.name, root: n.root })),
         maxFileBytes: size.maxFileBytes,
         maxFiles: size.maxFiles,
+        dockerLinks: size.dockerLinks === true,
       });
       const stand = new LabStand(server, nodes, kc, workload, root);
       await stand.createPipelines(namespaces, size.sourceOptions ?? {});

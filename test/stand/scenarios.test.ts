@@ -86,6 +86,21 @@ describe('the stand scenarios (small stand)', () => {
     noLossNoDuplicate(r);
   });
 
+  it('legacy -> optimized with migration on Docker nodes: the merger follows the symlinked logs, 0 duplicates, 0 lost', async () => {
+    const r = await runScenario('switch-migration-docker', size);
+    settledWithWatches(r);
+    noLossNoDuplicate(r);
+    assert.ok(r.retainedAtSwitch > 0);
+    const sw = r.phases[1];
+    assert.ok(sw !== undefined);
+    for (const m of sw.mergers) {
+      assert.ok(typeof m.summary === 'object', JSON.stringify(m));
+      assert.equal(m.summary.outcome, 'migrated');
+      assert.ok(Number(m.summary.checkpointsCarried) > 0, JSON.stringify(m));
+      assert.equal(m.summary.unscoped, 0, JSON.stringify(m));
+    }
+  });
+
   it('rollback to legacy with migration: 0 duplicates, 0 lost', async () => {
     const r = await runScenario('rollback-migration', size);
     settledWithWatches(r);
