@@ -164,6 +164,29 @@ async function logIndexes(logDir: string, sources: readonly KubernetesLogsSource
   };
 }
 
+/** The targets to plan, with the log index each may be scoped by, and why a target is not (`unscoped`). */
+async function seedTargetsOf(
+  toPlan: readonly KubernetesLogsSource[],
+  opts: MergeOptions,
+  dirById: ReadonlyMap<string, SourceDir>,
+  log: Logger,
+): Promise<{ seedTargets: SeedTarget[]; unscoped: Map<string, string> }> {
+  const indexFor =
+    opts.logDir === null ? (): TargetIndex => ({ index: null }) : await logIndexes(opts.logDir, toPlan, log);
+  const unscoped = new Map<string, string>();
+  const seedTargets = toPlan.map((s): SeedTarget => {
+    const { index, unscoped: why } = indexFor(s);
+    if (why !== undefined) unscoped.set(s.id, why);
+    return {
+      id: s.id,
+      namespaces: s.namespaces,
+      existing: existingFrom(opts.dataDir, dirById.get(s.id), log),
+      logIndex: index,
+    };
+  });
+  return { seedTargets, unscoped };
+}
+
 function readStandby(path: string | null, log: Logger): AgentConfig | null {
   if (path === null) return null;
   try {
@@ -256,19 +279,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
     const standbySources = new Map(standby()?.sources.map((s) => [s.id, s]) ?? []);
     const unknown = { namespaces: null, scope: 'entries' } as const;
     const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbySources.get(id) ?? unknown, log);
-    const indexFor =
-      opts.logDir === null ? (): TargetIndex => ({ index: null }) : await logIndexes(opts.logDir, toPlan, log);
-    const unscoped = new Map<string, string>();
-    const seedTargets: SeedTarget[] = toPlan.map((s) => {
-      const { index, unscoped: why } = indexFor(s);
-      if (why !== undefined) unscoped.set(s.id, why);
-      return {
-        id: s.id,
-        namespaces: s.namespaces,
-        existing: existingFrom(opts.dataDir, dirById.get(s.id), log),
-        logIndex: index,
-      };
-    });
+    const { seedTargets, unscoped } = await seedTargetsOf(toPlan, opts, dirById, log);
     summary.unscoped = unscoped.size;
     const plan = planConsolidation({ targets: seedTargets, retiring, policy: opts.policy });
     const writes = plan.targets.some((t) => t.write !== null || t.removeTmp);

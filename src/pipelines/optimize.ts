@@ -105,12 +105,8 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
     if (members.length < 2) continue;
     const namespaces = [...new Set(members.map((id) => nsOf.get(id) as string))].sort(compareCodePoints);
 
-    // Equal signatures mean equal options, so every member writes the namespace where the first does.
-    const first = config.sources[members[0] as string] as SourceComponent;
-    const field: RouteFields = {
-      namespace: namespaceFieldText(first) as string,
-      file: vrlPath(fileFieldOf(first)),
-    };
+    // Equal signatures mean equal options, so every member writes its fields where the first does.
+    const field = routeFieldsOf(config.sources[members[0] as string] as SourceComponent);
     let gid = groupId(sig);
     let plan = planGroup(config, gid, { namespaces, members, nsOf, field });
     while (plan === undefined) {
@@ -197,6 +193,11 @@ interface GroupInput {
 function namespaceFieldText(src: SourceComponent): string | undefined {
   const field = namespaceFieldOf(src);
   return field === null || field === undefined ? undefined : vrlPath(field);
+}
+
+/** The VRL paths of a candidate's namespace and file fields. */
+function routeFieldsOf(src: SourceComponent): RouteFields {
+  return { namespace: namespaceFieldText(src) as string, file: vrlPath(fileFieldOf(src)) };
 }
 
 /** The group's chunks and route layouts under `gid`, or undefined when an id they need is already taken. */
