@@ -11,6 +11,7 @@
  * - A scenario never throws for a wrong figure; it reports it. It throws only when the stand cannot run.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
 import { LabStand, type Flags, type StandSize } from './stand.ts';
 import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
 import type { Deliveries } from '../vector-sim/deliveries.ts';
@@ -107,6 +108,38 @@ function laggingScenario(policy: 'min' | 'max'): Body {
   };
 }
 
+/**
+ * Optimized throughout. A sink of the first namespace is stuck, so the shared source stops; a backlog is written;
+ * then one of that namespace's pods is deleted and kept out of every source's store past `delay_deletion_ms`. When
+ * the sink resumes, Vector drains the pod's open files without pod metadata: only the file-path fallback route can
+ * deliver those lines, as a legacy source would.
+ */
+function deletedPodScenario(): Body {
+  return async (c) => {
+    await phase(c, 'start', migOpt);
+    write(c.stand, 2);
+    await drain(c.stand);
+    const pod = c.stand.workload.pods[0];
+    const stuck = c.stand.pipelines.find((p) => p.ns === pod?.ns && p.name === 'logs');
+    if (pod === undefined || stuck === undefined) throw new Error('no pod to delete');
+    const cooldownMs = 60_000 * c.stand.nodes.timing.timeScale;
+    c.lagging = [`${stuck.ns}/${stuck.name}`];
+    c.stand.nodes.setStuckSinks([stuck.sink]);
+    await sleep(2 * cooldownMs + 200);
+    const before = new Set(c.stand.workload.written(pod.ns));
+    write(c.stand, 1);
+    c.backlog = c.stand.workload
+      .written(pod.ns)
+      .filter((id) => !before.has(id) && id.startsWith(`${pod.ns}/${pod.name}/`));
+    // Two cooldowns: a file rotated by the backlog is found while the pod is still listed.
+    await sleep(2 * cooldownMs + 200);
+    await c.stand.workload.deletePod(c.stand.kc.makeApiClient(k8s.CoreV1Api), pod);
+    // delay_deletion_ms (one cooldown, scaled alike) and two discovery cycles: the pod leaves every store.
+    await sleep(3 * cooldownMs + 200);
+    c.stand.nodes.setStuckSinks([]);
+  };
+}
+
 function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): ScenarioResult['backlog'] {
   const ns = c.lagging[0]?.split('/')[0];
   const pipelines = stand.pipelines
@@ -125,7 +158,7 @@ function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): Scenar
   return { lines: c.backlog.length, pipelines };
 }
 
-export const scenarios: Record<string, { title: string; body: Body }> = {
+export const scenarios: Record<string, { title: string; body: Body; size?: Partial<StandSize> }> = {
   'switch-no-migration': {
     title: 'legacy -> optimized, migration off',
     body: switchScenario(off, optOnly),
@@ -133,6 +166,19 @@ export const scenarios: Record<string, { title: string; body: Body }> = {
   'switch-migration': {
     title: 'legacy -> optimized, migration on',
     body: switchScenario(migLegacy, migOpt),
+  },
+  'switch-migration-log-namespace': {
+    title: 'legacy -> optimized, migration on, sources with log_namespace: true',
+    body: switchScenario(migLegacy, migOpt),
+    // The namespace is metadata (%kubernetes_logs.pod_namespace): a route on .kubernetes.pod_namespace loses it all.
+    size: { sourceOptions: { log_namespace: true } },
+  },
+  'switch-migration-docker': {
+    title: 'legacy -> optimized, migration on, Docker nodes (pod logs are symlinks)',
+    body: switchScenario(migLegacy, migOpt),
+    // No rotation: a rotated Docker log leaves the pod dir (the link follows the live file), and the stand's writer
+    // rotates within a burst, before any reader could have opened the file: that loss would be the stand's own.
+    size: { dockerLinks: true, maxFileBytes: 1 << 30 },
   },
   'rollback-migration': {
     title: 'optimized -> legacy (rollback), migration on',
@@ -144,6 +190,10 @@ export const scenarios: Record<string, { title: string; body: Body }> = {
     title: 'enable migration while optimized',
     body: switchScenario(optOnly, migOpt),
   },
+  'deleted-pod-backlog': {
+    title: 'optimized, a pod deleted with a backlog (drained without pod metadata)',
+    body: deletedPodScenario(),
+  },
   'lagging-min': { title: 'lagging pipeline at the switch, --position-policy min', body: laggingScenario('min') },
   'lagging-max': { title: 'lagging pipeline at the switch, --position-policy max', body: laggingScenario('max') },
 };
@@ -154,7 +204,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
   const def = scenarios[name];
   if (def === undefined) throw new Error(`unknown scenario '${name}' (known: ${scenarioNames.join(', ')})`);
   const started = Date.now();
-  const stand = await LabStand.start(size);
+  const stand = await LabStand.start({ ...size, ...def.size });
   try {
     const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [], backlog: [] };
     await def.body(c);

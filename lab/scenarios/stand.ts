@@ -47,6 +47,10 @@ export interface StandSize {
   timing?: Partial<SimTiming>;
   maxFileBytes: number;
   maxFiles: number;
+  /** Extra options of every pipeline's `kubernetes_logs` source (e.g. `log_namespace: true`). */
+  sourceOptions?: Record<string, unknown>;
+  /** A Docker node: pod logs are symlinks into `/var/lib/docker/containers` (Workload `dockerLinks`). */
+  dockerLinks?: boolean;
 }
 
 /** A pipeline: its namespace, name, and the sink id its deliveries are recorded under. */
@@ -107,9 +111,10 @@ export class LabStand {
         nodes: nodes.nodes.map((n) => ({ name: n.name, root: n.root })),
         maxFileBytes: size.maxFileBytes,
         maxFiles: size.maxFiles,
+        dockerLinks: size.dockerLinks === true,
       });
       const stand = new LabStand(server, nodes, kc, workload, root);
-      await stand.createPipelines(namespaces);
+      await stand.createPipelines(namespaces, size.sourceOptions ?? {});
       return stand;
     } catch (err) {
       await server.close();
@@ -119,9 +124,9 @@ export class LabStand {
   }
 
   /** `logs` in every namespace; `audit` too in every 4th, so that two sources share files (the lagging case). */
-  private async createPipelines(namespaces: string[]): Promise<void> {
+  private async createPipelines(namespaces: string[], sourceOptions: Record<string, unknown>): Promise<void> {
     const spec = {
-      sources: { pods: { type: 'kubernetes_logs' } },
+      sources: { pods: { type: 'kubernetes_logs', ...sourceOptions } },
       sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
     };
     const work: PipelineRef[] = [];

@@ -17,7 +17,7 @@
  * - When two paths carry one fingerprint in a cycle, the newer mtime wins and the other path is ignored.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { fingerprintFile } from '../../src/vector/fingerprint.ts';
+import { fingerprintFile, type FingerprintOptions } from '../../src/vector/fingerprint.ts';
 import { fingerprintKey, type Fingerprint, type FingerprintKey } from '../../src/vector/checkpoints.ts';
 import type { Checkpointer } from './checkpointer.ts';
 
@@ -45,6 +45,8 @@ export interface FileServerOptions {
   /** Bytes read per file per pass; larger than Vector's 2048 so that a scaled-down clock still keeps up. */
   maxReadBytes?: number;
   ignoreBeforeMs?: number;
+  /** The source's fingerprint settings (`fingerprint_lines`, the resolved `max_line_bytes`). */
+  fingerprint?: FingerprintOptions;
 }
 
 /**
@@ -58,13 +60,16 @@ const fingerprintCache = new Map<string, bigint>();
  * (the writer is another process), so whoever opens the path checks the inode: a fingerprint belongs to a file, not
  * to a path (Vector reads it from the open handle).
  */
-async function fingerprintOf(path: string): Promise<{ checksum: bigint; ino: number } | null> {
+async function fingerprintOf(
+  path: string,
+  options: FingerprintOptions = {},
+): Promise<{ checksum: bigint; ino: number } | null> {
   let key: string;
   let ino: number;
   try {
     const st = statSync(path, { bigint: true });
     if (!st.isFile()) return null;
-    key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.size}`;
+    key = `${st.dev}:${st.ino}:${st.mtimeNs}:${st.size}:${options.lines ?? 1}:${options.maxLineBytes ?? 0}`;
     ino = Number(st.ino);
   } catch {
     return null;
@@ -72,7 +77,7 @@ async function fingerprintOf(path: string): Promise<{ checksum: bigint; ino: num
   const hit = fingerprintCache.get(key);
   if (hit !== undefined) return { checksum: hit, ino };
   try {
-    const fp = await fingerprintFile(path);
+    const fp = await fingerprintFile(path, options);
     if (fp.status !== 'ready') return null;
     // Read by path: if the path now names another file, the checksum may be that file's. Drop it this cycle.
     if (statSync(path).ino !== ino) return null;
@@ -102,7 +107,7 @@ export class FileServer {
   async discover(): Promise<void> {
     const found: { path: string; fp: Fingerprint; mtimeMs: number; ino: number }[] = [];
     for (const path of [...this.opts.paths()].sort()) {
-      const got = await fingerprintOf(path);
+      const got = await fingerprintOf(path, this.opts.fingerprint);
       if (got === null) continue;
       let mtimeMs: number;
       try {

@@ -21,6 +21,7 @@ import { Checkpointer } from './checkpointer.ts';
 import type { FingerprintKey } from '../../src/vector/checkpoints.ts';
 import { FileServer, type WatchedFile } from './file-server.ts';
 import type { KubernetesLogsConfig } from './topology.ts';
+import { annotateEvent, type PodInfo } from './annotate.ts';
 import type { SimEvent } from './vrl.ts';
 
 export interface SourceContext {
@@ -38,13 +39,8 @@ export interface SourceContext {
   flushDeliveries: () => void;
 }
 
-interface PodInfo {
-  ns: string;
-  name: string;
-  uid: string;
-  labels: Record<string, string>;
+interface WatchedPod extends PodInfo {
   excludedContainers: Set<string>;
-  node: string;
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -79,9 +75,11 @@ export class KubernetesLogsSource {
   private readonly pods: LabReflector<k8s.V1Pod>;
   private readonly namespaces: LabReflector<k8s.V1Namespace>;
   private readonly nodes: LabReflector<k8s.V1Node>;
-  private readonly byUid = new Map<string, PodInfo>();
+  private readonly byUid = new Map<string, WatchedPod>();
   private readonly deletedUntil = new Map<string, number>();
   private readonly partial = new Map<FingerprintKey, string>();
+  /** Node path -> the container path Vector sees (`/var/log/pods/...`), as listed by the paths provider. */
+  private readonly containerPaths = new Map<string, string>();
   readonly checkpointer: Checkpointer;
   private readonly server: FileServer;
   private readonly include: RegExp[];
@@ -143,6 +141,7 @@ export class KubernetesLogsSource {
       paths: () => this.paths(),
       onLine: (line, file) => this.onLine(line, file),
       ignoreBeforeMs,
+      fingerprint: config.fingerprint,
     });
   }
 
@@ -230,6 +229,8 @@ export class KubernetesLogsSource {
   private paths(): string[] {
     const now = Date.now();
     const out: string[] = [];
+    // Rebuilt each cycle; a watcher's path is always one listed by an earlier cycle, the mapping only grows stale.
+    if (this.containerPaths.size > 100_000) this.containerPaths.clear();
     for (const [uid, until] of this.deletedUntil) {
       if (until <= now) {
         this.deletedUntil.delete(uid);
@@ -257,7 +258,9 @@ export class KubernetesLogsSource {
           if (!f.includes('.log')) continue;
           const path = `${dir}/${c}/${f}`;
           if (!this.include.some((r) => r.test(path)) || this.exclude.some((r) => r.test(path))) continue;
-          out.push(this.ctx.mapPath(path));
+          const nodePath = this.ctx.mapPath(path);
+          this.containerPaths.set(nodePath, path);
+          out.push(nodePath);
         }
       }
     }
@@ -275,24 +278,14 @@ export class KubernetesLogsSource {
       return true;
     }
     const message = (this.partial.get(file.fpKey) ?? '') + text;
-    const event: SimEvent = { message, fields: { message, stream, timestamp, file: file.path }, meta: {} };
-    const pod = this.podOfPath(file.path);
-    if (pod !== undefined) {
-      event.fields.kubernetes = {
-        pod_namespace: pod.ns,
-        pod_name: pod.name,
-        pod_uid: pod.uid,
-        pod_labels: pod.labels,
-        pod_node_name: pod.node,
-        container_name: /\/([^/]+)\/[^/]+$/.exec(file.path)?.[1] ?? '',
-      };
-    }
+    const path = this.containerPaths.get(file.path) ?? file.path;
+    const event = annotateEvent(this.config, { message, stream, timestamp }, path, this.podOfPath(path));
     if (!this.ctx.deliver(this.config.id, event)) return false;
     this.partial.delete(file.fpKey);
     return true;
   }
 
-  private podOfPath(path: string): PodInfo | undefined {
+  private podOfPath(path: string): WatchedPod | undefined {
     const m = /\/var\/log\/pods\/[^/_]+_[^/_]+_([^/_]+)\//.exec(path);
     return m === null ? undefined : this.byUid.get(m[1] as string);
   }

@@ -11,6 +11,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FieldPath } from '../../src/vector/field-path.ts';
+import {
+  fingerprintLines,
+  namespaceFieldOf,
+  resolvedMaxLineBytes,
+  usesLogNamespace,
+} from '../../src/vector/kubernetes-logs.ts';
 import { compileCondition, compileRemap, type Condition, type Remap, type SimEvent } from './vrl.ts';
 
 export interface KubernetesLogsConfig {
@@ -28,6 +35,12 @@ export interface KubernetesLogsConfig {
   includeGlobs: string[];
   excludeGlobs: string[];
   insertNamespaceFields: boolean;
+  /** `log_namespace: true`: the source's fields go to `%kubernetes_logs.*`, the event is the message. */
+  logNamespace: boolean;
+  /** Where the pod namespace goes (see `namespaceFieldOf`); null = turned off, undefined = not modelled. */
+  namespaceField: FieldPath | null | undefined;
+  /** Fingerprint settings, Vector's rule per source. */
+  fingerprint: { lines: number; maxLineBytes: number };
 }
 
 type Node =
@@ -99,6 +112,9 @@ function sourceConfig(id: string, c: Json): KubernetesLogsConfig {
     includeGlobs: strList(c.include_paths_glob_patterns, ['**/*']),
     excludeGlobs: strList(c.exclude_paths_glob_patterns, ['**/*.gz', '**/*.tmp']),
     insertNamespaceFields: c.insert_namespace_fields !== false,
+    logNamespace: usesLogNamespace(c),
+    namespaceField: namespaceFieldOf(c),
+    fingerprint: { lines: fingerprintLines(c), maxLineBytes: resolvedMaxLineBytes(c) },
   };
 }
 

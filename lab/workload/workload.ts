@@ -12,7 +12,8 @@
  * - Namespaces carry `kubernetes.io/metadata.name` (the real API server adds it; the stand-in does not), and the
  *   workload's pods are ordinary pods bound to a node, so the kubelet and Vector's reflectors see them as real.
  */
-import { join } from 'node:path';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { ContainerLog, type RotationEvent } from './cri-log.ts';
 
@@ -46,6 +47,12 @@ export interface WorkloadOptions {
   podLabels?: (ns: string, index: number) => Record<string, string>;
   /** Virtual clock start, ns since the epoch. */
   startNs?: bigint;
+  /**
+   * A Docker node (cri-dockerd): each container writes `/var/lib/docker/containers/<id>/<id>-json.log`, rotated
+   * there, and the pod log dir holds only a link `0.log` to the live file (still in CRI format: the simulator parses
+   * nothing else). The link is relative, so it resolves in the node tree as in a container that mounts both dirs.
+   */
+  dockerLinks?: boolean;
 }
 
 type FileState = 'plain' | 'gz' | 'deleted';
@@ -69,6 +76,8 @@ export interface WorkloadPod {
   seq: number;
   readonly log: ContainerLog;
   readonly segments: Segment[];
+  /** Deleted from the API server: written no more, its files and ledger kept (Vector may still drain them). */
+  deleted?: boolean;
 }
 
 export class Workload {
@@ -115,8 +124,11 @@ export class Workload {
       });
       const uid = created.metadata?.uid ?? '';
       const dir = join(node.root, 'var/log/pods', `${ns}_${name}_${uid}`, 'app');
-      const log = new ContainerLog(dir, '0.log', opts.maxFiles ?? 5);
-      const segments: Segment[] = [{ file: '0.log', first: 0, end: 0, state: 'plain' }];
+      const log =
+        opts.dockerLinks === true
+          ? dockerLog(node.root, dir, uid, opts)
+          : new ContainerLog(dir, '0.log', opts.maxFiles ?? 5);
+      const segments: Segment[] = [{ file: log.name, first: 0, end: 0, state: 'plain' }];
       return { ns, name, uid, node: node.name, labels, seq: 0, log, segments };
     });
     return new Workload(pods, rng, opts);
@@ -131,6 +143,7 @@ export class Workload {
   write(count: number | ((pod: WorkloadPod) => number)): number {
     let total = 0;
     for (const pod of this.pods) {
+      if (pod.deleted === true) continue;
       const n = typeof count === 'number' ? count : count(pod);
       const lines = [];
       for (let i = 0; i < n; i++) {
@@ -172,6 +185,12 @@ export class Workload {
     }
   }
 
+  /** Deletes the pod from the API server; its log files stay, as they do until the kubelet cleans the pod up. */
+  async deletePod(core: k8s.CoreV1Api, pod: WorkloadPod): Promise<void> {
+    await core.deleteNamespacedPod({ name: pod.name, namespace: pod.ns, gracePeriodSeconds: 0 });
+    pod.deleted = true;
+  }
+
   namespaces(): string[] {
     return [...new Set(this.pods.map((p) => p.ns))].sort();
   }
@@ -194,6 +213,17 @@ export class Workload {
     }
     return out;
   }
+}
+
+/** The container's log in Docker's data dir, and the pod dir's link to it (replacing whatever the kubelet made). */
+function dockerLog(root: string, podDir: string, uid: string, opts: WorkloadOptions): ContainerLog {
+  const id = uid.replace(/-/g, '').padEnd(64, '0');
+  const log = new ContainerLog(join(root, 'var/lib/docker/containers', id), `${id}-json.log`, opts.maxFiles ?? 5);
+  mkdirSync(podDir, { recursive: true });
+  const link = join(podDir, '0.log');
+  rmSync(link, { force: true });
+  symlinkSync(relative(podDir, log.path), link);
+  return log;
 }
 
 /** Maps with at most `limit` calls in flight; results keep the input order. */

@@ -9,7 +9,7 @@ import { selectorNamespaces } from './selector.ts';
 import type { ReadScope } from './plan.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import type { FingerprintOptions } from '../vector/fingerprint.ts';
-import { KUBERNETES_LOGS_MAX_LINE_BYTES } from '../vector/kubernetes-logs.ts';
+import { fingerprintLines, resolvedMaxLineBytes } from '../vector/kubernetes-logs.ts';
 
 export interface KubernetesLogsSource {
   readonly id: string;
@@ -47,10 +47,6 @@ function readScope(src: Record<string, unknown>, exactNamespaces: boolean): Read
   return 'namespaces';
 }
 
-function positiveInt(v: unknown, fallback: number): number {
-  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
-}
-
 /** Extracts what the merger needs from a parsed config document. Throws a plain message when it is not a config. */
 export function agentConfigFrom(doc: unknown): AgentConfig {
   if (!isRecord(doc)) throw new Error('config is not a JSON object');
@@ -73,11 +69,8 @@ export function agentConfigFrom(doc: unknown): AgentConfig {
       namespaces,
       scope: readScope(src, exact),
       ownDataDir: typeof src.data_dir === 'string' ? src.data_dir : null,
-      fingerprint: {
-        lines: positiveInt(src.fingerprint_lines, 1),
-        maxLineBytes: positiveInt(src.max_line_bytes, KUBERNETES_LOGS_MAX_LINE_BYTES),
-        ignoredHeaderBytes: 0,
-      },
+      // Vector's own rule per source: a file hashes the same here as in Vector, or it is not seeded.
+      fingerprint: { lines: fingerprintLines(src), maxLineBytes: resolvedMaxLineBytes(src), ignoredHeaderBytes: 0 },
     });
   }
   return { sources, components };

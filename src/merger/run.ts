@@ -16,6 +16,7 @@ import { listSourceDirs, readSourceDir, sourceIdProblem, type SourceDir } from '
 import { readJournal, writeJournal, type Journal } from './journal.ts';
 import { decideLiveness, type LivenessBasis } from './liveness.ts';
 import type { Logger } from './log.ts';
+import type { LogScan } from './logdir.ts';
 import {
   planConsolidation,
   type ExistingTarget,
@@ -54,6 +55,8 @@ export interface Summary {
   droppedGone: number;
   /** Files left to be read from their start because a retiring source had not started them (`min`). */
   readFromStart: number;
+  /** Targets planned without the log index: some of their namespaces' files could not be seen (never "gone"). */
+  unscoped: number;
   durationMs: number;
   error?: string;
 }
@@ -75,6 +78,7 @@ function emptySummary(): Summary {
     beyondEnd: 0,
     droppedGone: 0,
     readFromStart: 0,
+    unscoped: 0,
     durationMs: 0,
   };
 }
@@ -123,20 +127,64 @@ function readRetiring(
   return out;
 }
 
+interface TargetIndex {
+  readonly index: LogIndex | null;
+  /** Why the index is not used although there is one: files of the target's namespaces that could not be seen. */
+  readonly unscoped?: string;
+}
+
+function unseenFor(unseen: ReadonlyMap<string, number>, namespaces: readonly string[] | null): string | undefined {
+  const hit = (namespaces ?? [...unseen.keys()]).filter((ns) => unseen.has(ns)).sort();
+  if (hit.length === 0) return undefined;
+  const n = hit.reduce((sum, ns) => sum + (unseen.get(ns) ?? 0), 0);
+  const shown = hit.length > 5 ? `${hit.slice(0, 5).join(',')},…` : hit.join(',');
+  return `${n} log file(s) or dir(s) not visible in namespace(s) ${shown}: seeding the unscoped union, dropping none`;
+}
+
 /** One scan per distinct fingerprint setting among the targets (normally exactly one). */
 async function logIndexes(logDir: string, sources: readonly KubernetesLogsSource[], log: Logger) {
-  const bySetting = new Map<string, LogIndex>();
+  const bySetting = new Map<string, LogScan>();
+  const keyOf = (s: KubernetesLogsSource): string => `${s.fingerprint.lines}/${s.fingerprint.maxLineBytes}`;
   for (const s of sources) {
-    const key = `${s.fingerprint.lines}/${s.fingerprint.maxLineBytes}`;
+    const key = keyOf(s);
     if (bySetting.has(key)) continue;
     // Loaded only when a target needs the node's files: a plain restart never pays for it.
     const { scanLogDir } = await import('./logdir.ts');
     const scan = await scanLogDir(logDir, s.fingerprint);
-    log.log('info', 'scanned log dir', { logDir, files: scan.files, notReady: scan.notReady, errors: scan.errors });
-    bySetting.set(key, scan.index);
+    const { files, notReady, errors, linked } = scan;
+    log.log('info', 'scanned log dir', { logDir, files, notReady, errors, linked, unseen: scan.unseen.size });
+    bySetting.set(key, scan);
   }
-  return (s: KubernetesLogsSource): LogIndex | null =>
-    bySetting.get(`${s.fingerprint.lines}/${s.fingerprint.maxLineBytes}`) ?? null;
+  return (s: KubernetesLogsSource): TargetIndex => {
+    const scan = bySetting.get(keyOf(s));
+    if (scan === undefined) return { index: null };
+    const unscoped = unseenFor(scan.unseen, s.namespaces);
+    // A file we cannot see may still be there: scoping would drop its entry as gone, and Vector would re-read it.
+    return unscoped === undefined ? { index: scan.index } : { index: null, unscoped };
+  };
+}
+
+/** The targets to plan, with the log index each may be scoped by, and why a target is not (`unscoped`). */
+async function seedTargetsOf(
+  toPlan: readonly KubernetesLogsSource[],
+  opts: MergeOptions,
+  dirById: ReadonlyMap<string, SourceDir>,
+  log: Logger,
+): Promise<{ seedTargets: SeedTarget[]; unscoped: Map<string, string> }> {
+  const indexFor =
+    opts.logDir === null ? (): TargetIndex => ({ index: null }) : await logIndexes(opts.logDir, toPlan, log);
+  const unscoped = new Map<string, string>();
+  const seedTargets = toPlan.map((s): SeedTarget => {
+    const { index, unscoped: why } = indexFor(s);
+    if (why !== undefined) unscoped.set(s.id, why);
+    return {
+      id: s.id,
+      namespaces: s.namespaces,
+      existing: existingFrom(opts.dataDir, dirById.get(s.id), log),
+      logIndex: index,
+    };
+  });
+  return { seedTargets, unscoped };
 }
 
 function readStandby(path: string | null, log: Logger): AgentConfig | null {
@@ -231,13 +279,8 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
     const standbySources = new Map(standby()?.sources.map((s) => [s.id, s]) ?? []);
     const unknown = { namespaces: null, scope: 'entries' } as const;
     const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbySources.get(id) ?? unknown, log);
-    const indexFor = opts.logDir === null ? () => null : await logIndexes(opts.logDir, toPlan, log);
-    const seedTargets: SeedTarget[] = toPlan.map((s) => ({
-      id: s.id,
-      namespaces: s.namespaces,
-      existing: existingFrom(opts.dataDir, dirById.get(s.id), log),
-      logIndex: indexFor(s),
-    }));
+    const { seedTargets, unscoped } = await seedTargetsOf(toPlan, opts, dirById, log);
+    summary.unscoped = unscoped.size;
     const plan = planConsolidation({ targets: seedTargets, retiring, policy: opts.policy });
     const writes = plan.targets.some((t) => t.write !== null || t.removeTmp);
     const journalText = journalRead.kind === 'ok' ? journalRead.text : null;
@@ -273,6 +316,7 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
         ...(t.beyondEnd > 0 ? { beyondEnd: t.beyondEnd } : {}),
         ...(t.dropped > 0 ? { droppedGone: t.dropped } : {}),
         ...(t.readFromStart > 0 ? { readFromStart: t.readFromStart } : {}),
+        ...(unscoped.has(t.id) ? { unscoped: unscoped.get(t.id) } : {}),
         ...(reason === undefined ? {} : { reason }),
       });
     }

@@ -5,8 +5,9 @@
  * Invariants:
  * - The default image tag is the merger's own version (MERGER_VERSION), never the operator's and never empty: an
  *   operator upgrade that leaves the merger alone leaves the pod template, and so every agent, alone.
- * - Least privilege: the config and standby config are mounted read-only, `/var/log` read-only (for `--log-dir`), only
- *   the data dir is writable; read-only root filesystem, no privilege escalation, every capability dropped. It has
+ * - Least privilege: the config and standby config are mounted read-only, `/var/log` read-only (for `--log-dir`),
+ *   `/var/lib/docker/containers` read-only (on Docker nodes the pod logs are symlinks to Docker's json logs there, and
+ *   the merger must fingerprint what Vector reads through its `/var/lib` mount), only the data dir is writable; read-only root filesystem, no privilege escalation, every capability dropped. It has
  *   requests and limits, so a namespace with a LimitRange or ResourceQuota admits the pod. Quantities are in the
  *   form a real API server stores, so a reconcile that changes nothing writes nothing.
  * - The merger always exits 0 and writes its one-line JSON summary to the termination-message file (the default
@@ -22,6 +23,9 @@ export const defaultMergerImage = `${defaultMergerImageRepository}:${MERGER_VERS
 export const standbyVolumeName = 'config-standby';
 export const standbyMountPath = '/etc/vector-standby';
 export const mergerLogVolumeName = 'checkpoint-merger-var-log';
+export const mergerDockerVolumeName = 'checkpoint-merger-docker-containers';
+/** Where cri-dockerd's pod log symlinks point (Docker's default data root). */
+export const dockerContainersPath = '/var/lib/docker/containers';
 
 /** What the DaemonSet builder needs to wire the merger. */
 export interface MergerWiring {
@@ -47,6 +51,9 @@ export function mergerVolumes(wiring: MergerWiring): V1Volume[] {
   return [
     { name: standbyVolumeName, secret: { secretName: wiring.standbySecretName } },
     { name: mergerLogVolumeName, hostPath: { path: '/var/log' } },
+    // No hostPath type, as for every other agent volume: on a node without Docker the runtime creates the (empty)
+    // directory, and the merger finds no links into it anyway.
+    { name: mergerDockerVolumeName, hostPath: { path: dockerContainersPath } },
   ];
 }
 
@@ -80,6 +87,7 @@ export function mergerInitContainer(agent: AgentSpec, wiring: MergerWiring): V1C
       { name: standbyVolumeName, mountPath: standbyMountPath, readOnly: true },
       { name: 'data', mountPath: '/vector-data-dir' },
       { name: mergerLogVolumeName, mountPath: '/var/log', readOnly: true },
+      { name: mergerDockerVolumeName, mountPath: dockerContainersPath, readOnly: true },
     ],
   };
   if (wiring.positionPolicy === 'max') c.args?.push('--position-policy', 'max');

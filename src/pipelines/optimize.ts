@@ -4,7 +4,9 @@
  *
  * Invariants (kaasops #222, names byte-compatible):
  * - Candidates: type `kubernetes_logs`, not opted out, selector exactly `kubernetes.io/metadata.name=<ns>` with a
- *   non-empty `ns` free of `,=!() `. Groups are keyed by signature; a group of one is left alone.
+ *   non-empty `ns` free of `,=!() `, and a namespace field the routes can read (`namespaceFieldOf`: a source that turns
+ *   it off, or moves it somewhere we cannot address, is left alone). Groups are keyed by signature; a group of one is
+ *   left alone. The signature holds every option, so members share one namespace-field placement.
  * - Signatures are processed in sorted order and sources by name, so the output does not depend on input order.
  * - More than 1000 namespaces split into chunks of 1000 (`<gid>-<c>`) to keep the selector URL short.
  * - Collision guard: while `optimizedSource-<gid>` or `optimizedSource-<gid>-0` exists, append `x` to the gid.
@@ -14,9 +16,11 @@
  *   that contain no collapsed source are left exactly as they were.
  */
 import { kubernetesLogs, type InputComponent, type SourceComponent, type VectorConfig } from '../vector/config.ts';
+import { vrlPath } from '../vector/field-path.ts';
+import { fileFieldOf, namespaceFieldOf } from '../vector/kubernetes-logs.ts';
 import { compareCodePoints } from './gojson.ts';
 import { namespaceLabel } from './pipeline.ts';
-import { layoutRoutes, maxNamespacesPerSource, type RouteLayout } from './routing.ts';
+import { layoutRoutes, maxNamespacesPerSource, type RouteFields, type RouteLayout } from './routing.ts';
 import { groupId, sourceSignature } from './signature.ts';
 
 export interface CollapsedGroup {
@@ -24,6 +28,8 @@ export interface CollapsedGroup {
   source: string;
   gid: string;
   signature: string;
+  /** The VRL path its routes read the namespace from. */
+  namespaceField: string;
   namespaces: string[];
   /** Legacy source ids this source replaces, sorted. */
   members: string[];
@@ -33,6 +39,8 @@ export interface CollapsedGroup {
   largestBucket: number;
   /** Legacy source id -> the route output that now feeds its consumers. */
   outputs: Record<string, string>;
+  /** The route that delivers events without pod metadata by file path; its consumers also read its outputs. */
+  fallback: string;
 }
 
 export interface OptimizationSummary {
@@ -82,7 +90,7 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
     const src = config.sources[id] as SourceComponent;
     if (src.type !== kubernetesLogs || optOut.has(id)) continue;
     const ns = singleNamespaceOf(src);
-    if (ns === undefined) continue;
+    if (ns === undefined || namespaceFieldText(src) === undefined) continue;
     nsOf.set(id, ns);
     const sig = sourceSignature(src);
     const list = groups.get(sig);
@@ -91,17 +99,19 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
   }
 
   const summary: OptimizationSummary = { collapsedSources: 0, groups: [] };
-  const rewire = new Map<string, string>();
+  const rewire = new Map<string, readonly string[]>();
   for (const sig of [...groups.keys()].sort(compareCodePoints)) {
     const members = groups.get(sig) as string[];
     if (members.length < 2) continue;
     const namespaces = [...new Set(members.map((id) => nsOf.get(id) as string))].sort(compareCodePoints);
 
+    // Equal signatures mean equal options, so every member writes its fields where the first does.
+    const field = routeFieldsOf(config.sources[members[0] as string] as SourceComponent);
     let gid = groupId(sig);
-    let plan = planGroup(config, gid, namespaces, members, nsOf);
+    let plan = planGroup(config, gid, { namespaces, members, nsOf, field });
     while (plan === undefined) {
       gid += 'x';
-      plan = planGroup(config, gid, namespaces, members, nsOf);
+      plan = planGroup(config, gid, { namespaces, members, nsOf, field });
     }
 
     for (const { chunk, layout, sourceId } of plan) {
@@ -112,16 +122,17 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
       };
       const outputs: Record<string, string> = {};
       for (const id of chunk.members) {
-        const out = layout.output.get(nsOf.get(id) as string) as string;
+        const ns = nsOf.get(id) as string;
+        const out = layout.output.get(ns) as string;
         outputs[id] = out;
-        rewire.set(id, out);
+        rewire.set(id, [out, layout.fallback.get(ns) as string]);
       }
       for (const id of chunk.members) Reflect.deleteProperty(config.sources, id);
       config.sources[sourceId] = collapsed;
       Object.assign(config.transforms, layout.transforms);
       let largestBucket = 0;
       for (const [tid, t] of Object.entries(layout.transforms)) {
-        if (t.type === 'route' && !tid.endsWith('-l1')) {
+        if (t.type === 'route' && !tid.endsWith('-l1') && !tid.startsWith('optimizedFallback-')) {
           largestBucket = Math.max(largestBucket, Object.keys(t.route as object).length);
         }
       }
@@ -129,12 +140,14 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
         source: sourceId,
         gid: chunk.gid,
         signature: sig,
+        namespaceField: field.namespace,
         namespaces: chunk.namespaces,
         members: chunk.members,
         routing: layout.routing,
         buckets: layout.buckets,
         largestBucket,
         outputs,
+        fallback: `optimizedFallback-${chunk.gid}`,
       });
     }
     summary.collapsedSources += members.length;
@@ -148,15 +161,16 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
   return summary;
 }
 
-function rewireInputs(c: InputComponent, rewire: ReadonlyMap<string, string>): void {
+function rewireInputs(c: InputComponent, rewire: ReadonlyMap<string, readonly string[]>): void {
   if (!c.inputs.some((i) => rewire.has(i))) return;
   const seen = new Set<string>();
   const next: string[] = [];
   for (const input of c.inputs) {
-    const out = rewire.get(input) ?? input;
-    if (seen.has(out)) continue;
-    seen.add(out);
-    next.push(out);
+    for (const out of rewire.get(input) ?? [input]) {
+      if (seen.has(out)) continue;
+      seen.add(out);
+      next.push(out);
+    }
   }
   c.inputs = next;
 }
@@ -167,14 +181,28 @@ interface PlannedChunk {
   layout: RouteLayout;
 }
 
+interface GroupInput {
+  namespaces: string[];
+  members: string[];
+  nsOf: Map<string, string>;
+  /** VRL paths of the namespace and file fields. */
+  field: RouteFields;
+}
+
+/** The VRL path where the source writes the pod namespace, or undefined when its routes could not read it. */
+function namespaceFieldText(src: SourceComponent): string | undefined {
+  const field = namespaceFieldOf(src);
+  return field === null || field === undefined ? undefined : vrlPath(field);
+}
+
+/** The VRL paths of a candidate's namespace and file fields. */
+function routeFieldsOf(src: SourceComponent): RouteFields {
+  return { namespace: namespaceFieldText(src) as string, file: vrlPath(fileFieldOf(src)) };
+}
+
 /** The group's chunks and route layouts under `gid`, or undefined when an id they need is already taken. */
-function planGroup(
-  config: VectorConfig,
-  gid: string,
-  namespaces: string[],
-  members: string[],
-  nsOf: Map<string, string>,
-): PlannedChunk[] | undefined {
+function planGroup(config: VectorConfig, gid: string, group: GroupInput): PlannedChunk[] | undefined {
+  const { namespaces, members, nsOf, field } = group;
   // kaasops' guard, first: it decides the name whenever kaasops' own output was valid.
   if (hasComponent(config, `optimizedSource-${gid}`) || hasComponent(config, `optimizedSource-${gid}-0`)) {
     return undefined;
@@ -183,7 +211,7 @@ function planGroup(
   const memberSet = new Set(members);
   for (const chunk of chunksOf(gid, namespaces, members, nsOf)) {
     const sourceId = `optimizedSource-${chunk.gid}`;
-    const layout = layoutRoutes(chunk.gid, sourceId, chunk.namespaces);
+    const layout = layoutRoutes(chunk.gid, sourceId, chunk.namespaces, field);
     for (const id of [sourceId, ...Object.keys(layout.transforms)]) {
       if (hasComponent(config, id) && !memberSet.has(id)) return undefined;
     }

@@ -64,7 +64,7 @@ export function planOptimization(vector: Vector, pipelines: readonly Pipeline[],
       .map((output) => {
         const namespace = output.slice(output.indexOf('.') + 1);
         const bucket = g.routing === 'flat' ? [] : [`%bucket == ${namespaceBucket(namespace, g.buckets)}`];
-        return { namespace, conditions: [...bucket, namespaceCondition(namespace)], output };
+        return { namespace, conditions: [...bucket, namespaceCondition(namespace, g.namespaceField)], output };
       })
       .sort((a, b) => compareCodePoints(a.namespace, b.namespace));
     return {

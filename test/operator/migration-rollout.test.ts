@@ -148,7 +148,13 @@ for (const target of targets)
       );
       assert.deepEqual(
         merger.volumeMounts.map((m) => `${m.name}${m.readOnly === true ? ':ro' : ''}`),
-        ['config:ro', 'config-standby:ro', 'data', 'checkpoint-merger-var-log:ro'],
+        [
+          'config:ro',
+          'config-standby:ro',
+          'data',
+          'checkpoint-merger-var-log:ro',
+          'checkpoint-merger-docker-containers:ro',
+        ],
       );
       await completeRollout(stand, 'm-on', 'logs-agent');
 

@@ -1,6 +1,9 @@
 /**
  * Golden agent configs: the exact agent.json bytes for a small manifest set. A diff here means every agent would get
  * a different config (and maybe renamed sources): review it as such. `UPDATE_GOLDEN=1` rewrites the files.
+ *
+ * The files hold kaasops' output. Optimized configs add one thing to it, the deleted-pod fallback route per group:
+ * everything else is compared byte for byte (`withoutFallback`), and the fallback is checked on its own.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,13 +13,19 @@ import type { Pipeline } from '../../src/pipelines/schemas.ts';
 import { serializeConfig } from '../../src/pipelines/serialize.ts';
 import { validateConfigGraph } from '../../src/vector/graph.ts';
 import { assertGolden } from '../helpers/golden.ts';
+import { fallbackIds, withoutFallback } from '../helpers/fallback.ts';
 import { cvp, logsToSink, namespaces, optOutAnnotations, vector, vp } from '../helpers/fixtures.ts';
 
+/** The rendered config without the fallback (see the top), after checking there is exactly one per group. */
 function render(pipelines: Pipeline[], optimize: boolean, v = vector()): string {
   const r = buildAgentConfig(v, pipelines, { optimize });
   assert.deepEqual(r.rejected, []);
   assert.deepEqual(validateConfigGraph(r.config), []);
-  return serializeConfig(r.config);
+  const json = serializeConfig(r.config);
+  const groups = r.optimization.groups;
+  if (optimize) assert.ok(groups.length > 0 || fallbackIds(json).length === 0);
+  assert.deepEqual(fallbackIds(json), groups.map((g) => g.fallback).sort());
+  return withoutFallback(json);
 }
 
 const teamVp = vp('payments', 'app-logs', {

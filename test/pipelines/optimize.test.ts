@@ -24,13 +24,16 @@ describe('config optimization', () => {
       config.sources['optimizedSource-b8c6f0ff']?.extra_namespace_label_selector,
       'kubernetes.io/metadata.name in (ns-a,ns-b,ns-c)',
     );
-    assert.deepEqual(Object.keys(config.transforms), ['optimizedRouter-b8c6f0ff']);
+    assert.deepEqual(Object.keys(config.transforms), ['optimizedRouter-b8c6f0ff', 'optimizedFallback-b8c6f0ff']);
     assert.deepEqual(config.transforms['optimizedRouter-b8c6f0ff']?.route, {
       'ns-a': '.kubernetes.pod_namespace == "ns-a"',
       'ns-b': '.kubernetes.pod_namespace == "ns-b"',
       'ns-c': '.kubernetes.pod_namespace == "ns-c"',
     });
-    assert.deepEqual(config.sinks['ns-b-logs-out']?.inputs, ['optimizedRouter-b8c6f0ff.ns-b']);
+    assert.deepEqual(config.sinks['ns-b-logs-out']?.inputs, [
+      'optimizedRouter-b8c6f0ff.ns-b',
+      'optimizedFallback-b8c6f0ff.ns-b',
+    ]);
     assert.equal(optimization.collapsedSources, 3);
     assert.deepEqual(validateConfigGraph(config), []);
   });
@@ -177,8 +180,9 @@ describe('config optimization', () => {
   it('routes per namespace: three sources on two namespaces give two routes', () => {
     const { config } = optimize([logsToSink('a', 'one'), logsToSink('a', 'two'), logsToSink('b')]);
     assert.deepEqual(Object.keys(config.transforms['optimizedRouter-b8c6f0ff']?.route as object), ['a', 'b']);
-    assert.deepEqual(config.sinks['a-one-out']?.inputs, ['optimizedRouter-b8c6f0ff.a']);
-    assert.deepEqual(config.sinks['a-two-out']?.inputs, ['optimizedRouter-b8c6f0ff.a']);
+    const a = ['optimizedRouter-b8c6f0ff.a', 'optimizedFallback-b8c6f0ff.a'];
+    assert.deepEqual(config.sinks['a-one-out']?.inputs, a);
+    assert.deepEqual(config.sinks['a-two-out']?.inputs, a);
   });
 
   it('splits 2200 namespaces into 3 chunks of at most 1000 (kaasops fix 461fae8)', () => {
@@ -202,7 +206,10 @@ describe('config optimization', () => {
       sinks: { out: { type: 'blackhole', inputs: ['one', 'two'] } },
     });
     const { config } = optimize([twins, logsToSink('b')]);
-    assert.deepEqual(config.sinks['a-twins-out']?.inputs, ['optimizedRouter-b8c6f0ff.a']);
+    assert.deepEqual(config.sinks['a-twins-out']?.inputs, [
+      'optimizedRouter-b8c6f0ff.a',
+      'optimizedFallback-b8c6f0ff.a',
+    ]);
   });
 
   it('appends x to the gid when optimizedSource-<gid> is already taken (collision guard)', () => {
@@ -230,5 +237,100 @@ describe('config optimization', () => {
 
   it('leaves a group of one alone', () => {
     assert.deepEqual(kubeSources(optimize([logsToSink('a')]).config), ['a-logs-pods']);
+  });
+});
+
+describe('config optimization: where the source writes the namespace', () => {
+  const routeOf = (cfg: ReturnType<typeof optimize>['config'], id: string) =>
+    cfg.transforms[id]?.route as Record<string, string> | undefined;
+
+  it('routes a log_namespace group on %kubernetes_logs.pod_namespace', () => {
+    const { config, optimization } = optimize(['a', 'b'].map((ns) => logsToSink(ns, 'logs', { log_namespace: true })));
+    const g = optimization.groups[0];
+    assert.ok(g !== undefined);
+    assert.equal(g.namespaceField, '%kubernetes_logs.pod_namespace');
+    assert.deepEqual(routeOf(config, `optimizedRouter-${g.gid}`), {
+      a: '%kubernetes_logs.pod_namespace == "a"',
+      b: '%kubernetes_logs.pod_namespace == "b"',
+    });
+    assert.deepEqual(validateConfigGraph(config), []);
+  });
+
+  it('routes and buckets a moved pod_annotation_fields.pod_namespace on its VRL path, quoting where VRL needs it', () => {
+    const source = { pod_annotation_fields: { pod_namespace: 'k8s-meta.ns' } };
+    const { config, optimization } = optimize(namespaces(20).map((ns) => logsToSink(ns, 'logs', source)));
+    const g = optimization.groups[0];
+    assert.ok(g !== undefined && g.routing === 'two-level');
+    assert.match(String(config.transforms[`optimizedBucketer-${g.gid}`]?.source), /md5\(string!\(\."k8s-meta"\.ns\)\)/);
+    const l2 = Object.entries(config.transforms).filter(
+      ([id, t]) => t.type === 'route' && !id.endsWith('-l1') && !id.startsWith('optimizedFallback-'),
+    );
+    for (const [, t] of l2) {
+      for (const cond of Object.values(t.route as Record<string, string>)) assert.match(cond, /^\."k8s-meta"\.ns == "/);
+    }
+  });
+
+  it('never collapses sources whose namespace field is turned off or unaddressable', () => {
+    for (const pod_namespace of ['', 'a[0]']) {
+      const { config, optimization } = optimize(
+        ['a', 'b'].map((ns) => logsToSink(ns, 'logs', { pod_annotation_fields: { pod_namespace } })),
+      );
+      assert.deepEqual(kubeSources(config), ['a-logs-pods', 'b-logs-pods'], pod_namespace);
+      assert.equal(optimization.collapsedSources, 0);
+    }
+  });
+
+  it('keeps sources with different namespace placements in different groups', () => {
+    const { optimization } = optimize([
+      logsToSink('a'),
+      logsToSink('b'),
+      logsToSink('c', 'logs', { log_namespace: true }),
+      logsToSink('d', 'logs', { log_namespace: true }),
+      logsToSink('e', 'logs', { pod_annotation_fields: { pod_namespace: 'ns' } }),
+      logsToSink('f', 'logs', { pod_annotation_fields: { pod_namespace: 'ns' } }),
+    ]);
+    const byField = Object.fromEntries(optimization.groups.map((g) => [g.namespaceField, g.namespaces]));
+    assert.deepEqual(byField, {
+      '.kubernetes.pod_namespace': ['a', 'b'],
+      '%kubernetes_logs.pod_namespace': ['c', 'd'],
+      '.ns': ['e', 'f'],
+    });
+  });
+});
+
+describe('config optimization: a deleted pod backlog (events without pod metadata)', () => {
+  it('adds a file-path fallback after the router, and every consumer reads both outputs of its namespace', () => {
+    const { config, optimization } = optimize(['ns-a', 'ns-b'].map((ns) => logsToSink(ns)));
+    const g = optimization.groups[0];
+    assert.ok(g !== undefined);
+    assert.equal(g.fallback, 'optimizedFallback-b8c6f0ff');
+    assert.deepEqual(config.transforms['optimizedFallback-b8c6f0ff'], {
+      type: 'route',
+      inputs: ['optimizedRouter-b8c6f0ff._unmatched'],
+      route: {
+        'ns-a': 'starts_with(string!(.file), "/var/log/pods/ns-a_")',
+        'ns-b': 'starts_with(string!(.file), "/var/log/pods/ns-b_")',
+      },
+    });
+    assert.deepEqual(config.sinks['ns-a-logs-out']?.inputs, [
+      'optimizedRouter-b8c6f0ff.ns-a',
+      'optimizedFallback-b8c6f0ff.ns-a',
+    ]);
+    assert.deepEqual(validateConfigGraph(config), []);
+  });
+
+  it('two-level: the fallback reads the L1 router unmatched (no namespace, no bucket), with every namespace', () => {
+    const nss = namespaces(40);
+    const { config, optimization } = optimize(nss.map((ns) => logsToSink(ns, 'logs', { log_namespace: true })));
+    const g = optimization.groups[0];
+    assert.ok(g !== undefined && g.routing === 'two-level');
+    const fb = config.transforms[g.fallback];
+    assert.ok(fb !== undefined);
+    assert.deepEqual(fb.inputs, [`optimizedRouter-${g.gid}-l1._unmatched`]);
+    const route = fb.route as Record<string, string>;
+    assert.deepEqual(Object.keys(route), nss);
+    assert.equal(route['ns-07'], 'starts_with(string!(%kubernetes_logs.file), "/var/log/pods/ns-07_")');
+    assert.ok(g.largestBucket < nss.length, 'the fallback is not counted as a bucket');
+    assert.deepEqual(validateConfigGraph(config), []);
   });
 });

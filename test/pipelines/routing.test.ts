@@ -34,7 +34,8 @@ describe('routing layout', () => {
 
   it('routes up to 16 namespaces with one flat router and more with bucketer + L1 + one L2 per non-empty bucket', () => {
     const flat = layoutRoutes('g', 'optimizedSource-g', namespaces(16));
-    assert.deepEqual(Object.keys(flat.transforms), ['optimizedRouter-g']);
+    assert.deepEqual(Object.keys(flat.transforms), ['optimizedRouter-g', 'optimizedFallback-g']);
+    assert.deepEqual(flat.transforms['optimizedFallback-g']?.inputs, ['optimizedRouter-g._unmatched']);
     const deep = layoutRoutes('g', 'optimizedSource-g', namespaces(17));
     assert.equal(deep.routing, 'two-level');
     assert.equal(deep.buckets, 4);
@@ -44,5 +45,7 @@ describe('routing layout', () => {
     assert.deepEqual(Object.keys(l1.route as object).sort(), [...used].map(String).sort());
     for (const b of used)
       assert.deepEqual(deep.transforms[`optimizedRouter-g-${b}`]?.inputs, [`optimizedRouter-g-l1.${b}`]);
+    assert.deepEqual(deep.transforms['optimizedFallback-g']?.inputs, ['optimizedRouter-g-l1._unmatched']);
+    assert.equal(deep.fallback.get('ns-03'), 'optimizedFallback-g.ns-03');
   });
 });

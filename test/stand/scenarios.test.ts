@@ -66,6 +66,41 @@ describe('the stand scenarios (small stand)', () => {
     assert.ok(Number(m.checkpointsCarried) > 0);
   });
 
+  it('legacy -> optimized with migration, sources with log_namespace: the group routes on metadata, 0 duplicates, 0 lost', async () => {
+    const r = await runScenario('switch-migration-log-namespace', size);
+    settledWithWatches(r);
+    noLossNoDuplicate(r);
+    assert.equal(r.phases[1]?.sources, 1, 'collapsed into one group');
+    assert.ok(r.retainedAtSwitch > 0);
+  });
+
+  it('a pod deleted with a backlog, optimized: its lines drained without pod metadata still reach both pipelines', async () => {
+    const r = await runScenario('deleted-pod-backlog', size);
+    settledWithWatches(r);
+    const detail = JSON.stringify({ backlog: r.backlog, pipelines: r.pipelines });
+    assert.ok(r.backlog.lines > 0, detail);
+    // Both pipelines of the namespace (logs and audit) get every backlog line once, through the fallback route.
+    assert.equal(r.backlog.pipelines.length, 2, detail);
+    for (const b of r.backlog.pipelines)
+      assert.deepEqual({ lost: b.lost, redelivered: b.redelivered }, { lost: 0, redelivered: 0 }, detail);
+    noLossNoDuplicate(r);
+  });
+
+  it('legacy -> optimized with migration on Docker nodes: the merger follows the symlinked logs, 0 duplicates, 0 lost', async () => {
+    const r = await runScenario('switch-migration-docker', size);
+    settledWithWatches(r);
+    noLossNoDuplicate(r);
+    assert.ok(r.retainedAtSwitch > 0);
+    const sw = r.phases[1];
+    assert.ok(sw !== undefined);
+    for (const m of sw.mergers) {
+      assert.ok(typeof m.summary === 'object', JSON.stringify(m));
+      assert.equal(m.summary.outcome, 'migrated');
+      assert.ok(Number(m.summary.checkpointsCarried) > 0, JSON.stringify(m));
+      assert.equal(m.summary.unscoped, 0, JSON.stringify(m));
+    }
+  });
+
   it('rollback to legacy with migration: 0 duplicates, 0 lost', async () => {
     const r = await runScenario('rollback-migration', size);
     settledWithWatches(r);

@@ -4,6 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { annotateEvent } from '../../lab/vector-sim/annotate.ts';
 import { buildTopology } from '../../lab/vector-sim/topology.ts';
 import type { SimEvent } from '../../lab/vector-sim/vrl.ts';
 import { rewriteArg } from '../../lab/common/mounts.ts';
@@ -14,11 +15,14 @@ import { formatRfc3339AutoSi, parseRfc3339 } from '../../src/vector/timestamp.ts
 
 const vector: Vector = { kind: 'Vector', metadata: { name: 'agent', namespace: 'vector' }, spec: {} };
 
-function pipelines(nss: string[]): Pipeline[] {
+function pipelines(nss: string[], source: Record<string, unknown> = {}): Pipeline[] {
   return nss.map((ns) => ({
     kind: 'VectorPipeline',
     metadata: { name: 'logs', namespace: ns },
-    spec: { sources: { pods: { type: 'kubernetes_logs' } }, sinks: { out: { type: 'blackhole', inputs: ['pods'] } } },
+    spec: {
+      sources: { pods: { type: 'kubernetes_logs', ...source } },
+      sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
+    },
   }));
 }
 
@@ -82,6 +86,72 @@ describe('Vector simulator: the generated topology', () => {
       /type 'lua' is not simulated/,
     );
   });
+});
+
+describe('Vector simulator: events carry the namespace where the source writes it', () => {
+  const line = { message: 'm', stream: 'stdout', timestamp: '2026-12-07T00:00:00Z' };
+  const pod = (ns: string) => ({ ns, name: 'p', uid: 'u', labels: {}, node: 'n' });
+  const path = (ns: string) => `/var/log/pods/${ns}_p_u/c/0.log`;
+
+  for (const [what, source] of [
+    ['log_namespace: true', { log_namespace: true }],
+    ['a moved pod_annotation_fields.pod_namespace', { pod_annotation_fields: { pod_namespace: 'k8s-meta.ns' } }],
+  ] as const) {
+    for (const n of [3, 40]) {
+      it(`delivers every namespace of an optimized ${n}-namespace group with ${what}`, () => {
+        const nss = Array.from({ length: n }, (_, i) => `team-${i}`);
+        const json = buildModes(vector, pipelines(nss, source), { optimize: true }).active.json;
+        const topo = buildTopology(JSON.parse(json) as Record<string, unknown>);
+        const src = topo.sources[0];
+        assert.ok(src !== undefined && topo.sources.length === 1, 'collapsed into one source');
+        for (const ns of nss) {
+          const e = annotateEvent(src, line, path(ns), pod(ns));
+          assert.deepEqual(topo.route(src.id, e), [`${ns}-logs-out`], ns);
+        }
+      });
+    }
+  }
+
+  it('places the namespace in metadata under log_namespace, and nowhere once the field is turned off', () => {
+    const meta = annotateEvent({ logNamespace: true, namespaceField: undefined }, line, path('a'), pod('a'));
+    assert.deepEqual(meta.fields, { message: 'm' });
+    assert.equal((meta.meta.kubernetes_logs as Record<string, unknown>).pod_namespace, 'a');
+    const off = annotateEvent({ logNamespace: false, namespaceField: null }, line, path('a'), pod('a'));
+    assert.equal((off.fields.kubernetes as Record<string, unknown>).pod_namespace, undefined);
+    assert.equal(off.fields.file, path('a'));
+  });
+});
+
+describe('Vector simulator: a deleted pod backlog reaches the same sinks in both modes', () => {
+  const line = { message: 'm', stream: 'stdout', timestamp: '2026-12-07T00:00:00Z' };
+  const path = (ns: string) => `/var/log/pods/${ns}_p_u/c/0.log`;
+
+  for (const [what, source] of [
+    ['default fields', {}],
+    ['log_namespace: true', { log_namespace: true }],
+  ] as const) {
+    for (const n of [3, 40]) {
+      it(`${n} namespaces, ${what}: an event without pod metadata reaches its namespace's sink by file path`, () => {
+        const nss = Array.from({ length: n }, (_, i) => `team-${i}`);
+        const modes = buildModes(vector, pipelines(nss, source), { optimize: true });
+        const opt = buildTopology(JSON.parse(modes.active.json) as Record<string, unknown>);
+        const legacy = buildTopology(JSON.parse(modes.standby.json) as Record<string, unknown>);
+        const src = opt.sources[0];
+        assert.ok(src !== undefined && opt.sources.length === 1);
+        for (const ns of nss) {
+          const legacySrc = legacy.sources.find((s) => s.id === `${ns}-logs-pods`);
+          assert.ok(legacySrc !== undefined);
+          const gone = annotateEvent(src, line, path(ns), undefined);
+          assert.deepEqual(opt.route(src.id, gone), [`${ns}-logs-out`], ns);
+          assert.deepEqual(legacy.route(legacySrc.id, annotateEvent(legacySrc, line, path(ns), undefined)), [
+            `${ns}-logs-out`,
+          ]);
+        }
+        const stranger = annotateEvent(src, line, path('team-x'), undefined);
+        assert.deepEqual(opt.route(src.id, stranger), [], 'a file of another namespace reaches no sink');
+      });
+    }
+  }
 });
 
 describe('stand formats', () => {
