@@ -59,6 +59,8 @@ export interface Pod {
   name: string;
   container: string;
   labels: Record<string, string>;
+  /** Gone from Vector's pod metadata store (60 s after deletion): its lines carry the file path but no pod fields. */
+  deleted?: boolean;
 }
 
 export type Layout = 'default' | 'annotation-field' | 'vector-namespace';
@@ -82,18 +84,23 @@ function setPath(obj: Json, path: string, value: unknown): void {
 /** The event `source` makes for one line of `pod`'s log. */
 export function eventFor(source: SourceComponent, pod: Pod, message: string): VrlSample {
   const file = `/var/log/pods/${pod.namespace}_${pod.name}_uid/${pod.container}/0.log`;
-  const meta = {
-    pod_namespace: pod.namespace,
-    pod_name: pod.name,
-    container_name: pod.container,
-    pod_labels: pod.labels,
-  };
+  const meta =
+    pod.deleted === true
+      ? {}
+      : {
+          pod_namespace: pod.namespace,
+          pod_name: pod.name,
+          container_name: pod.container,
+          pod_labels: pod.labels,
+        };
   if (layoutOf(source) === 'vector-namespace')
     return {
       event: message,
       metadata: { kubernetes_logs: { ...meta, file, stream: 'stdout' }, vector: { source_type: 'kubernetes_logs' } },
     };
-  const event: Json = { message, file, stream: 'stdout', source_type: 'kubernetes_logs', kubernetes: { ...meta } };
+  const event: Json = { message, file, stream: 'stdout', source_type: 'kubernetes_logs' };
+  if (pod.deleted === true) return { event, metadata: {} };
+  event.kubernetes = { ...meta };
   const moved = isObj(source.pod_annotation_fields) ? source.pod_annotation_fields.pod_namespace : undefined;
   if (typeof moved === 'string') {
     delete (event.kubernetes as Json).pod_namespace;
