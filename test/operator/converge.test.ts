@@ -1,7 +1,7 @@
 /**
  * The operator converges like a real controller: a field removed from a Vector leaves the DaemonSet, a reconcile that
- * changes nothing still writes nothing, and a user volume or mount named like a built-in one replaces it (kaasops
- * #203) instead of being sent twice, which a real API server rejects. Assertions read API-visible state only.
+ * changes nothing still writes nothing, and a user volume, mount or env variable named like a built-in one replaces it
+ * (kaasops #203) instead of being sent twice, which a real API server rejects. Assertions read API-visible state only.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,28 @@ for (const target of kubeTargets())
         assert.ok(
           spec.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/etc/vector'),
           'the other built-in mounts stay',
+        );
+      } finally {
+        await op.stop();
+      }
+    });
+
+    it('a user env variable named like a fixed one replaces it: the DaemonSet is accepted, one item per name', async () => {
+      const agent = { env: [{ name: 'PROCFS_ROOT', value: '/node/proc' }] };
+      await stand.create(vectorPath('vector'), vectorObj('own-env', 'vector', { agent }));
+      const op = operator(stand);
+      await op.start();
+      try {
+        const spec = await eventually('the DaemonSet', async () => template(stand, 'vector', 'own-env-agent'));
+        const env = spec.containers[0]?.env ?? [];
+        assert.deepEqual(
+          env.filter((e) => e.name === 'PROCFS_ROOT').map((e) => e.value),
+          ['/node/proc'],
+          'the user variable wins',
+        );
+        assert.deepEqual(
+          env.map((e) => e.name),
+          ['PROCFS_ROOT', 'VECTOR_SELF_NODE_NAME', 'VECTOR_SELF_POD_NAME', 'VECTOR_SELF_POD_NAMESPACE', 'SYSFS_ROOT'],
         );
       } finally {
         await op.stop();
