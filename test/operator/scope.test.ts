@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Operator } from '../../src/operator/operator.ts';
 import type { Logger } from '../../src/operator/vector-controller.ts';
 import { inScope } from '../../src/operator/informers.ts';
 import { createMetrics } from '../../src/operator/metrics.ts';
@@ -31,6 +32,14 @@ const objectsOf = (ns: string): string[] => [
   secretPath(ns, 'logs-agent'),
   `/api/v1/namespaces/${ns}/serviceaccounts/logs-agent`,
 ];
+
+/** Waits until `op` has reconciled its Vectors `n` times (its first sync and resyncs): a bound, not a delay. */
+async function resynced(op: Operator, n: number): Promise<void> {
+  await eventually(`${n} reconciles`, async () => {
+    const m = await op.metrics.reconciles.get();
+    return m.values.filter((v) => v.labels.controller === 'vector').reduce((sum, v) => sum + v.value, 0) >= n;
+  });
+}
 
 async function reconciled(stand: Stand, ns: string): Promise<void> {
   await eventually(`the Vector in ${ns} reconciled`, async () => {
@@ -109,7 +118,7 @@ for (const target of kubeTargets())
         await a.start();
         await reconciled(stand, 'team-a');
         // A's caches have listed and resynced everything it can see several times over by now.
-        await new Promise((r) => setTimeout(r, 1000));
+        await resynced(a, 5);
         assert.deepEqual(await fingerprint(stand, objectsOf('team-b')), before, "team-b's objects untouched by team-a");
         const aObjects = await fingerprint(stand, objectsOf('team-a'));
         assert.ok(
@@ -134,7 +143,7 @@ for (const target of kubeTargets())
       await a.start();
       try {
         await reconciled(stand, 'team-a');
-        await new Promise((r) => setTimeout(r, 1000));
+        await resynced(a, 5);
         assert.deepEqual(await fingerprint(stand, objectsOf('team-b')), before);
       } finally {
         await a.stop();
