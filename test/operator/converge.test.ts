@@ -147,4 +147,42 @@ for (const target of kubeTargets())
         await again.stop();
       }
     });
+
+    it('empty and server-defaulted fields in the agent spec: a restart writes nothing', async () => {
+      const agent = {
+        tolerations: [],
+        env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+        labels: {},
+        podSecurityContext: {},
+        volumes: [{ name: 'extra', secret: { secretName: 'extra' } }],
+        volumeMounts: [{ name: 'extra', mountPath: '/extra' }],
+        readinessProbe: { httpGet: { path: '/health', port: 8686 } },
+        resources: { limits: { memory: '1024Mi', cpu: '1000m' } },
+        api: { enabled: true },
+      };
+      await stand.create(vectorPath('vector'), vectorObj('defaulted', 'vector', { agent }));
+      const op = operator(stand);
+      await op.start();
+      try {
+        await eventually('the DaemonSet', async () => template(stand, 'vector', 'defaulted-agent'));
+        await settled(stand, 'vector', 'defaulted');
+      } finally {
+        await op.stop();
+      }
+      await stand.resetCounts();
+      const again = operator(stand);
+      await again.start();
+      try {
+        await eventually('the restarted operator reconciled the Vectors', async () => {
+          const m = await again.metrics.reconciles.get();
+          return m.values.some(
+            (v) => v.labels.controller === 'vector' && v.labels.result === 'success' && v.value >= 2,
+          );
+        });
+        assert.equal(await writes(again), 0);
+        assert.deepEqual(await stand.writes(), {}, 'the API server saw no write');
+      } finally {
+        await again.stop();
+      }
+    });
   });
