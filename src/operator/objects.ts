@@ -7,8 +7,8 @@
  *   difference would roll every agent at operator cutover (kaasops #260). The template carries no config hash:
  *   config changes reach pods through the Secret volume and Vector's --watch-config.
  * - The user's wins on a clash (kaasops #203): a user volume named like a built-in one replaces it, and so does a
- *   user mount at a built-in mount path. No list ever holds two items with one key (volumes by name, mounts by
- *   mountPath), which a real API server rejects.
+ *   user mount at a built-in mount path, and a user env variable named like a fixed one. No list ever holds two
+ *   items with one key (volumes and env by name, mounts by mountPath), which server-side apply rejects.
  * - Defaults are applied here, in one place, and never written back to the Vector.
  * - Resource quantities in the pod template are canonical (src/kube/quantity.ts), as a real API server stores them
  *   and as kaasops' Go client sends them: kaasops' `1000m`/`1024Mi` defaults are stored as `1`/`1Gi`. Sending the
@@ -164,14 +164,18 @@ function volumeMounts(agent: AgentSpec, leastPrivilege: boolean): V1VolumeMount[
 
 function env(agent: AgentSpec): V1EnvVar[] {
   const field = (fieldPath: string): V1EnvVar['valueFrom'] => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
-  return [
-    ...((agent.env as V1EnvVar[] | undefined) ?? []),
+  const user = (agent.env as V1EnvVar[] | undefined) ?? [];
+  const own: V1EnvVar[] = [
     { name: 'VECTOR_SELF_NODE_NAME', valueFrom: field('spec.nodeName') },
     { name: 'VECTOR_SELF_POD_NAME', valueFrom: field('metadata.name') },
     { name: 'VECTOR_SELF_POD_NAMESPACE', valueFrom: field('metadata.namespace') },
     { name: 'PROCFS_ROOT', value: '/host/proc' },
     { name: 'SYSFS_ROOT', value: '/host/sys' },
   ];
+  // env is keyed by name: a user variable named like a fixed one replaces it, as volumes and mounts do; server-side
+  // apply rejects a list with two items of one key, so sending both left the Vector without a DaemonSet.
+  const taken = new Set(user.map((e) => e.name));
+  return [...user, ...own.filter((e) => !taken.has(e.name))];
 }
 
 /**
