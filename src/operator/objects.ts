@@ -7,8 +7,9 @@
  *   difference would roll every agent at operator cutover (kaasops #260). The template carries no config hash:
  *   config changes reach pods through the Secret volume and Vector's --watch-config.
  * - The user's wins on a clash (kaasops #203): a user volume named like a built-in one replaces it, and so does a
- *   user mount at a built-in mount path, and a user env variable named like a fixed one. No list ever holds two
- *   items with one key (volumes and env by name, mounts by mountPath), which server-side apply rejects.
+ *   user mount at a built-in mount path. Env is the exception: a fixed variable stays and the user's of that name is
+ *   dropped, because kaasops' agents ran with the fixed value (the last of a name wins in a pod). No list ever holds
+ *   two items with one key (volumes and env by name, mounts by mountPath), which server-side apply rejects.
  * - Defaults are applied here, in one place, and never written back to the Vector.
  * - Resource quantities in the pod template are canonical (src/kube/quantity.ts), as a real API server stores them
  *   and as kaasops' Go client sends them: kaasops' `1000m`/`1024Mi` defaults are stored as `1`/`1Gi`. Sending the
@@ -172,10 +173,11 @@ function env(agent: AgentSpec): V1EnvVar[] {
     { name: 'PROCFS_ROOT', value: '/host/proc' },
     { name: 'SYSFS_ROOT', value: '/host/sys' },
   ];
-  // env is keyed by name: a user variable named like a fixed one replaces it, as volumes and mounts do; server-side
-  // apply rejects a list with two items of one key, so sending both left the Vector without a DaemonSet.
-  const taken = new Set(user.map((e) => e.name));
-  return [...user, ...own.filter((e) => !taken.has(e.name))];
+  // env is keyed by name, and server-side apply rejects two items of one key (the Vector got no DaemonSet). kaasops
+  // sends both, user's first; the kubelet lets the last of a name win, so its agents run with the fixed value. The
+  // fixed one therefore stays, and what a running agent sees is unchanged at cutover.
+  const fixed = new Set(own.map((e) => e.name));
+  return [...user.filter((e) => !fixed.has(e.name)), ...own];
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The operator converges like a real controller: a field removed from a Vector leaves the DaemonSet, a reconcile that
- * changes nothing still writes nothing, and a user volume, mount or env variable named like a built-in one replaces it
+ * changes nothing still writes nothing, and a user volume or mount named like a built-in one replaces it (an env variable gives way to the fixed one)
  * (kaasops #203) instead of being sent twice, which a real API server rejects. Assertions read API-visible state only.
  */
 import { after, before, describe, it } from 'node:test';
@@ -72,7 +72,7 @@ for (const target of kubeTargets())
       }
     });
 
-    it('a user env variable named like a fixed one replaces it: the DaemonSet is accepted, one item per name', async () => {
+    it('a user env variable named like a fixed one gives way to it, as in kaasops agents; one item per name', async () => {
       const agent = { env: [{ name: 'PROCFS_ROOT', value: '/node/proc' }] };
       await stand.create(vectorPath('vector'), vectorObj('own-env', 'vector', { agent }));
       const op = operator(stand);
@@ -82,12 +82,12 @@ for (const target of kubeTargets())
         const env = spec.containers[0]?.env ?? [];
         assert.deepEqual(
           env.filter((e) => e.name === 'PROCFS_ROOT').map((e) => e.value),
-          ['/node/proc'],
-          'the user variable wins',
+          ['/host/proc'],
+          'the fixed variable stays: a kaasops agent, given both, ran with the last one',
         );
         assert.deepEqual(
           env.map((e) => e.name),
-          ['PROCFS_ROOT', 'VECTOR_SELF_NODE_NAME', 'VECTOR_SELF_POD_NAME', 'VECTOR_SELF_POD_NAMESPACE', 'SYSFS_ROOT'],
+          ['VECTOR_SELF_NODE_NAME', 'VECTOR_SELF_POD_NAME', 'VECTOR_SELF_POD_NAMESPACE', 'PROCFS_ROOT', 'SYSFS_ROOT'],
         );
       } finally {
         await op.stop();
