@@ -7,7 +7,6 @@
 import { once } from 'node:events';
 import process, { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
-import { startApiServer } from './server.ts';
 
 const USAGE = `usage: vector-operator lab apiserver --kubeconfig FILE [--port N] [--token T]
 
@@ -49,6 +48,8 @@ export async function main(args: string[]): Promise<number> {
     stderr.write(`vector-operator lab apiserver: --port must be an integer 0-65535, got '${values.port ?? ''}'\n`);
     return 2;
   }
+  // Loaded after the flags are checked, so that `--help` and usage errors load nothing heavy.
+  const { startApiServer } = await import('./server.ts');
   const server = await startApiServer({ port, ...(values.token === undefined ? {} : { token: values.token }) });
   server.writeKubeconfig(values.kubeconfig);
   stdout.write(`lab apiserver: serving ${server.url}; kubeconfig written to ${values.kubeconfig}\n`);

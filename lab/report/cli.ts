@@ -5,14 +5,14 @@
  * Invariants:
  * - Exit 0 when every scenario ran, whatever its figures (the report is the product); 1 when a scenario could not run;
  *   2 on a usage error.
+ * - `--help` and flag errors import nothing of the stand (only node: modules and the scenario names).
  * - Progress goes to stderr, the report to stdout, so `--json -` style piping never mixes them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
-import { scenarioNames } from '../scenarios/catalog.ts';
-import { renderHtml, renderTable, runLab } from './report.ts';
+import { scenarioNames } from '../scenarios/names.ts';
 
 export const labUsage = `usage: vector-operator lab [flags]
        vector-operator lab apiserver --kubeconfig F [--port N]
@@ -68,11 +68,13 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const names = values.scenario ?? scenarioNames;
-  const unknown = names.filter((n) => !scenarioNames.includes(n));
+  const unknown = names.filter((n) => !(scenarioNames as readonly string[]).includes(n));
   if (unknown.length > 0) {
     stderr.write(`vector-operator lab: unknown scenario ${unknown.join(', ')} (known: ${scenarioNames.join(', ')})\n`);
     return 2;
   }
+  // The stand itself is loaded only now, after the flags are checked: `lab --help` and usage errors load nothing heavy.
+  const { renderHtml, renderTable, runLab } = await import('./report.ts');
   let report;
   try {
     report = await runLab(

@@ -15,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { LabStand, type Flags, type StandSize } from './stand.ts';
 import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
 import type { Deliveries } from '../vector-sim/deliveries.ts';
+import { scenarioNames, type ScenarioName } from './names.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -158,7 +159,13 @@ function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): Scenar
   return { lines: c.backlog.length, pipelines };
 }
 
-export const scenarios: Record<string, { title: string; body: Body; size?: Partial<StandSize> }> = {
+interface Scenario {
+  title: string;
+  body: Body;
+  size?: Partial<StandSize>;
+}
+
+export const scenarios: Record<string, Scenario> = {
   'switch-no-migration': {
     title: 'legacy -> optimized, migration off',
     body: switchScenario(off, optOnly),
@@ -196,9 +203,7 @@ export const scenarios: Record<string, { title: string; body: Body; size?: Parti
   },
   'lagging-min': { title: 'lagging pipeline at the switch, --position-policy min', body: laggingScenario('min') },
   'lagging-max': { title: 'lagging pipeline at the switch, --position-policy max', body: laggingScenario('max') },
-};
-
-export const scenarioNames = Object.keys(scenarios);
+} satisfies Record<ScenarioName, Scenario>;
 
 export async function runScenario(name: string, size: StandSize): Promise<ScenarioResult> {
   const def = scenarios[name];

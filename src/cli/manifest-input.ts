@@ -40,7 +40,7 @@ function yamlProblem(err: unknown): string {
   return `${at}${err.reason}`;
 }
 
-export function readManifestDocs(paths: readonly string[]): ManifestDoc[] {
+function readManifestDocs(paths: readonly string[]): ManifestDoc[] {
   const docs: ManifestDoc[] = [];
   for (const path of paths) {
     for (const file of filesUnder(path)) {

@@ -9,12 +9,13 @@
  */
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
-import { agentObjects } from '../operator/objects.ts';
+import { desiredState } from '../operator/desired.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
+import { objectFlagOptions, objectFlagUsage, operatorFlagsFrom } from './object-flags.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
@@ -22,10 +23,9 @@ const usage = `usage: vector-operator render -f PATH... [--enable-config-optimiz
 Prints the agent config (agent.json) for the Vector in the given manifests.
   -f, --filename PATH            a YAML/JSON file or a directory of them (repeatable)
       --enable-config-optimization  collapse per-namespace kubernetes_logs sources (the operator flag)
-      --objects                  print every Kubernetes object instead, as multi-document YAML
-      --agent-least-privilege    with --objects: the hardened agent pod (the operator flag)
+      --objects                  print every object the operator would apply instead, as multi-document YAML
       --vector NS/NAME           which Vector, when the manifests hold several
-The operator's tenant policy flags, so the preview matches what it publishes:
+${objectFlagUsage}The operator's tenant policy flags, so the preview matches what it publishes:
 ${policyUsage}`;
 
 export function main(args: string[]): Promise<number> {
@@ -36,13 +36,14 @@ function run(args: string[]): number {
   const values = parseCommandArgs('render', usage, args, {
     'enable-config-optimization': { type: 'boolean', default: false },
     objects: { type: 'boolean', default: false },
-    'agent-least-privilege': { type: 'boolean', default: false },
+    ...objectFlagOptions,
     ...policyOptions,
   });
   if (typeof values === 'number') return values;
   const policy = policyFromFlags(values);
-  if (typeof policy === 'string') {
-    stderr.write(`vector-operator render: ${policy}\n`);
+  const flags = typeof policy === 'string' ? policy : operatorFlagsFrom(values, policy);
+  if (typeof flags === 'string') {
+    stderr.write(`vector-operator render: ${flags}\n`);
     return 2;
   }
   try {
@@ -50,7 +51,7 @@ function run(args: string[]): number {
     const vector = pickVector(parsed.vectors, values.vector);
     const built = buildAgentConfig(vector, parsed.pipelines, {
       optimize: values['enable-config-optimization'],
-      policy,
+      policy: flags.policy,
     });
     for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
     for (const t of built.tolerated) stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
@@ -68,8 +69,13 @@ function run(args: string[]): number {
       stdout.write(json + '\n');
       return 0;
     }
-    const docs = agentObjects(vector, json, values['agent-least-privilege']).map((o) => stringify(o, { lineWidth: 0 }));
-    stdout.write(docs.map((d) => `---\n${d}`).join(''));
+    // The operator's own builder, as on a cluster where none of the Vector's objects exist yet.
+    const desired = desiredState(vector, parsed.pipelines, flags, { daemonSet: undefined, secrets: {} });
+    if (!desired.ok) {
+      for (const p of desired.problems) stderr.write(`error: ${p}\n`);
+      return 1;
+    }
+    stdout.write(desired.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
     return 0;
   } catch (err) {
     if (err instanceof InputError) {

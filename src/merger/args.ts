@@ -9,7 +9,7 @@
 
 export type FlagSpec = Readonly<Record<string, 'string' | 'boolean'>>;
 
-export class FlagError extends Error {
+class FlagError extends Error {
   override name = 'FlagError';
 }
 

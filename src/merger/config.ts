@@ -48,7 +48,7 @@ function readScope(src: Record<string, unknown>, exactNamespaces: boolean): Read
 }
 
 /** Extracts what the merger needs from a parsed config document. Throws a plain message when it is not a config. */
-export function agentConfigFrom(doc: unknown): AgentConfig {
+function agentConfigFrom(doc: unknown): AgentConfig {
   if (!isRecord(doc)) throw new Error('config is not a JSON object');
   const components = new Set<string>();
   for (const section of ['sources', 'transforms', 'sinks']) {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { replaceFileDurably, syncDirectory } from '../fs/durable.ts';
 
 export const JOURNAL_DIR = '.checkpoint-merger';
-export const JOURNAL_FILE = 'journal.json';
+const JOURNAL_FILE = 'journal.json';
 
 export interface Journal {
   readonly complete: boolean;
@@ -23,7 +23,7 @@ export interface Journal {
   readonly current: readonly string[];
 }
 
-export function serializeJournal(j: Journal): string {
+function serializeJournal(j: Journal): string {
   const ids = (xs: readonly string[]): string[] => [...new Set(xs)].sort();
   return `${JSON.stringify({ version: 1, complete: j.complete, previous: ids(j.previous), current: ids(j.current) })}\n`;
 }

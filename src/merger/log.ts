@@ -26,7 +26,7 @@ function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-export function formatLine(level: Level, msg: string, fields: Fields = {}): string {
+function formatLine(level: Level, msg: string, fields: Fields = {}): string {
   return JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, replacer);
 }
 

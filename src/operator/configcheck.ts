@@ -25,14 +25,14 @@ import { agentContainer, defaultAgentImage } from './objects.ts';
 export type CheckOutcome =
   { result: 'valid' } | { result: 'invalid'; reason: string } | { result: 'error'; reason: string };
 
-export const configCheckLabels = {
+const configCheckLabels = {
   'app.kubernetes.io/managed-by': 'vector-operator',
   'app.kubernetes.io/name': 'vector-configcheck',
   'app.kubernetes.io/component': 'ConfigCheck',
 };
 
 /** The check's Secret and Pod (the pod's owner reference is added once the Secret has a uid). */
-export function configCheckObjects(
+function configCheckObjects(
   vector: Vector,
   configJson: string,
   suffix: string,
@@ -97,7 +97,7 @@ interface PodStatus {
 const cannotStart = new Set(['CreateContainerConfigError', 'InvalidImageName', 'ErrImagePull', 'ImagePullBackOff']);
 
 /** What a pod's status says about the check, or undefined while it runs. */
-export function podVerdict(status: PodStatus | undefined): CheckOutcome | undefined {
+function podVerdict(status: PodStatus | undefined): CheckOutcome | undefined {
   const state = status?.containerStatuses?.[0]?.state;
   if (status?.phase === 'Succeeded') return { result: 'valid' };
   if (status?.phase === 'Failed') {

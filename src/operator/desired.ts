@@ -70,7 +70,7 @@ export interface DesiredState {
   rolling: boolean;
 }
 
-export function secretName(vector: Vector, slot: SecretSlot): string {
+function secretName(vector: Vector, slot: SecretSlot): string {
   return slot === 'agent' ? agentName(vector) : `${agentName(vector)}-opt`;
 }
 

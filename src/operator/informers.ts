@@ -21,7 +21,7 @@ import { Reflector } from '../kube/reflector.ts';
 import { apiGroup } from '../pipelines/schemas.ts';
 import { ownerNamespaceLabel } from './objects.ts';
 
-export const ownedSelector = 'app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Agent';
+const ownedSelector = 'app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Agent';
 const instanceLabel = 'app.kubernetes.io/instance';
 
 export type OwnedKind =

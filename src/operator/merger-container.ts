@@ -18,14 +18,14 @@ import { MERGER_VERSION } from '../merger/version.ts';
 import type { AgentSpec } from '../pipelines/schemas.ts';
 
 export const mergerContainerName = 'checkpoint-merger';
-export const defaultMergerImageRepository = 'ghcr.io/vector-operator/checkpoint-merger';
+const defaultMergerImageRepository = 'ghcr.io/vector-operator/checkpoint-merger';
 export const defaultMergerImage = `${defaultMergerImageRepository}:${MERGER_VERSION}`;
-export const standbyVolumeName = 'config-standby';
-export const standbyMountPath = '/etc/vector-standby';
-export const mergerLogVolumeName = 'checkpoint-merger-var-log';
-export const mergerDockerVolumeName = 'checkpoint-merger-docker-containers';
+const standbyVolumeName = 'config-standby';
+const standbyMountPath = '/etc/vector-standby';
+const mergerLogVolumeName = 'checkpoint-merger-var-log';
+const mergerDockerVolumeName = 'checkpoint-merger-docker-containers';
 /** Where cri-dockerd's pod log symlinks point (Docker's default data root). */
-export const dockerContainersPath = '/var/lib/docker/containers';
+const dockerContainersPath = '/var/lib/docker/containers';
 
 /** What the DaemonSet builder needs to wire the merger. */
 export interface MergerWiring {

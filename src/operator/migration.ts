@@ -58,11 +58,11 @@ export interface MigrationPlan {
   message: string;
 }
 
-export function otherMode(m: ConfigMode): ConfigMode {
+function otherMode(m: ConfigMode): ConfigMode {
   return m === 'legacy' ? 'optimized' : 'legacy';
 }
 
-export function slotFor(mode: ConfigMode): SecretSlot {
+function slotFor(mode: ConfigMode): SecretSlot {
   return mode === 'optimized' ? 'opt' : 'agent';
 }
 

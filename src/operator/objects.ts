@@ -44,7 +44,7 @@ import { apiVersion, type AgentSpec, type Vector } from '../pipelines/schemas.ts
 import { mergerInitContainer, mergerVolumes, type MergerWiring } from './merger-container.ts';
 
 export const defaultAgentImage = 'timberio/vector:0.48.0-distroless-libc';
-export const defaultConfigReloaderImage = 'docker.io/kaasops/config-reloader:v0.1.4';
+const defaultConfigReloaderImage = 'docker.io/kaasops/config-reloader:v0.1.4';
 export const configKey = 'agent.json';
 /** On cluster-scoped objects: the owning Vector's namespace (its name is in app.kubernetes.io/instance). */
 export const ownerNamespaceLabel = 'vector-operator.kaasops.io/owner-namespace';
@@ -63,13 +63,13 @@ export function agentName(vector: Vector): string {
   return `${vector.metadata.name}-agent`;
 }
 
-export function clusterRbacName(vector: Vector): string {
+function clusterRbacName(vector: Vector): string {
   // A namespace is a DNS label (no '.'), so the first '.' splits the name unambiguously; a '-' join would not
   // (`a-b`/`c` and `a`/`b-c` both give `a-b-c`).
   return `${vector.metadata.namespace}.${vector.metadata.name}-agent`;
 }
 
-export function selectorLabels(vector: Vector): Record<string, string> {
+function selectorLabels(vector: Vector): Record<string, string> {
   return {
     'app.kubernetes.io/managed-by': 'vector-operator',
     'app.kubernetes.io/name': 'vector',

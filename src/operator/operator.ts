@@ -29,9 +29,9 @@ import { PipelineReconciler } from './pipeline-controller.ts';
 import { PipelineValidator } from './validate.ts';
 import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
 
-export const fieldManager = 'vector-operator';
+const fieldManager = 'vector-operator';
 /** kaasops/vector-operator writes with Update under controller-runtime's default manager name. */
-export const defaultAdoptedManagers: readonly string[] = ['manager'];
+const defaultAdoptedManagers: readonly string[] = ['manager'];
 
 /** The elector's own options, less what the operator supplies itself (the kubeconfig, the clock). */
 export type LeaderElectionOptions = Pick<

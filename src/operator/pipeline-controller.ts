@@ -20,7 +20,7 @@ import { WrittenStatus } from './informers.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
-export const toleratedEventReason = 'UnsafePipelineTolerated';
+const toleratedEventReason = 'UnsafePipelineTolerated';
 import { toPipeline, type ControllerContext } from './vector-controller.ts';
 
 export class PipelineReconciler {

@@ -15,13 +15,13 @@ import type { MigrationCounts } from './migration-status.ts';
 import type { PipelineVerdict } from './validate.ts';
 
 /** The `Valid` condition's reason when the tenant policy refused the pipeline. */
-export const policyViolationReason = 'PolicyViolation';
+const policyViolationReason = 'PolicyViolation';
 /**
  * Present only on a pipeline whose policy violations are kept flowing (warn mode): `False`, reason `Tolerated`. Absent
  * otherwise, so pipelines the policy does not concern keep their status byte for byte.
  */
 export const policyConditionType = 'PolicyCompliant';
-export const toleratedReason = 'Tolerated';
+const toleratedReason = 'Tolerated';
 
 export function condition(
   live: readonly Condition[] | undefined,

@@ -39,7 +39,7 @@ import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
 import type { PipelineValidator } from './validate.ts';
 
-export const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
+const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 
 export interface Logger {
   info(obj: object, msg: string): void;

@@ -56,7 +56,7 @@ export function selects(vector: Vector, pipeline: Pipeline): boolean {
 }
 
 /** Oldest first; pipelines without a creationTimestamp (not created yet) count as youngest. */
-export function byAge(a: Pipeline, b: Pipeline): number {
+function byAge(a: Pipeline, b: Pipeline): number {
   const ta = a.metadata.creationTimestamp ?? '\uffff';
   const tb = b.metadata.creationTimestamp ?? '\uffff';
   if (ta !== tb) return Date.parse(ta) - Date.parse(tb) || (ta < tb ? -1 : 1);
@@ -71,10 +71,10 @@ export function byAge(a: Pipeline, b: Pipeline): number {
   return 0;
 }
 
-export const internalMetricsSource = 'internalMetricsSource';
-export const internalMetricsSink = 'internalMetricsSink';
-export const defaultSource = 'defaultSource';
-export const defaultSink = 'defaultSink';
+const internalMetricsSource = 'internalMetricsSource';
+const internalMetricsSink = 'internalMetricsSink';
+const defaultSource = 'defaultSource';
+const defaultSink = 'defaultSink';
 
 export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[], opts: BuildOptions): BuildResult {
   const agent = vector.spec.agent ?? {};

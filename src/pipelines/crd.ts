@@ -36,7 +36,7 @@ function normalise(node: unknown, path: string): unknown {
   return out;
 }
 
-export function openApiSchema(schema: z.ZodType, path: string): Schema {
+function openApiSchema(schema: z.ZodType, path: string): Schema {
   return normalise(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input' }), path) as Schema;
 }
 

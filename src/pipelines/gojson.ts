@@ -44,7 +44,7 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-export function sortedKeys(o: object): string[] {
+function sortedKeys(o: object): string[] {
   return Object.keys(o).sort(compareCodePoints);
 }
 
@@ -56,7 +56,7 @@ function hex4(c: number): string {
   return '\\u' + c.toString(16).padStart(4, '0');
 }
 
-export function goString(s: string): string {
+function goString(s: string): string {
   if (!needsEscape.test(s)) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
@@ -81,7 +81,7 @@ export function goString(s: string): string {
   return out + '"';
 }
 
-export function goNumber(n: number): string {
+function goNumber(n: number): string {
   if (!Number.isFinite(n)) throw new TypeError(`json: unsupported value: ${n}`);
   if (Object.is(n, -0)) return '-0';
   return String(n);

@@ -30,7 +30,7 @@ export interface ParsedManifests {
   ignored: number;
 }
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[], root: string): string[] {
+function formatIssues(issues: readonly z.core.$ZodIssue[], root: string): string[] {
   return issues.map((i) => {
     const path = [root, ...i.path.map(String)].filter((s) => s !== '').join('.');
     return `${path}: ${i.message.replace(/^Invalid input: /, '')}`;

@@ -51,7 +51,7 @@ export interface OptimizationSummary {
 const namespacePrefix = `${namespaceLabel}=`;
 
 /** The namespace of a single-namespace selector, or undefined. */
-export function singleNamespaceOf(src: SourceComponent): string | undefined {
+function singleNamespaceOf(src: SourceComponent): string | undefined {
   const sel = src.extra_namespace_label_selector;
   if (typeof sel !== 'string' || !sel.startsWith(namespacePrefix)) return undefined;
   const ns = sel.slice(namespacePrefix.length);

@@ -15,7 +15,7 @@ import { defaultPolicy } from './policy.ts';
 import { namespaceBucket, namespaceCondition } from './routing.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 
-export const watchesPerSource = 3;
+const watchesPerSource = 3;
 
 export interface SeedPlan {
   /** Source dirs the merger creates/seeds, sorted. */

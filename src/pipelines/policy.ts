@@ -195,14 +195,14 @@ function deniedNames(policy: PipelinePolicy): readonly string[] {
   return names;
 }
 
-export function isDeniedFunction(name: string, policy: PipelinePolicy): boolean {
+function isDeniedFunction(name: string, policy: PipelinePolicy): boolean {
   return policy.denyFunctions.has(name) || (deniedFunctions.has(name) && !policy.allowFunctions.has(name));
 }
 
 const allowTypeHint = (type: string) => `ask the cluster admin to allow it with --${policyFlags.allowTypes}=${type}`;
 
 /** Why `type` may not be used as a `kind` by a namespaced pipeline, or undefined when it may. */
-export function typeViolation(kind: 'transforms' | 'sinks', type: string, policy: PipelinePolicy): string | undefined {
+function typeViolation(kind: 'transforms' | 'sinks', type: string, policy: PipelinePolicy): string | undefined {
   if (policy.denyTypes.has(type)) {
     return `type '${type}' is denied by the cluster admin (--${policyFlags.denyTypes}); use another type`;
   }
@@ -221,7 +221,7 @@ function namesLocalPath(key: string, type: string, depth: number, policy: Pipeli
 }
 
 /** Whether every path in `value` (a string or a list of them) lies under a prefix the admin allowed. */
-export function underAllowedPath(value: unknown, prefixes: readonly string[]): boolean {
+function underAllowedPath(value: unknown, prefixes: readonly string[]): boolean {
   if (prefixes.length === 0) return false;
   const paths = Array.isArray(value) ? (value as unknown[]) : [value];
   return paths.every(
@@ -233,7 +233,7 @@ export function underAllowedPath(value: unknown, prefixes: readonly string[]): b
 }
 
 /** `$VAR`, `${VAR}`, `${VAR:-x}`: Vector's config interpolation. `$$` is a literal `$`. */
-export function interpolatesEnv(text: string): boolean {
+function interpolatesEnv(text: string): boolean {
   for (let i = text.indexOf('$'); i >= 0; i = text.indexOf('$', i + 1)) {
     const next = text.charCodeAt(i + 1);
     if (next === 0x24) i++;
@@ -341,7 +341,7 @@ function optionViolation(value: object, field: string, depth: number, ctx: WalkC
 }
 
 /** The first violation of one component, checked as type, then VRL, then options. */
-export function componentViolation(
+function componentViolation(
   kind: 'sources' | 'transforms' | 'sinks',
   key: string,
   c: Record<string, unknown>,

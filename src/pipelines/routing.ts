@@ -21,8 +21,8 @@
 import { createHash } from 'node:crypto';
 import type { InputComponent } from '../vector/config.ts';
 
-export const flatRoutingThreshold = 16;
-export const maxRouteBuckets = 256;
+const flatRoutingThreshold = 16;
+const maxRouteBuckets = 256;
 export const maxNamespacesPerSource = 1000;
 
 /** The power of two near √n that minimises conditions evaluated per event (B + ⌈n/B⌉), capped at 256. */
@@ -39,7 +39,7 @@ export function namespaceBucket(ns: string, buckets: number): number {
 }
 
 /** Go's `%q` for the strings we quote (namespace names): escapes quote, backslash and non-printable characters. */
-export function goQuote(s: string): string {
+function goQuote(s: string): string {
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
@@ -55,7 +55,7 @@ export function goQuote(s: string): string {
 }
 
 /** The VRL path of the namespace field Vector writes by default. */
-export const defaultNamespaceField = '.kubernetes.pod_namespace';
+const defaultNamespaceField = '.kubernetes.pod_namespace';
 
 export function namespaceCondition(ns: string, namespaceField: string = defaultNamespaceField): string {
   return `${namespaceField} == ${goQuote(ns)}`;
@@ -66,12 +66,12 @@ export function bucketerSource(buckets: number, namespaceField: string = default
 }
 
 /** The VRL path of the file field Vector writes by default. */
-export const defaultFileField = '.file';
+const defaultFileField = '.file';
 
 /** Where Vector's kubernetes_logs source reads pod logs from (`K8sPathsProvider`). */
-export const podLogsDir = '/var/log/pods';
+const podLogsDir = '/var/log/pods';
 
-export function fileFallbackCondition(ns: string, fileField: string = defaultFileField): string {
+function fileFallbackCondition(ns: string, fileField: string = defaultFileField): string {
   return `starts_with(string!(${fileField}), ${goQuote(`${podLogsDir}/${ns}_`)})`;
 }
 
@@ -81,7 +81,7 @@ export interface RouteFields {
   file: string;
 }
 
-export const defaultRouteFields: RouteFields = { namespace: defaultNamespaceField, file: defaultFileField };
+const defaultRouteFields: RouteFields = { namespace: defaultNamespaceField, file: defaultFileField };
 
 export interface RouteLayout {
   routing: 'flat' | 'two-level';

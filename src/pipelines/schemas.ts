@@ -25,7 +25,7 @@ const int64 = (description: string) => z.number().int().meta({ description, form
 
 const durationPattern = /^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$/;
 
-export const apiSpecSchema = z
+const apiSpecSchema = z
   .object({
     enabled: z.boolean().optional(),
     playground: z.boolean().optional(),
@@ -33,7 +33,7 @@ export const apiSpecSchema = z
   })
   .meta({ description: 'Vector API (port 8686); enabled adds a Service' });
 
-export const configCheckSchema = z.object({
+const configCheckSchema = z.object({
   disabled: z.boolean().optional(),
   image: z.string().optional(),
   resources: k8sObject('resources of the configcheck pod').optional(),
@@ -43,7 +43,7 @@ export const configCheckSchema = z.object({
   labels: stringMap('labels of the configcheck pod').optional(),
 });
 
-export const agentSchema = z
+const agentSchema = z
   .object({
     image: z.string().optional().meta({ description: 'default timberio/vector:0.48.0-distroless-libc' }),
     imagePullPolicy: z.string().optional(),
@@ -93,7 +93,7 @@ export const vectorSpecSchema = z.object({
 });
 
 /** A standard Kubernetes condition (metav1.Condition). */
-export const conditionSchema = z.object({
+const conditionSchema = z.object({
   type: z.string(),
   status: z.enum(['True', 'False', 'Unknown']),
   reason: z.string().optional(),
@@ -102,7 +102,7 @@ export const conditionSchema = z.object({
   observedGeneration: z.number().int().optional(),
 });
 
-export const migrationStatusSchema = z
+const migrationStatusSchema = z
   .object({
     mode: z
       .string()
@@ -119,7 +119,7 @@ export const migrationStatusSchema = z
   })
   .meta({ description: 'checkpoint migration (operator flag --enable-checkpoint-migration)' });
 
-export const vectorStatusSchema = z.object({
+const vectorStatusSchema = z.object({
   configCheckResult: z.boolean().optional(),
   reason: z.string().optional(),
   LastAppliedConfigHash: int64('CRC-32 of the published config').optional(),
@@ -135,7 +135,7 @@ export const vectorStatusSchema = z.object({
 });
 
 /** One Vector component: free-form, Vector validates its options. */
-export const componentSchema = z.looseObject({}).meta({ 'x-kubernetes-preserve-unknown-fields': true });
+const componentSchema = z.looseObject({}).meta({ 'x-kubernetes-preserve-unknown-fields': true });
 const componentMap = (what: string) =>
   z
     .record(z.string(), componentSchema)
@@ -155,7 +155,7 @@ export const pipelineSpecSchema = z.object({
     .meta({ description: 'pipeline secrets (alias -> kubernetes_secret)' }),
 });
 
-export const pipelineStatusSchema = z.object({
+const pipelineStatusSchema = z.object({
   role: z.string().optional(),
   configCheckResult: z.boolean().optional(),
   reason: z.string().optional(),

@@ -209,7 +209,7 @@ function compareBig(a: bigint, b: bigint): number {
 }
 
 /** Vector's order: variant first (checksum before dev_inode), then the numbers ascending. */
-export function compareFingerprints(a: Fingerprint, b: Fingerprint): number {
+function compareFingerprints(a: Fingerprint, b: Fingerprint): number {
   if (a.kind !== b.kind) return a.kind === 'first_lines_checksum' ? -1 : 1;
   if (a.kind === 'first_lines_checksum' && b.kind === 'first_lines_checksum') return compareBig(a.checksum, b.checksum);
   if (a.kind === 'dev_inode' && b.kind === 'dev_inode') return compareBig(a.dev, b.dev) || compareBig(a.ino, b.ino);
@@ -220,7 +220,7 @@ export function compareFingerprints(a: Fingerprint, b: Fingerprint): number {
  * Sorted canonically with one entry per fingerprint. Where a fingerprint repeats, the survivor is the one Vector's
  * loader would keep: the highest position, then the latest `modified`.
  */
-export function canonicalize(entries: Iterable<Checkpoint>): Checkpoint[] {
+function canonicalize(entries: Iterable<Checkpoint>): Checkpoint[] {
   const sorted = [...entries].sort(
     (a, b) =>
       compareFingerprints(a.fingerprint, b.fingerprint) ||

@@ -7,7 +7,7 @@
  */
 
 /** Linux NAME_MAX: a longer id cannot become its checkpoint directory. */
-export const maxComponentIdBytes = 255;
+const maxComponentIdBytes = 255;
 
 // eslint-disable-next-line no-control-regex
 const forbidden = /[./\\\u0000-\u0020\u007f]/;

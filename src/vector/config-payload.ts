@@ -11,7 +11,7 @@
  */
 
 /** A generous bound on an unpacked config: a Secret holds at most 1 MiB, and JSON configs compress ~10–30x. */
-export const MAX_CONFIG_BYTES = 256 * 1024 * 1024;
+const MAX_CONFIG_BYTES = 256 * 1024 * 1024;
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;

@@ -13,7 +13,7 @@ import { parseTargetPath, type FieldPath } from './field-path.ts';
 export const KUBERNETES_LOGS_MAX_LINE_BYTES = 32 * 1024;
 
 /** The source name Vector uses as the metadata prefix under `log_namespace: true`. */
-export const KUBERNETES_LOGS_METADATA_PREFIX = 'kubernetes_logs';
+const KUBERNETES_LOGS_METADATA_PREFIX = 'kubernetes_logs';
 
 function positiveInt(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
@@ -42,7 +42,7 @@ export function usesLogNamespace(src: Readonly<Record<string, unknown>>): boolea
 }
 
 /** Where the source writes the pod namespace by default: `.kubernetes.pod_namespace`. */
-export const DEFAULT_NAMESPACE_FIELD: FieldPath = { metadata: false, segments: ['kubernetes', 'pod_namespace'] };
+const DEFAULT_NAMESPACE_FIELD: FieldPath = { metadata: false, segments: ['kubernetes', 'pod_namespace'] };
 
 /**
  * Where this source writes an event's pod namespace (Vector 0.48 `pod_metadata_annotator.rs:137,262-292`,

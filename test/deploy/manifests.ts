@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { requireTool } from '../helpers/tools.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const deployDir = fileURLToPath(new URL('../../deploy/', import.meta.url));
@@ -9,14 +10,9 @@ export const deployDir = fileURLToPath(new URL('../../deploy/', import.meta.url)
 // LAB_KUBECTL picks another kubectl (e.g. Debian's 1.20, whose kustomize is v2.0.3); the default is the one on PATH.
 export const KUBECTL = process.env.LAB_KUBECTL ?? 'kubectl';
 
-/** Throws, naming the fix, when kubectl cannot run: these tests fail rather than skip without it. */
+/** Throws, naming the fix, when kubectl cannot run: tests that need it fail rather than skip without it. */
 export function requireKubectl(): void {
-  const r = spawnSync(KUBECTL, ['version', '--client'], { encoding: 'utf8' });
-  if (r.error !== undefined || r.status !== 0)
-    throw new Error(
-      `cannot run '${KUBECTL}' (${r.error?.message ?? r.stderr.trim()}): the deploy tests need kubectl on PATH ` +
-        `(.ci/run installs Debian's kubernetes-client), or LAB_KUBECTL set to one`,
-    );
+  requireTool(KUBECTL, ['version', '--client'], 'kubernetes-client (or set LAB_KUBECTL to a kubectl)');
 }
 
 export interface Rule {

@@ -5,11 +5,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireTool } from './tools.ts';
 
 const oracleDir = fileURLToPath(new URL('../oracle/', import.meta.url));
 
+let pythonFound = false;
+function requirePython(): void {
+  if (!pythonFound) requireTool('python3', ['--version'], 'python3');
+  pythonFound = true;
+}
+
 /** Runs a Python snippet with `vf` (vectorfmt) imported; stdin in, stdout out. */
 export function oracle(script: string, input = ''): string {
+  requirePython();
   const r = spawnSync(
     'python3',
     ['-c', `import sys, json\nsys.path.insert(0, ${JSON.stringify(oracleDir)})\nimport vectorfmt as vf\n${script}`],

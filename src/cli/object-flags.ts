@@ -1,0 +1,49 @@
+/**
+ * The operator flags that shape the objects of a Vector, as `render --objects` takes them, so that its preview is
+ * what `run` with the same flags would apply (`desiredState`, the operator's one builder). Same names, defaults and
+ * checks as `run`'s flags of the same name.
+ */
+import type { OperatorFlags } from '../operator/desired.ts';
+import { defaultMergerImage, mergerImageProblem } from '../operator/merger-container.ts';
+import type { PipelinePolicy } from '../pipelines/policy.ts';
+
+export const objectFlagOptions = {
+  'enable-checkpoint-migration': { type: 'boolean', default: false },
+  'checkpoint-merger-image': { type: 'string', default: '' },
+  'checkpoint-merger-position-policy': { type: 'string', default: 'min' },
+  'agent-least-privilege': { type: 'boolean', default: false },
+} as const;
+
+export const objectFlagUsage = `With --objects, the operator flags that change its objects (as for run):
+      --enable-checkpoint-migration          the standby Secret and the checkpoint-merger init container
+      --checkpoint-merger-image IMAGE        (default ${defaultMergerImage})
+      --checkpoint-merger-position-policy P  min (default) or max
+      --agent-least-privilege                the hardened agent pod
+`;
+
+interface ObjectFlagValues {
+  'enable-config-optimization': boolean;
+  'enable-checkpoint-migration': boolean;
+  'checkpoint-merger-image': string;
+  'checkpoint-merger-position-policy': string;
+  'agent-least-privilege': boolean;
+}
+
+/** The operator's flags from render's, or a usage error. The PodMonitor CRD is taken as served. */
+export function operatorFlagsFrom(values: ObjectFlagValues, policy: PipelinePolicy): OperatorFlags | string {
+  const image = values['checkpoint-merger-image'] === '' ? defaultMergerImage : values['checkpoint-merger-image'];
+  const problem = mergerImageProblem(image);
+  if (problem !== undefined) return `--checkpoint-merger-image '${image}' ${problem}`;
+  const position = values['checkpoint-merger-position-policy'];
+  if (position !== 'min' && position !== 'max')
+    return `--checkpoint-merger-position-policy '${position}' must be min or max`;
+  return {
+    optimize: values['enable-config-optimization'],
+    migration: values['enable-checkpoint-migration'],
+    mergerImage: image,
+    mergerPositionPolicy: position,
+    podMonitor: true,
+    policy,
+    leastPrivilege: values['agent-least-privilege'],
+  };
+}
