@@ -5,7 +5,9 @@
  * Invariants:
  * - Without --kubeconfig the usual order applies ($KUBECONFIG, ~/.kube/config, then the in-cluster service account).
  * - /healthz answers while the process runs; /readyz once the caches are synced (or while standing by for the lease);
- *   /metrics serves Prometheus text when --metrics-bind-address is not `0`.
+ *   /metrics serves Prometheus text when --metrics-bind-address is not `0`: HTTPS, authenticated and authorized, unless
+ *   --metrics-secure=false (servers.ts).
+ * - Every kaasops flag is accepted (kaasops-flags.ts); what one of them does not do here is logged at start.
  * - SIGTERM/SIGINT: stop the controllers (in-flight reconciles finish), release the lease, close the servers, exit 0,
  *   all within 25 s (inside Kubernetes' default 30 s grace period); past that deadline, or on a second signal, exit 1.
  * - Every --sync-period each cached Vector and pipeline is reconciled again from memory (level-triggered
@@ -48,7 +50,7 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
                                       ours at cutover (default manager, kaasops' field manager; '' for none)
   --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
-  --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8080; 0 disables it (default 0)
+  --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8443; 0 disables it (default 0)
   --health-probe-bind-address ADDR    /healthz and /readyz (default :8081)
   --enable-configcheck-pods          run \`vector validate\` in a pod before publishing a config (default false)
   --configcheck-timeout DURATION      budget of one configcheck pod (default 300s)
