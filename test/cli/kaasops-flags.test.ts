@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { createInterface } from 'node:readline';
+import { pino } from 'pino';
 import { binPaths } from '../helpers/bin.ts';
 import { normaliseArgs } from '../../src/cli/run.ts';
 import { logSettings, notImplemented, type KaasopsValues } from '../../src/cli/kaasops-flags.ts';
@@ -132,6 +133,35 @@ describe('kaasops flags: parsing', () => {
     assert.match(level({ 'zap-encoder': 'xml' }), /--zap-encoder 'xml' must be json or console/);
     assert.match(level({ 'zap-time-encoding': 'week' }), /--zap-time-encoding 'week' must be one of/);
     assert.match(level({ 'zap-stacktrace-level': 'warn' }), /--zap-stacktrace-level 'warn' must be/);
+  });
+
+  it('writes the time field as zap would, and a stack trace from the given level up', () => {
+    const settings = logSettings(
+      undefined,
+      values({ 'zap-time-encoding': 'rfc3339', 'zap-stacktrace-level': 'error', 'zap-devel': true }),
+    );
+    assert.ok(typeof settings !== 'string');
+    const lines: Record<string, unknown>[] = [];
+    const log = pino(
+      { level: settings.level, ...settings.options },
+      {
+        write: (s: string) => {
+          lines.push(JSON.parse(s) as Record<string, unknown>);
+        },
+      },
+    );
+    log.debug({ step: 1 }, 'visible at debug');
+    log.warn({ step: 2 }, 'no stack');
+    log.error({ step: 3 }, 'with stack');
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.step, typeof l.stacktrace]),
+      [
+        ['visible at debug', 1, 'undefined'],
+        ['no stack', 2, 'undefined'],
+        ['with stack', 3, 'string'],
+      ],
+    );
+    assert.match(String(lines[0]?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
   it('names every accepted flag whose kaasops behaviour is missing, and only those', () => {
