@@ -36,6 +36,6 @@ COPY package.json ./
 COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 USER 65532:65532
-EXPOSE 8080 8081
+EXPOSE 8443 8081
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/vector-operator.js"]
 CMD ["run"]

@@ -23,6 +23,7 @@ import type { FieldValidation } from './admission.ts';
 import { isObject, type JsonObject } from './json.ts';
 import { OPENAPI_V2_EMPTY_PB, OPENAPI_V2_PROTOBUF, openApiV2, openApiV3Index, openApiV3Path } from './openapi.ts';
 import { Registry } from './registry.ts';
+import { Reviews } from './reviews.ts';
 import { parseJson, Resources, type Target, type WriteOptions } from './resources.ts';
 import { route } from './router.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -63,6 +64,8 @@ export interface ApiServer {
   dropWatches(): number;
   compact(): void;
   inject(i: Injection): void;
+  /** A bearer token TokenReview authenticates as `username` (also `POST /_lab/tokens`); API calls still need `token`. */
+  addToken(token: string, username: string, groups?: string[]): void;
   /** Resolves once background work (garbage collection, namespace termination) has drained. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -113,6 +116,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   resources.collector = gc;
   resources.gracefulPods = options.gracefulPodDeletion ?? false;
   const hooks = new Hooks();
+  const reviews = new Reviews(store, token);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   let openWatchCount = 0;
   const watchesByResource = new Map<string, number>();
@@ -148,6 +152,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     inject: (i) => {
       hooks.inject(i);
     },
+    addToken: (t, username, groups = []) => {
+      reviews.addToken(t, { username, groups });
+    },
     settled: async () => {
       while (gc.busy) await new Promise((r) => setImmediate(r));
     },
@@ -171,6 +178,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     if (action === 'compact') {
       store.compact();
       return send(res, 200, { compactedRv: store.compactedRv });
+    }
+    if (action === 'tokens') {
+      const body = parseJson(await readBody(req));
+      if (!isObject(body) || typeof body.token !== 'string' || typeof body.username !== 'string')
+        throw badRequest('tokens needs {"token": "...", "username": "...", "groups": [...]}');
+      const groups = Array.isArray(body.groups) ? body.groups.filter((g) => typeof g === 'string') : [];
+      reviews.addToken(body.token, { username: body.username, groups });
+      return send(res, 200, {});
     }
     if (action === 'reset-counts') {
       hooks.resetCounts();
@@ -204,6 +219,14 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
             : openApiV3Path(registry, url.pathname.slice('/openapi/v3/'.length));
       if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       return send(res, 200, doc);
+    }
+    if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') {
+      hooks.record({ verb: 'create', resource: 'tokenreviews', namespace: undefined, name: undefined });
+      return send(res, 201, reviews.tokenReview(parseJson(await readBody(req))));
+    }
+    if (req.method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
+      hooks.record({ verb: 'create', resource: 'subjectaccessreviews', namespace: undefined, name: undefined });
+      return send(res, 201, reviews.subjectAccessReview(parseJson(await readBody(req))));
     }
     const r = route(registry, url.pathname);
     if (r.kind === 'health') {

@@ -5,7 +5,9 @@
  * Invariants:
  * - Without --kubeconfig the usual order applies ($KUBECONFIG, ~/.kube/config, then the in-cluster service account).
  * - /healthz answers while the process runs; /readyz once the caches are synced (or while standing by for the lease);
- *   /metrics serves Prometheus text when --metrics-bind-address is not `0`.
+ *   /metrics serves Prometheus text when --metrics-bind-address is not `0`: HTTPS, authenticated and authorized, unless
+ *   --metrics-secure=false (servers.ts).
+ * - Every kaasops flag is accepted (kaasops-flags.ts); what one of them does not do here is logged at start.
  * - SIGTERM/SIGINT: stop the controllers (in-flight reconciles finish), release the lease, close the servers, exit 0,
  *   all within 25 s (inside Kubernetes' default 30 s grace period); past that deadline, or on a second signal, exit 1.
  * - Every --sync-period each cached Vector and pipeline is reconciled again from memory (level-triggered
@@ -13,8 +15,6 @@
  *   Losing the lease exits 1, so the pod restarts with a clean cache, as controller-runtime does.
  * - Logs are JSON lines (pino) on stdout.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,11 @@ import { Operator } from '../operator/operator.ts';
 import { Shutdown } from '../kube/shutdown.ts';
 import { policyFlags } from '../pipelines/policy.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
+import { parseDuration } from './durations.ts';
+import { startServers } from './servers.ts';
+import { kaasopsBooleans, kaasopsOptions, logSettings, notImplemented, retryDelayMs } from './kaasops-flags.ts';
+
+export { parseDuration };
 
 const usage = `usage: vector-operator run [flags]
 
@@ -45,11 +50,19 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
                                       ours at cutover (default manager, kaasops' field manager; '' for none)
   --leader-elect                      hold the Lease 79cbe7f3.kaasops.io before reconciling (default false)
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
-  --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8080; 0 disables it (default 0)
+  --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8443; 0 disables it (default 0)
   --health-probe-bind-address ADDR    /healthz and /readyz (default :8081)
   --enable-configcheck-pods          run \`vector validate\` in a pod before publishing a config (default false)
   --configcheck-timeout DURATION      budget of one configcheck pod (default 300s)
-  --log-level LEVEL                   debug, info, warn, error (default info)
+  --log-level LEVEL                   debug, info, warn, error (default info, or what the zap flags say)
+  --metrics-secure                    HTTPS metrics with a self-signed certificate, every scrape checked with
+                                      TokenReview and SubjectAccessReview; =false for plain HTTP (default true)
+  --enable-http2                      offer HTTP/2 on secure metrics (default false: HTTP/1.1 only)
+  --watch-name NAME                   kaasops' label scoping; see docs/operator.md (default '')
+  --enable-reconciliation-invalid-pipelines, --reconciliation-retry-delay DURATION
+                                      accepted; no effect yet (no per-pipeline configcheck pods; logged at start)
+  --zap-devel, --zap-log-level, --zap-encoder, --zap-stacktrace-level, --zap-time-encoding
+                                      kaasops' logging flags, mapped onto ours (docs/operator.md)
   --agent-least-privilege             read-only host mounts and no privilege escalation for the agent pod, even
                                       without checkpoint migration (rolls every agent once) (default false)
 Tenant policy for namespaced pipelines (docs/security.md):
@@ -63,16 +76,20 @@ const booleans = [
   'enable-configcheck-pods',
   'leader-elect',
   'help',
+  ...kaasopsBooleans,
 ];
 
-/** Go's flag package: `-flag`, `--flag=true|false` for booleans. */
+/** Go's flag package: `-flag`, and `--flag=<strconv.ParseBool value>` for booleans (false becomes `--no-flag`). */
 export function normaliseArgs(args: readonly string[]): string[] {
   const out: string[] = [];
+  const truthy = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+  const falsy = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
   for (const a of args) {
-    let arg = /^-[a-z][a-z-]+/.test(a) ? `-${a}` : a;
-    const m = /^--([a-z-]+)=(true|false)$/.exec(arg);
-    if (m !== null && booleans.includes(m[1] ?? '')) {
-      if (m[2] === 'true') out.push(`--${m[1]}`);
+    let arg = /^-[a-z][a-z0-9-]+/.test(a) ? `-${a}` : a;
+    const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
+    const name = m?.[1] ?? '';
+    if (m !== null && booleans.includes(name) && [...truthy, ...falsy].includes(m[2] ?? '')) {
+      out.push(truthy.includes(m[2] ?? '') ? `--${name}` : `--no-${name}`);
       continue;
     }
     if (arg === '-h') arg = '--help';
@@ -81,21 +98,12 @@ export function normaliseArgs(args: readonly string[]): string[] {
   return out;
 }
 
-/** Go durations as kaasops takes them: `300s`, `5m`, `1m30s`, `500ms`. */
 /** `--adopt-field-managers a, b,` → ['a', 'b']; '' → [] (take over nobody's fields). */
 export function parseManagerList(value: string): string[] {
   return value
     .split(',')
     .map((m) => m.trim())
     .filter((m) => m !== '');
-}
-
-export function parseDuration(s: string): number | undefined {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(s)) return undefined;
-  let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * (units[m[2] ?? 's'] ?? 0);
-  return total;
 }
 
 /** `:8081`, `127.0.0.1:0`, `0` (off). */
@@ -115,17 +123,6 @@ function podNamespace(): string {
   } catch {
     return 'default';
   }
-}
-
-async function listen(server: Server, at: { host: string; port: number }): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host === '' ? undefined : at.host, () => {
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -148,11 +145,13 @@ export async function main(args: string[]): Promise<number> {
         'configcheck-timeout': { type: 'string', default: '300s' },
         'sync-period': { type: 'string', default: '10h' },
         'enable-configcheck-pods': { type: 'boolean', default: false },
-        'log-level': { type: 'string', default: 'info' },
+        'log-level': { type: 'string' },
         'agent-least-privilege': { type: 'boolean', default: false },
         ...policyOptions,
+        ...kaasopsOptions,
         help: { type: 'boolean', default: false },
       },
+      allowNegative: true,
       strict: true,
       allowPositionals: false,
     }));
@@ -190,9 +189,15 @@ export async function main(args: string[]): Promise<number> {
   const pipelinePolicy = policyFromFlags(values);
   if (typeof pipelinePolicy === 'string') return fail(pipelinePolicy);
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-  if (!levels.includes(values['log-level'])) return fail(`--log-level must be one of ${levels.join(', ')}`);
+  const logLevel = values['log-level'];
+  if (logLevel !== undefined && !levels.includes(logLevel))
+    return fail(`--log-level must be one of ${levels.join(', ')}`);
+  const logging = logSettings(logLevel, values);
+  if (typeof logging === 'string') return fail(logging);
+  const retryDelay = retryDelayMs(values);
+  if (typeof retryDelay === 'string') return fail(retryDelay);
 
-  const log = pino({ level: values['log-level'], base: { component: 'vector-operator' } });
+  const log = pino({ level: logging.level, base: { component: 'vector-operator' }, ...logging.options });
   const kc = loadKubeConfig(values.kubeconfig);
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
   const ref: { op?: Operator } = {};
@@ -229,38 +234,16 @@ export async function main(args: string[]): Promise<number> {
   });
   ref.op = running;
 
-  const servers: Server[] = [];
-  const handler = (withHealth: boolean, withMetrics: boolean) =>
-    createServer((req, res) => {
-      const url = req.url ?? '/';
-      if (withHealth && url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      } else if (withHealth && url === '/readyz') {
-        const ready = running.ready();
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'caches not synced');
-      } else if (withMetrics && url === '/metrics') {
-        metrics.registry.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
-          (err: unknown) => res.writeHead(500).end(String(err)),
-        );
-      } else res.writeHead(404).end('not found');
-    });
-  const same =
-    metricsAt !== undefined &&
-    healthAt !== undefined &&
-    metricsAt.host === healthAt.host &&
-    metricsAt.port === healthAt.port &&
-    metricsAt.port !== 0;
-  if (healthAt !== undefined) {
-    const s = handler(true, same);
-    servers.push(s);
-    log.info({ address: await listen(s, healthAt) }, 'serving /healthz and /readyz');
-  }
-  if (metricsAt !== undefined && !same) {
-    const s = handler(false, true);
-    servers.push(s);
-    log.info({ address: await listen(s, metricsAt) }, 'serving /metrics');
-  }
+  const servers = await startServers({
+    healthAt,
+    metricsAt,
+    secure: values['metrics-secure'],
+    http2: values['enable-http2'],
+    kc,
+    ready: () => running.ready(),
+    metrics,
+    log,
+  });
   log.info(
     {
       optimize: values['enable-config-optimization'],
@@ -271,10 +254,15 @@ export async function main(args: string[]): Promise<number> {
       leaderElect: values['leader-elect'],
       pipelinePolicy: pipelinePolicy.mode,
       leastPrivilege: values['agent-least-privilege'],
+      metricsSecure: values['metrics-secure'],
+      enableHttp2: values['enable-http2'],
+      watchName: values['watch-name'],
       identity,
     },
     'starting',
   );
+  for (const w of notImplemented(values))
+    log.warn({ flag: `--${w.flag}`, value: w.value }, `--${w.flag} is accepted; not implemented: ${w.missing}`);
   await running.start();
   const code = await new Promise<number>((resolve) => {
     const shutdown = new Shutdown({
@@ -287,8 +275,7 @@ export async function main(args: string[]): Promise<number> {
     // Steps run last registered first: controllers stop (nothing writes any more, the lease is released), then the
     // probe and metrics servers close.
     shutdown.add('servers', async () => {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => s.close()));
     });
     shutdown.add('controllers', () => running.stop());
     shutdown.add('signal', () => {

@@ -34,6 +34,7 @@ function startOperator(kubeconfig: string, extra: string[] = []): Proc {
       '--health-probe-bind-address',
       '127.0.0.1:0',
       '--metrics-bind-address=127.0.0.1:0',
+      '--metrics-secure=false',
       '--leader-election-namespace',
       'vector',
       ...extra,
@@ -155,7 +156,7 @@ for (const target of kubeTargets())
     it('accepts kaasops-style flags', () => {
       assert.deepEqual(
         normaliseArgs(['-leader-elect', '--enable-config-optimization=true', '--enable-checkpoint-migration=false']),
-        ['--leader-elect', '--enable-config-optimization'],
+        ['--leader-elect', '--enable-config-optimization', '--no-enable-checkpoint-migration'],
       );
       assert.deepEqual(
         normaliseArgs([
@@ -163,7 +164,7 @@ for (const target of kubeTargets())
           '--pipeline-policy-cluster-pipelines=false',
           '-pipeline-policy=warn',
         ]),
-        ['--agent-least-privilege', '--pipeline-policy=warn'],
+        ['--agent-least-privilege', '--no-pipeline-policy-cluster-pipelines', '--pipeline-policy=warn'],
       );
       assert.equal(parseDuration('300s'), 300_000);
       assert.equal(parseDuration('1m30s'), 90_000);

@@ -100,6 +100,9 @@ const EXPECTED_CLUSTER_GRANTS: Record<string, string[]> = {
   '/events': ['create', 'patch'],
   'events.k8s.io/events': ['create', 'patch'],
   'monitoring.coreos.com/podmonitors': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  // Secure metrics (--metrics-secure, the default): each scrape's token and access are checked with the API server.
+  'authentication.k8s.io/tokenreviews': ['create'],
+  'authorization.k8s.io/subjectaccessreviews': ['create'],
 };
 
 /** A Vector with every optional agent object switched on (Service, PodMonitor). */
@@ -244,7 +247,7 @@ describe('deploy/: the kustomize base', () => {
     const args = manager.args ?? [];
     assert.equal(args[0], 'run');
     assert.equal(flagValue(args, '--leader-elect'), 'true');
-    assert.equal(flagValue(args, '--metrics-bind-address'), ':8080');
+    assert.equal(flagValue(args, '--metrics-bind-address'), ':8443');
     assert.equal(flagValue(args, '--health-probe-bind-address'), ':8081');
     const known = [
       '--enable-config-optimization',
@@ -267,12 +270,12 @@ describe('deploy/: the kustomize base', () => {
       `${p?.httpGet?.path ?? '-'} ${port(p?.httpGet?.port ?? '')}`;
     assert.equal(probe(manager.livenessProbe), '/healthz 8081');
     assert.equal(probe(manager.readinessProbe), '/readyz 8081');
-    assert.equal(port('metrics'), 8080);
+    assert.equal(port('metrics'), 8443);
     const svc = only(objects, 'Service', 'vector-operator-metrics').spec as {
       selector: Record<string, string>;
       ports: { targetPort: string | number }[];
     };
-    assert.equal(port(svc.ports[0]?.targetPort ?? ''), 8080);
+    assert.equal(port(svc.ports[0]?.targetPort ?? ''), 8443);
     const podLabels = (
       only(objects, 'Deployment').spec as { template: { metadata: { labels: Record<string, string> } } }
     ).template.metadata.labels;
