@@ -48,7 +48,7 @@ export interface KaasopsValues {
 }
 
 /** The label every object this operator writes for an agent carries (kaasops' too). */
-export const agentNameLabelValue = 'vector';
+const agentNameLabelValue = 'vector';
 
 type PinoLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -64,7 +64,7 @@ function zapLevel(flag: string, value: string): string {
 const pinoLevelNumber: Record<PinoLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
 /** zap's time encoders, written into pino's `time` field. */
-export const timeEncoders: Record<string, () => string> = {
+const timeEncoders: Record<string, () => string> = {
   epoch: () => `,"time":${Date.now() / 1000}`,
   millis: () => `,"time":${Date.now()}`,
   nano: () => `,"time":${BigInt(Date.now()) * 1_000_000n}`,
