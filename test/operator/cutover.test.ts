@@ -85,7 +85,11 @@ for (const target of kubeTargets())
           lines.some((l) => l.startsWith('took ownership') && l.includes('"kind":"DaemonSet"')),
           `a log line names the takeover: ${lines.join(' | ')}`,
         );
-        assert.ok((await writes(op, 'adopt')) >= 3, 'Secret, DaemonSet and ServiceAccount taken over');
+        // The objects are taken over one by one; the DaemonSet above need not be the last of them.
+        await eventually(
+          'Secret, DaemonSet and ServiceAccount taken over',
+          async () => (await writes(op, 'adopt')) >= 3,
+        );
 
         await stand.patch(vectorPath('vector', 'logs'), { spec: { agent: { labels: null, tolerations: null } } });
         const after = await eventually(
