@@ -10,7 +10,7 @@
  * - `close()` ends every watch and every keep-alive connection, so a test process can exit.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import process from 'node:process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -62,6 +62,8 @@ export interface ApiServer {
   /** Open watch connections, optionally for one resource (`pods`, `vectors.observability.kaasops.io`). */
   openWatches(resource?: string): number;
   dropWatches(): number;
+  /** TLS connections: open now, and accepted since start (each one a handshake). */
+  connections(): { open: number; accepted: number };
   compact(): void;
   inject(i: Injection): void;
   /** A bearer token TokenReview authenticates as `username` (also `POST /_lab/tokens`); API calls still need `token`. */
@@ -69,6 +71,20 @@ export interface ApiServer {
   /** Resolves once background work (garbage collection, namespace termination) has drained. */
   settled(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The accept queue's length: the kernel's cap (`net.core.somaxconn`), as Go's listener (so kube-apiserver) asks for.
+ * Node's default, 511, overflows when a thousand-source agent opens its watches at once: SYNs are dropped, clients
+ * retransmit for seconds, and their connect times out (`fetch failed`, caused by `UND_ERR_CONNECT_TIMEOUT`).
+ */
+function listenBacklog(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : 4096;
+  } catch {
+    return 4096;
+  }
 }
 
 function verbOf(method: string, collection: boolean, watch: boolean): string {
@@ -119,6 +135,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const reviews = new Reviews(store, token);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   let openWatchCount = 0;
+  const conns = { open: 0, accepted: 0 };
   const watchesByResource = new Map<string, number>();
   let address = '127.0.0.1:0';
 
@@ -146,6 +163,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     openWatches: (resource) => (resource === undefined ? openWatchCount : (watchesByResource.get(resource) ?? 0)),
     dropWatches: () => store.closeAllWatches(),
+    connections: () => ({ ...conns }),
     compact: () => {
       store.compact();
     },
@@ -169,6 +187,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
         openWatches: openWatchCount,
+        openConnections: conns.open,
+        acceptedConnections: conns.accepted,
         resourceVersion: store.currentRv,
       });
     if (action === 'watches' && req.method === 'GET')
@@ -360,13 +380,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       sendError(res, e);
     });
   });
+  server.on('secureConnection', (socket) => {
+    conns.open++;
+    conns.accepted++;
+    socket.once('close', () => {
+      conns.open--;
+    });
+  });
   // Watches are long-lived; the socket must not be cut by Node's default request timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen({ port: options.port ?? 0, host: '127.0.0.1', backlog: listenBacklog() }, () => {
       resolve();
     });
   });

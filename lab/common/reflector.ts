@@ -12,8 +12,12 @@
  * - `start()` resolves once the first list is in the store; the store then only changes through watch events or
  *   relists, and every change is reported to `onChange` after the store is updated.
  * - `stop()` aborts the open watch and opens no new one, so a process can exit.
+ * - A failed list or watch is retried with doubling backoff, as client-go's reflector and kube-rs' watcher do, and
+ *   reported to `log` with its cause (the socket error under `fetch failed`, or the HTTP code). A watch that the
+ *   server ends cleanly, or that expires (410), is reopened without a report.
  */
 import * as k8s from '@kubernetes/client-node';
+import { describeError } from './kube-http.ts';
 
 export interface ListResult<T> {
   items: T[];
@@ -32,9 +36,12 @@ export interface ReflectorOptions<T extends k8s.KubernetesObject> {
   onChange?: (type: ChangeType, obj: T) => void;
   /** What the store keeps of each object (default: all of it); a slim copy bounds memory when many caches hold the same pods. */
   slim?: (obj: T) => T;
+  /** Where failures are reported, with their cause; silent when omitted. */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const MAX_BACKOFF_MS = 2_000;
+/** kube-rs' watcher and client-go's reflector back off to 30 s: a storm of retries is what keeps an overloaded server down. */
+const MAX_BACKOFF_MS = 30_000;
 
 function keyOf(o: k8s.KubernetesObject): string {
   const m = o.metadata ?? {};
@@ -102,13 +109,24 @@ export class LabReflector<T extends k8s.KubernetesObject> {
         // A clean server-side close (timeout) or client inactivity timeout reopens at once, like client-go.
         failed = err !== null && err !== undefined && !(err instanceof Error && err.name === 'TimeoutError');
         if (failed && codeOf(err) === 410) failed = false;
+        if (failed && !this.isStopped()) this.report('watch', err);
       } catch (err) {
         if (codeOf(err) === 410) this.rv = '';
         failed = true;
+        if (!this.isStopped()) this.report('list', err);
       }
       backoff = failed ? Math.min(MAX_BACKOFF_MS, backoff === 0 ? 50 : backoff * 2) : 0;
       if (backoff > 0 && !this.isStopped()) await new Promise((r) => setTimeout(r, backoff));
     }
+  }
+
+  private report(verb: 'list' | 'watch', err: unknown): void {
+    const sel = [this.opts.labelSelector, this.opts.fieldSelector].filter((s) => s !== undefined && s !== '');
+    this.opts.log?.(`${verb} failed, retrying`, {
+      path: this.opts.path,
+      ...(sel.length === 0 ? {} : { selector: sel.join(' ') }),
+      error: describeError(err),
+    });
   }
 
   private async relist(): Promise<void> {

@@ -17,6 +17,7 @@ import { readDeliveries, type Deliveries } from '../vector-sim/deliveries.ts';
 import { DaemonSetController } from './daemonset-controller.ts';
 import { Kubelet } from './kubelet.ts';
 import { NodeFs } from './node-fs.ts';
+import { sharePool } from '../common/kube-http.ts';
 
 export interface NodesOptions {
   /** A kubeconfig (YAML) for the API server. */
@@ -53,6 +54,8 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
   const log = opts.log ?? (() => undefined);
   const kc = new k8s.KubeConfig();
   kc.loadFromString(opts.kubeconfig);
+  // The kubelets and the DaemonSet controller share one keep-alive pool, as one client-go transport would.
+  sharePool(kc);
   mkdirSync(opts.root, { recursive: true });
   const kubeconfigPath = join(opts.root, 'kubeconfig');
   writeFileSync(kubeconfigPath, opts.kubeconfig, { mode: 0o600 });

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { LabReflector } from '../common/reflector.ts';
+import { describeError } from '../common/kube-http.ts';
 
 export const revisionLabel = 'controller-revision-hash';
 
@@ -77,14 +78,22 @@ export class DaemonSetController {
       path: '/apis/apps/v1/daemonsets',
       list: () => this.apps.listDaemonSetForAllNamespaces(),
       onChange: kick,
+      log,
     });
     this.pods = new LabReflector({
       kc,
       path: '/api/v1/pods',
       list: () => this.core.listPodForAllNamespaces(),
       onChange: kick,
+      log,
     });
-    this.nodes = new LabReflector({ kc, path: '/api/v1/nodes', list: () => this.core.listNode(), onChange: kick });
+    this.nodes = new LabReflector({
+      kc,
+      path: '/api/v1/nodes',
+      list: () => this.core.listNode(),
+      onChange: kick,
+      log,
+    });
   }
 
   async start(): Promise<void> {
@@ -115,7 +124,7 @@ export class DaemonSetController {
         try {
           await this.reconcileAll();
         } catch (err) {
-          this.log('daemonset reconcile failed', { error: String(err) });
+          this.log('daemonset reconcile failed', { error: describeError(err) });
           await new Promise((r) => setTimeout(r, 100));
           this.dirty = true;
         }

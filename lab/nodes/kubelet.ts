@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { LabReflector } from '../common/reflector.ts';
+import { describeError, retrying } from '../common/kube-http.ts';
 import type { SimTiming } from '../vector-sim/sim.ts';
 import { ContainerLog } from '../workload/cri-log.ts';
 import { containerMounts, prepareVolumes, writeSecretFiles, type NodeFs, type PreparedVolume } from './node-fs.ts';
@@ -88,7 +89,10 @@ class PodWorker {
     return { ns: this.pod.metadata?.namespace ?? 'default', name: this.pod.metadata?.name ?? '' };
   }
 
-  /** Queues a status write; writes go out in order and a 404 (pod gone) is ignored. */
+  /**
+   * Queues a status write; writes go out in order, a transient failure is retried (the same merge patch, so
+   * idempotent; a real kubelet's status manager re-syncs), and a 404 (pod gone) is ignored.
+   */
   private report(): void {
     const ready = this.main.length > 0 && this.main.every((s) => s.ready);
     const initialized = this.init.every((s) => s.state?.terminated?.exitCode === 0);
@@ -107,24 +111,27 @@ class PodWorker {
     };
     const { ns, name } = this.meta();
     this.writes = this.writes.then(() =>
-      this.k.core
-        .patchNamespacedPodStatus(
-          { name, namespace: ns, body: { status } },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-        )
-        .then(
-          () => undefined,
-          (err: unknown) => {
-            if (!(err instanceof k8s.ApiException && err.code === 404))
-              this.k.opts.log('pod status write failed', { pod: name, error: String(err) });
-          },
-        ),
+      retrying(
+        `patch pods/status ${ns}/${name}`,
+        () =>
+          this.k.core.patchNamespacedPodStatus(
+            { name, namespace: ns, body: { status } },
+            k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+          ),
+        { attempts: 40, maxDelayMs: 5_000 },
+      ).then(
+        () => undefined,
+        (err: unknown) => {
+          if (!(err instanceof k8s.ApiException && err.code === 404))
+            this.k.opts.log('pod status write failed', { pod: name, error: describeError(err) });
+        },
+      ),
     );
   }
 
   start(): void {
     this.done = this.run().catch((err: unknown) => {
-      this.k.opts.log('pod worker failed', { pod: this.meta().name, error: String(err) });
+      this.k.opts.log('pod worker failed', { pod: this.meta().name, error: describeError(err) });
     });
   }
 
@@ -141,7 +148,7 @@ class PodWorker {
         break;
       } catch (err) {
         for (const s of this.main)
-          s.state = { waiting: { reason: 'CreateContainerConfigError', message: String(err) } };
+          s.state = { waiting: { reason: 'CreateContainerConfigError', message: describeError(err) } };
         this.report();
         await this.sleep(this.k.opts.restartBackoffMs);
       }
@@ -316,6 +323,7 @@ export class Kubelet {
       path: '/api/v1/pods',
       fieldSelector,
       list: () => this.core.listPodForAllNamespaces({ fieldSelector }),
+      log: opts.log,
       onChange: (type, pod) => {
         this.changed(type, pod);
       },
@@ -324,7 +332,9 @@ export class Kubelet {
 
   async getSecret(namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
     try {
-      return await this.core.readNamespacedSecret({ name, namespace });
+      return await retrying(`get secrets ${namespace}/${name}`, () =>
+        this.core.readNamespacedSecret({ name, namespace }),
+      );
     } catch (err) {
       if (err instanceof k8s.ApiException && err.code === 404) return undefined;
       throw err;
@@ -336,7 +346,7 @@ export class Kubelet {
     this.timer = setInterval(() => {
       for (const w of this.workers.values())
         w.syncSecrets().catch((err: unknown) => {
-          this.opts.log('secret sync failed', { error: String(err) });
+          this.opts.log('secret sync failed', { error: describeError(err) });
         });
     }, this.opts.secretSyncMs);
   }
@@ -372,7 +382,7 @@ export class Kubelet {
       });
     } catch (err) {
       if (!(err instanceof k8s.ApiException && err.code === 404))
-        this.opts.log('pod finalize failed', { pod: pod.metadata?.name, error: String(err) });
+        this.opts.log('pod finalize failed', { pod: pod.metadata?.name, error: describeError(err) });
     }
   }
 

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
+import { describeError } from '../common/kube-http.ts';
 import { scenarioNames } from '../scenarios/names.ts';
 
 export const labUsage = `usage: vector-operator lab [flags]
@@ -83,7 +84,9 @@ export async function main(args: string[]): Promise<number> {
       (line) => stderr.write(`${line}\n`),
     );
   } catch (err) {
-    stderr.write(`vector-operator lab: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // The cause first (undici's `fetch failed` hides the socket error there), then where it was thrown.
+    const stack = err instanceof Error ? `\n${err.stack ?? ''}` : '';
+    stderr.write(`vector-operator lab: ${describeError(err)}${stack}\n`);
     return 1;
   }
   stdout.write(`${renderTable(report)}\n`);

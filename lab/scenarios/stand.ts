@@ -19,6 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { startNodes, type Nodes } from '../nodes/cluster.ts';
+import { retrying, sharePool } from '../common/kube-http.ts';
 import { repoRoot } from '../nodes/runtime.ts';
 import { Workload } from '../workload/workload.ts';
 import { request } from '../../src/kube/client.ts';
@@ -88,6 +89,7 @@ export class LabStand {
     try {
       const kc = new k8s.KubeConfig();
       kc.loadFromString(server.kubeconfig);
+      sharePool(kc);
       // From the repository root: this file also runs compiled, from dist/lab/scenarios/.
       const crdDir = join(repoRoot, 'deploy/crds');
       for (const f of readdirSync(crdDir).sort()) {
@@ -221,7 +223,9 @@ export class LabStand {
 
   async get<T>(path: string): Promise<T | undefined> {
     try {
-      return await request<T>(this.kc, 'GET', path);
+      // A read, so retried on a reset or timed-out connection, 429 and 5xx, as client-go retries GETs. The budget
+      // (minutes) outlasts a thousand-source agent's start, when the stand-in answers handshakes late.
+      return await retrying(`GET ${path}`, () => request<T>(this.kc, 'GET', path), { attempts: 40, maxDelayMs: 5_000 });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;

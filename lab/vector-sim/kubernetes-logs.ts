@@ -37,6 +37,8 @@ export interface SourceContext {
   deliver: (sourceId: string, event: SimEvent) => boolean;
   /** Called before each checkpoint write. */
   flushDeliveries: () => void;
+  /** Failed lists and watches, with their cause (they are retried). */
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 interface WatchedPod extends PodInfo {
@@ -115,6 +117,7 @@ export class KubernetesLogsSource {
       onChange: (type, pod) => {
         this.podChanged(type, pod);
       },
+      log: ctx.log,
     });
     const nsLabels = withExclude(config.extraNamespaceLabelSelector);
     this.namespaces = new LabReflector<k8s.V1Namespace>({
@@ -122,6 +125,7 @@ export class KubernetesLogsSource {
       path: '/api/v1/namespaces',
       labelSelector: nsLabels,
       list: () => core.listNamespace({ labelSelector: nsLabels }),
+      log: ctx.log,
     });
     const nodeFields = `metadata.name=${ctx.nodeName}`;
     this.nodes = new LabReflector<k8s.V1Node>({
@@ -129,6 +133,7 @@ export class KubernetesLogsSource {
       path: '/api/v1/nodes',
       fieldSelector: nodeFields,
       list: () => core.listNode({ fieldSelector: nodeFields }),
+      log: ctx.log,
     });
     const base = config.dataDir ?? ctx.dataDir;
     this.checkpointer = new Checkpointer(ctx.mapPath(`${base.replace(/\/+$/, '')}/${config.id}`), this.scaled(60_000));

@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import process from 'node:process';
 import * as k8s from '@kubernetes/client-node';
+import { sharePool } from '../common/kube-http.ts';
 import { mapPath, type Mount } from '../common/mounts.ts';
 import { VectorSim, type SimTiming } from './sim.ts';
 
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   }
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(env.kubeconfig);
+  // One keep-alive pool for the whole agent, as Vector's kube client keeps (client-node alone opens one per request).
+  sharePool(kc);
   // Signals are taken from the first moment: a SIGTERM while sources are still starting waits for them, then stops
   // them all with their final checkpoint writes (the default action would kill the process without a flush).
   const state: { sim?: VectorSim; stopping: boolean; requested: boolean } = { stopping: false, requested: false };

@@ -103,6 +103,7 @@ export class VectorSim {
       flushDeliveries: () => {
         this.deliveries.flush();
       },
+      log: (msg, fields) => this.opts.log?.(msg, { source: config.id, ...fields }),
     });
     this.sources.set(config.id, source);
     await source.start();
