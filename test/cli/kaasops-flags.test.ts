@@ -5,55 +5,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect as http2Connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execPath } from 'node:process';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { binPaths } from '../helpers/bin.ts';
+import { spawnOperator, stopOperator } from '../helpers/operator-process.ts';
 import { normaliseArgs } from '../../src/cli/run.ts';
 import { logSettings, notImplemented, type KaasopsValues } from '../../src/cli/kaasops-flags.ts';
 import { kubeTargets, standInOnly } from '../helpers/kube-target.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
 
-interface Proc {
-  child: ChildProcess;
-  logs: Record<string, unknown>[];
-  address: (msg: string) => string | undefined;
-}
-
-function startOperator(kubeconfig: string, args: string[]): Proc {
-  const child = spawn(
-    execPath,
-    [
-      binPaths['vector-operator'],
-      'run',
-      '--kubeconfig',
-      kubeconfig,
-      '--health-probe-bind-address=127.0.0.1:0',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const logs: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  return { child, logs, address: (msg) => logs.find((l) => l.msg === msg)?.address as string | undefined };
-}
-
-async function stop(p: Proc): Promise<number | null> {
-  if (p.child.exitCode !== null) return p.child.exitCode;
-  const exited = once(p.child, 'exit');
-  p.child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  return code;
-}
+const startOperator = spawnOperator;
+const stop = stopOperator;
 
 /** GET over HTTPS (HTTP/1.1), not verifying the self-signed certificate, as kaasops' chart scrapes. */
 function getTls(url: string, token?: string): Promise<{ status: number; body: string }> {

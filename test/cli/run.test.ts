@@ -4,58 +4,39 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
-import { createInterface } from 'node:readline';
 import { binPaths, runBin } from '../helpers/bin.ts';
+import { spawnOperator, stopOperator, type OperatorProcess } from '../helpers/operator-process.ts';
 import { normaliseArgs, parseBindAddress, parseDuration, parseManagerList } from '../../src/cli/run.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
 
-interface Proc {
-  child: ChildProcess;
-  logs: Record<string, unknown>[];
+interface Proc extends OperatorProcess {
   health: () => string | undefined;
   metrics: () => string | undefined;
 }
 
 function startOperator(kubeconfig: string, extra: string[] = []): Proc {
-  const child = spawn(
-    execPath,
-    [
-      binPaths['vector-operator'],
-      'run',
-      '--kubeconfig',
-      kubeconfig,
-      '--health-probe-bind-address',
-      '127.0.0.1:0',
-      '--metrics-bind-address=127.0.0.1:0',
-      '--metrics-secure=false',
-      '--leader-election-namespace',
-      'vector',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const logs: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  const addressOf = (msg: string) => () => logs.find((l) => l.msg === msg)?.address as string | undefined;
-  return { child, logs, health: addressOf('serving /healthz and /readyz'), metrics: addressOf('serving /metrics') };
+  const p = spawnOperator(kubeconfig, [
+    '--metrics-bind-address=127.0.0.1:0',
+    '--metrics-secure=false',
+    '--leader-election-namespace',
+    'vector',
+    ...extra,
+  ]);
+  return {
+    ...p,
+    health: () => p.address('serving /healthz and /readyz'),
+    metrics: () => p.address('serving /metrics'),
+  };
 }
 
-async function stop(p: Proc): Promise<number | null> {
-  if (p.child.exitCode !== null) return p.child.exitCode;
-  const exited = once(p.child, 'exit');
-  p.child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  return code;
-}
+const stop = stopOperator;
 
 const fetchText = async (url: string): Promise<{ status: number; body: string }> => {
   const res = await fetch(url);
