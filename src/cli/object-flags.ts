@@ -1,7 +1,7 @@
 /**
- * The operator flags that shape the objects of a Vector, as `render --objects` takes them, so that its preview is
- * what `run` with the same flags would apply (`desiredState`, the operator's one builder). Same names, defaults and
- * checks as `run`'s flags of the same name.
+ * The operator flags that shape the objects of a Vector: one definition and one check, shared by `run` and by
+ * `render --objects`, so that the preview is what `run` with the same flags would apply (`desiredState`, the
+ * operator's one builder).
  */
 import type { OperatorFlags } from '../operator/desired.ts';
 import { defaultMergerImage, mergerImageProblem } from '../operator/merger-container.ts';
@@ -29,8 +29,12 @@ interface ObjectFlagValues {
   'agent-least-privilege': boolean;
 }
 
-/** The operator's flags from render's, or a usage error. The PodMonitor CRD is taken as served. */
-export function operatorFlagsFrom(values: ObjectFlagValues, policy: PipelinePolicy): OperatorFlags | string {
+/** The operator's flags, or a usage error naming the flag. Whether the PodMonitor CRD is served is the caller's. */
+export function operatorFlagsFrom(
+  values: ObjectFlagValues,
+  policy: PipelinePolicy,
+): Omit<OperatorFlags, 'podMonitor'> | string {
+  // kaasops' default is "" meaning "<repo>:<operator version>"; ours is the merger's own version, never empty.
   const image = values['checkpoint-merger-image'] === '' ? defaultMergerImage : values['checkpoint-merger-image'];
   const problem = mergerImageProblem(image);
   if (problem !== undefined) return `--checkpoint-merger-image '${image}' ${problem}`;
@@ -42,7 +46,6 @@ export function operatorFlagsFrom(values: ObjectFlagValues, policy: PipelinePoli
     migration: values['enable-checkpoint-migration'],
     mergerImage: image,
     mergerPositionPolicy: position,
-    podMonitor: true,
     policy,
     leastPrivilege: values['agent-least-privilege'],
   };

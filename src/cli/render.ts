@@ -70,7 +70,12 @@ function run(args: string[]): number {
       return 0;
     }
     // The operator's own builder, as on a cluster where none of the Vector's objects exist yet.
-    const desired = desiredState(vector, parsed.pipelines, flags, { daemonSet: undefined, secrets: {} });
+    const desired = desiredState(
+      vector,
+      parsed.pipelines,
+      { ...flags, podMonitor: true },
+      { daemonSet: undefined, secrets: {} },
+    );
     if (!desired.ok) {
       for (const p of desired.problems) stderr.write(`error: ${p}\n`);
       return 1;

@@ -23,7 +23,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../kube/client.ts';
 import { createMetrics } from '../operator/metrics.ts';
-import { defaultMergerImage, mergerImageProblem } from '../operator/merger-container.ts';
+import { defaultMergerImage } from '../operator/merger-container.ts';
+import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
 import { Operator } from '../operator/operator.ts';
 import { Shutdown } from '../kube/shutdown.ts';
 import { policyFlags } from '../pipelines/policy.ts';
@@ -133,9 +134,7 @@ export async function main(args: string[]): Promise<number> {
       options: {
         kubeconfig: { type: 'string' },
         'enable-config-optimization': { type: 'boolean', default: false },
-        'enable-checkpoint-migration': { type: 'boolean', default: false },
-        'checkpoint-merger-image': { type: 'string', default: '' },
-        'checkpoint-merger-position-policy': { type: 'string', default: 'min' },
+        ...objectFlagOptions,
         'watch-namespace': { type: 'string', default: '' },
         'adopt-field-managers': { type: 'string', default: 'manager' },
         'leader-elect': { type: 'boolean', default: false },
@@ -146,7 +145,6 @@ export async function main(args: string[]): Promise<number> {
         'sync-period': { type: 'string', default: '10h' },
         'enable-configcheck-pods': { type: 'boolean', default: false },
         'log-level': { type: 'string' },
-        'agent-least-privilege': { type: 'boolean', default: false },
         ...policyOptions,
         ...kaasopsOptions,
         help: { type: 'boolean', default: false },
@@ -167,13 +165,6 @@ export async function main(args: string[]): Promise<number> {
     stderr.write(`vector-operator run: ${msg}\n`);
     return 2;
   };
-  // kaasops' default is "" meaning "<repo>:<operator version>"; ours is the merger's own version, never empty.
-  const mergerImage = values['checkpoint-merger-image'] === '' ? defaultMergerImage : values['checkpoint-merger-image'];
-  const imageProblem = mergerImageProblem(mergerImage);
-  if (imageProblem !== undefined) return fail(`--checkpoint-merger-image '${mergerImage}' ${imageProblem}`);
-  const policy = values['checkpoint-merger-position-policy'];
-  if (policy !== 'min' && policy !== 'max')
-    return fail(`--checkpoint-merger-position-policy '${policy}' must be min or max`);
   const configCheckMs = parseDuration(values['configcheck-timeout']);
   if (configCheckMs === undefined)
     return fail(`--configcheck-timeout '${values['configcheck-timeout']}' is not a duration like 300s or 5m`);
@@ -188,6 +179,8 @@ export async function main(args: string[]): Promise<number> {
     return fail(`--health-probe-bind-address '${values['health-probe-bind-address']}' is not host:port or 0`);
   const pipelinePolicy = policyFromFlags(values);
   if (typeof pipelinePolicy === 'string') return fail(pipelinePolicy);
+  const flags = operatorFlagsFrom(values, pipelinePolicy);
+  if (typeof flags === 'string') return fail(flags);
   const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
   const logLevel = values['log-level'];
   if (logLevel !== undefined && !levels.includes(logLevel))
@@ -206,14 +199,7 @@ export async function main(args: string[]): Promise<number> {
     kc,
     log,
     metrics,
-    flags: {
-      optimize: values['enable-config-optimization'],
-      migration: values['enable-checkpoint-migration'],
-      mergerImage,
-      mergerPositionPolicy: policy,
-      policy: pipelinePolicy,
-      leastPrivilege: values['agent-least-privilege'],
-    },
+    flags,
     ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
     resyncMs: syncPeriodMs,
     adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
@@ -246,14 +232,14 @@ export async function main(args: string[]): Promise<number> {
   });
   log.info(
     {
-      optimize: values['enable-config-optimization'],
-      migration: values['enable-checkpoint-migration'],
-      mergerImage,
+      optimize: flags.optimize,
+      migration: flags.migration,
+      mergerImage: flags.mergerImage,
       watchNamespace: values['watch-namespace'],
       syncPeriod: values['sync-period'],
       leaderElect: values['leader-elect'],
       pipelinePolicy: pipelinePolicy.mode,
-      leastPrivilege: values['agent-least-privilege'],
+      leastPrivilege: flags.leastPrivilege,
       metricsSecure: values['metrics-secure'],
       enableHttp2: values['enable-http2'],
       watchName: values['watch-name'],
