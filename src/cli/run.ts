@@ -249,8 +249,9 @@ export async function main(args: string[]): Promise<number> {
   );
   for (const w of notImplemented(values))
     log.warn({ flag: `--${w.flag}`, value: w.value }, `--${w.flag} is accepted; not implemented: ${w.missing}`);
-  await running.start();
-  const code = await new Promise<number>((resolve) => {
+  // Signals are handled from before the controllers start: a SIGTERM while they start stops them gracefully (stop()
+  // copes with a start in progress) instead of killing the process with the default action.
+  const stopped = new Promise<number>((resolve) => {
     const shutdown = new Shutdown({
       timeoutMs: 25_000,
       exit: resolve,
@@ -270,6 +271,8 @@ export async function main(args: string[]): Promise<number> {
     });
     shutdown.listen();
   });
+  await running.start();
+  const code = await stopped;
   log.info({ code }, 'stopped');
   return code;
 }

@@ -34,9 +34,10 @@ export function spawnOperator(kubeconfig: string, args: string[]): OperatorProce
   return { child, logs, address: (msg) => logs.find((l) => l.msg === msg)?.address as string | undefined };
 }
 
-/** SIGTERM, then the exit code (at once when it has exited already). */
+/** SIGTERM, then the exit code: null when a signal ended it; at once when it has exited already. */
 export async function stopOperator(p: OperatorProcess): Promise<number | null> {
-  if (p.child.exitCode !== null) return p.child.exitCode;
+  // A process a signal ended has no exit code but a signal code; waiting for its 'exit' again would never end.
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
   const exited = once(p.child, 'exit');
   p.child.kill('SIGTERM');
   const [code] = (await exited) as [number | null];
