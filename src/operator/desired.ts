@@ -25,7 +25,15 @@ import {
   type MigrationPlan,
   type SecretSlot,
 } from './migration.ts';
-import { agentDaemonSet, agentName, agentObjects, configKey, configSecret, type AgentObject } from './objects.ts';
+import {
+  agentDaemonSet,
+  agentName,
+  agentObjects,
+  configKey,
+  configSecret,
+  secretSizeProblem,
+  type AgentObject,
+} from './objects.ts';
 
 export const configModeAnnotation = 'vector-operator.kaasops.io/config-mode';
 
@@ -152,6 +160,10 @@ export function desiredState(
   // Mounted Secret first, then the standby: the template never references a Secret that is not written yet.
   writes.sort((a, b) => (a[0] === plan.mount ? -1 : b[0] === plan.mount ? 1 : 0));
   const secrets = writes.map(([slot, mode]) => modeSecret(vector, slot, mode, byMode[mode]));
+  for (const s of secrets) {
+    const tooBig = secretSizeProblem(vector, s);
+    if (tooBig !== undefined) uniqueProblems.push(tooBig);
+  }
   const standby = plan.mount === 'agent' ? 'opt' : 'agent';
   const merger = flags.migration
     ? {
