@@ -61,7 +61,11 @@ interface Secret {
 
 interface DaemonSet {
   metadata?: { generation?: number };
-  spec?: { template?: { spec?: { volumes?: { name: string; secret?: { secretName?: string } }[] } } };
+  spec?: {
+    template?: {
+      spec?: { volumes?: { name: string; secret?: { secretName?: string } }[]; initContainers?: { name: string }[] };
+    };
+  };
   status?: { observedGeneration?: number; updatedNumberScheduled?: number; numberReady?: number };
 }
 
@@ -170,9 +174,13 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
       s.observedGeneration === ds?.metadata?.generation &&
       s.updatedNumberScheduled === nodes &&
       s.numberReady === nodes;
-    // With migration the Secrets are A/B slots: the one not mounted ends holding the other mode.
-    const standbyName = mounted === dsName ? `${dsName}-opt` : dsName;
-    const pinned = !flags.migration || isOptimized(configOf(await secret(standbyName))) !== flags.optimize;
+    // With migration the Secrets are A/B slots: the one not mounted ends holding the other mode, and the template
+    // has the merger (enabling migration need not switch Secrets, but it changes the template).
+    const standby = flags.migration ? configOf(await secret(mounted === dsName ? `${dsName}-opt` : dsName)) : undefined;
+    const merger = ds?.spec?.template?.spec?.initContainers?.some((c) => c.name === 'checkpoint-merger') === true;
+    const pinned =
+      merger === flags.migration &&
+      (!flags.migration || (standby !== undefined && isOptimized(standby) !== flags.optimize));
     const phase = vector?.status?.migration?.phase;
     const ids = Object.entries(cfg?.sources ?? {})
       .filter(([, x]) => x.type === 'kubernetes_logs')

@@ -130,16 +130,24 @@ function modeSecret(vector: Vector, slot: SecretSlot, mode: ConfigMode, json: st
   return s;
 }
 
-/** The source graph of a live config Secret, or undefined when it holds no readable config. */
-function liveGraph(secret: V1Secret | undefined): { json: string; graph: SourceGraph } | undefined {
-  const b64 = secret?.data?.[configKey];
-  if (b64 === undefined) return undefined;
+type LiveConfig = { json: string; graph: SourceGraph } | undefined;
+/** Per cached Secret object (a new object per change): a resync does not parse the configs again. */
+const liveConfigs = new WeakMap<V1Secret, LiveConfig>();
+
+/** The config text and source graph of a live config Secret, or undefined when it holds no readable config. */
+function liveGraph(secret: V1Secret | undefined): LiveConfig {
+  if (secret === undefined) return undefined;
+  if (liveConfigs.has(secret)) return liveConfigs.get(secret);
+  const b64 = secret.data?.[configKey];
+  let parsed: LiveConfig;
   try {
-    const json = configPayloadText(Buffer.from(b64, 'base64'));
-    return { json, graph: sourceGraph(JSON.parse(json) as unknown) };
+    const json = b64 === undefined ? undefined : configPayloadText(Buffer.from(b64, 'base64'));
+    parsed = json === undefined ? undefined : { json, graph: sourceGraph(JSON.parse(json) as unknown) };
   } catch {
-    return undefined; // Not ours to read: treated as renaming nothing, as before the check existed.
+    parsed = undefined; // Not ours to read: treated as renaming nothing, as before the check existed.
   }
+  liveConfigs.set(secret, parsed);
+  return parsed;
 }
 
 function renameSummary(before: SourceGraph, after: SourceGraph): NonNullable<DesiredState['renamed']> {
@@ -166,15 +174,16 @@ export function desiredState(
     ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
   });
   const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
-  const contents = { agent: liveGraph(observed.secrets.agent), opt: liveGraph(observed.secrets.opt) };
-  const builtGraph = {
-    optimized: sourceGraph(modes.active.result.config),
-    legacy: sourceGraph(modes.standby.result.config),
-  };
+  // Renames matter only with migration on: without it nothing is parsed.
+  const contents = flags.migration
+    ? { agent: liveGraph(observed.secrets.agent), opt: liveGraph(observed.secrets.opt) }
+    : { agent: undefined, opt: undefined };
+  const graphs: Partial<Record<ConfigMode, SourceGraph>> = {};
+  const builtGraph = (m: ConfigMode): SourceGraph => (graphs[m] ??= sourceGraph(byMode[m].result.config));
   const renamesFor = (slot: SecretSlot) => {
     const c = contents[slot];
-    if (c === undefined || !flags.migration) return undefined;
-    const of = (m: ConfigMode): boolean => c.json !== byMode[m].json && renames(c.graph, builtGraph[m]).length > 0;
+    if (c === undefined) return undefined;
+    const of = (m: ConfigMode): boolean => c.json !== byMode[m].json && renames(c.graph, builtGraph(m)).length > 0;
     return { legacy: of('legacy'), optimized: of('optimized') };
   };
   const modesNow = { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) };
@@ -188,7 +197,7 @@ export function desiredState(
   let renamed: DesiredState['renamed'];
   const before = live === undefined ? undefined : contents[live.mount];
   if (plan.roll === 'rename' && before !== undefined) {
-    renamed = renameSummary(before.graph, builtGraph[target]);
+    renamed = renameSummary(before.graph, builtGraph(target));
     const n = renamed.namespaces;
     plan.message =
       `${plan.message}: ${String(renamed.sources)} source rename(s) over ${String(n)} namespace(s) ` +
