@@ -16,6 +16,7 @@ import { LabStand, type Flags, type StandSize } from './stand.ts';
 import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
 import type { Deliveries } from '../vector-sim/deliveries.ts';
 import { scenarioNames, type ScenarioName } from './names.ts';
+import * as renames from './renames.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -162,7 +163,8 @@ function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): Scenar
 interface Scenario {
   title: string;
   body: Body;
-  size?: Partial<StandSize>;
+  /** Stand options of the scenario; a function of the run's size when they depend on it. */
+  size?: Partial<StandSize> | ((size: StandSize) => Partial<StandSize>);
 }
 
 export const scenarios: Record<string, Scenario> = {
@@ -203,13 +205,37 @@ export const scenarios: Record<string, Scenario> = {
   },
   'lagging-min': { title: 'lagging pipeline at the switch, --position-policy min', body: laggingScenario('min') },
   'lagging-max': { title: 'lagging pipeline at the switch, --position-policy max', body: laggingScenario('max') },
+  'rename-group-1-to-2': {
+    title: 'optimized, a signature group goes from 1 to 2 members, migration on',
+    body: renames.groupOneToTwo(migOpt),
+    size: renames.groupOneToTwoSize,
+  },
+  'rename-group-1-to-2-no-migration': {
+    title: 'optimized, a signature group goes from 1 to 2 members, migration off (live reload)',
+    body: renames.groupOneToTwo(optOnly),
+    size: renames.groupOneToTwoSize,
+  },
+  'rename-group-2-to-1': {
+    title: 'optimized, a signature group goes from 2 members to 1, migration on',
+    body: renames.groupTwoToOne(migOpt),
+    size: renames.groupTwoToOneSize,
+  },
+  'rename-opt-out': {
+    title: 'optimized, a pipeline opts out of a group that goes on, then back in, migration on',
+    body: renames.optOutToggled(migOpt),
+  },
+  'rename-chunk-boundary': {
+    title: 'optimized, a group crosses its chunk size (test-only chunk size: namespaces - 1), migration on',
+    body: renames.chunkBoundary(migOpt),
+    size: renames.chunkBoundarySize,
+  },
 } satisfies Record<ScenarioName, Scenario>;
 
 export async function runScenario(name: string, size: StandSize): Promise<ScenarioResult> {
   const def = scenarios[name];
   if (def === undefined) throw new Error(`unknown scenario '${name}' (known: ${scenarioNames.join(', ')})`);
   const started = Date.now();
-  const stand = await LabStand.start({ ...size, ...def.size });
+  const stand = await LabStand.start({ ...size, ...(typeof def.size === 'function' ? def.size(size) : def.size) });
   try {
     const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [], backlog: [] };
     await def.body(c);

@@ -52,6 +52,12 @@ export interface StandSize {
   sourceOptions?: Record<string, unknown>;
   /** A Docker node: pod logs are symlinks into `/var/lib/docker/containers` (Workload `dockerLinks`). */
   dockerLinks?: boolean;
+  /** Source options of given pipelines (`<ns>/<name>`), in place of `sourceOptions`: a signature of their own. */
+  pipelineOptions?: Record<string, Record<string, unknown>>;
+  /** Pipelines beyond `logs` and `audit`, by namespace index, each with its source options. */
+  extraPipelines?: { nsIndex: number; name: string; sourceOptions: Record<string, unknown> }[];
+  /** The in-process operator's namespaces per collapsed source (tests and the stand only; the product's is 1000). */
+  maxNamespacesPerSource?: number;
 }
 
 /** A pipeline: its namespace, name, and the sink id its deliveries are recorded under. */
@@ -75,12 +81,22 @@ export class LabStand {
   readonly workload: Workload;
   readonly root: string;
 
-  private constructor(server: ApiServer, nodes: Nodes, kc: k8s.KubeConfig, workload: Workload, root: string) {
+  private readonly maxNamespacesPerSource: number | undefined;
+
+  private constructor(
+    server: ApiServer,
+    nodes: Nodes,
+    kc: k8s.KubeConfig,
+    workload: Workload,
+    root: string,
+    maxNamespacesPerSource: number | undefined,
+  ) {
     this.server = server;
     this.nodes = nodes;
     this.kc = kc;
     this.workload = workload;
     this.root = root;
+    this.maxNamespacesPerSource = maxNamespacesPerSource;
   }
 
   static async start(size: StandSize): Promise<LabStand> {
@@ -115,8 +131,8 @@ export class LabStand {
         maxFiles: size.maxFiles,
         dockerLinks: size.dockerLinks === true,
       });
-      const stand = new LabStand(server, nodes, kc, workload, root);
-      await stand.createPipelines(namespaces, size.sourceOptions ?? {});
+      const stand = new LabStand(server, nodes, kc, workload, root, size.maxNamespacesPerSource);
+      await stand.createPipelines(namespaces, size);
       return stand;
     } catch (err) {
       await server.close();
@@ -125,17 +141,21 @@ export class LabStand {
     }
   }
 
-  /** `logs` in every namespace; `audit` too in every 4th, so that two sources share files (the lagging case). */
-  private async createPipelines(namespaces: string[], sourceOptions: Record<string, unknown>): Promise<void> {
-    const spec = {
-      sources: { pods: { type: 'kubernetes_logs', ...sourceOptions } },
-      sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
+  /**
+   * `logs` in every namespace; `audit` too in every 4th, so that two sources share files (the lagging case); then
+   * `extraPipelines`. Every one reads its namespace's pods into a blackhole sink.
+   */
+  private async createPipelines(namespaces: string[], size: StandSize): Promise<void> {
+    const work: (PipelineRef & { options: Record<string, unknown> })[] = [];
+    const add = (ns: string, name: string, options?: Record<string, unknown>): void => {
+      const own = size.pipelineOptions?.[`${ns}/${name}`];
+      work.push({ ns, name, sink: `${ns}-${name}-out`, options: options ?? own ?? size.sourceOptions ?? {} });
     };
-    const work: PipelineRef[] = [];
     for (const [i, ns] of namespaces.entries()) {
-      work.push({ ns, name: 'logs', sink: `${ns}-logs-out` });
-      if (i % 4 === 0) work.push({ ns, name: 'audit', sink: `${ns}-audit-out` });
+      add(ns, 'logs');
+      if (i % 4 === 0) add(ns, 'audit');
     }
+    for (const e of size.extraPipelines ?? []) add(namespaces[e.nsIndex] ?? '', e.name, e.sourceOptions);
     const queue = [...work];
     const worker = async (): Promise<void> => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
@@ -144,13 +164,24 @@ export class LabStand {
             apiVersion: 'observability.kaasops.io/v1alpha1',
             kind: 'VectorPipeline',
             metadata: { name: p.name, namespace: p.ns },
-            spec,
+            spec: {
+              sources: { pods: { type: 'kubernetes_logs', ...p.options } },
+              sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
+            },
           },
         });
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    this.pipelines.push(...work);
+    this.pipelines.push(...work.map(({ ns, name, sink }) => ({ ns, name, sink })));
+  }
+
+  /** A JSON merge patch of one pipeline (its source options, its annotations): what a user edits. */
+  async patchPipeline(ns: string, name: string, patch: Record<string, unknown>): Promise<void> {
+    await request(this.kc, 'PATCH', `${group}/namespaces/${ns}/vectorpipelines/${name}`, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
   }
 
   /**
@@ -200,6 +231,7 @@ export class LabStand {
           migration: flags.migration,
           mergerImage: defaultMergerImage,
           ...(flags.policy === undefined ? {} : { mergerPositionPolicy: flags.policy }),
+          ...(this.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: this.maxNamespacesPerSource }),
         },
         log: quiet,
         resyncMs: 0,
