@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - Every figure is measured: lines written come from the workload's ledger, deliveries from the simulators' records,
- *   watches from the stand-in's counter, merger outcomes from the agent pods' statuses and the Vector status the
+ *   watches from the server's counter, merger outcomes from the agent pods' statuses and the Vector status the
  *   operator wrote. Nothing is derived from what a scenario expects.
  * - A settle wait is bounded; on time-out it records what it saw (`settled: false`) instead of throwing, so a run
  *   still reports the figures of a scenario that went wrong.
@@ -146,7 +146,7 @@ export async function switchOperator(
       rolled &&
       pinned &&
       (phase === undefined || phase === 'Steady') &&
-      stand.agentWatches() === 3 * sources * nodes
+      (await stand.agentWatches()) === 3 * sources * nodes
     ) {
       settled = true;
       break;
@@ -163,7 +163,7 @@ export async function switchOperator(
     rolloutMs,
     settled,
     sources,
-    agentWatches: stand.agentWatches(),
+    agentWatches: await stand.agentWatches(),
     expectedWatches: 3 * sources * nodes,
     agentRestarts: restartsBetween(before, restartState(pods)),
     migrationStatus: vector?.status?.migration,
