@@ -10,7 +10,7 @@
  * - A pod is Ready when every main container is: a no-op container at once, the Vector simulator when it says so.
  *   A main container that exits is restarted with backoff (restartCount, lastState), as restartPolicy Always.
  * - Without `runContainers` nothing runs and no volume is made: every init container completes and every main
- *   container is ready at once (the cheap node, for many pods).
+ *   container is ready at once, in one status write (the cheap node, for many pods).
  * - `stop()` SIGTERMs every container (SIGKILL after the grace period); `terminated()` then reports each container
  *   terminated and the pod in its terminal phase, as the kubelet does before it deletes a pod with grace 0.
  */
@@ -133,8 +133,10 @@ export class PodWorker {
 
   private async run(): Promise<void> {
     const { ns, name } = this.meta();
-    if (this.k.runContainers) await this.mountVolumes();
-    this.report();
+    if (this.k.runContainers) {
+      await this.mountVolumes();
+      this.report();
+    }
     const specs = this.pod.spec?.initContainers ?? [];
     for (const [i, c] of specs.entries()) {
       const st = this.state.init[i] as Status;
