@@ -17,6 +17,7 @@ import { drain, retained, switchOperator, tally, write, type PhaseResult, type P
 import type { Deliveries } from '../vector-sim/deliveries.ts';
 import { scenarioNames, type ScenarioName } from './names.ts';
 import * as renames from './renames.ts';
+import type { KubeKind } from './kube.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -35,6 +36,8 @@ export interface ScenarioResult {
   backlog: { lines: number; pipelines: { pipeline: string; lost: number; redelivered: number }[] };
   drained: boolean;
   durationMs: number;
+  /** The API server the scenario ran on, and the `gitVersion` its `/version` reported. */
+  server: { kube: KubeKind; gitVersion: string };
 }
 
 interface Ctx {
@@ -262,6 +265,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
       backlog: backlogFigures(stand, c, deliveries),
       drained,
       durationMs: Date.now() - started,
+      server: { kube: stand.kube.kind, gitVersion: stand.kube.gitVersion },
     };
   } finally {
     await stand.stop();

@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - Every figure is measured: lines written come from the workload's ledger, deliveries from the simulators' records,
- *   watches from the stand-in's counter, merger outcomes from the agent pods' statuses and the Vector status the
+ *   watches from the server's counter, merger outcomes from the agent pods' statuses and the Vector status the
  *   operator wrote. Nothing is derived from what a scenario expects.
  * - A settle wait is bounded; on time-out it records what it saw (`settled: false`) instead of throwing, so a run
  *   still reports the figures of a scenario that went wrong.
@@ -193,7 +193,7 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
       rolled &&
       pinned &&
       (phase === undefined || phase === 'Steady') &&
-      stand.agentWatches() === 3 * sources * nodes
+      (await stand.agentWatches()) === 3 * sources * nodes
     ) {
       settled = true;
       break;
@@ -210,7 +210,7 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
     rolloutMs,
     settled,
     sources,
-    agentWatches: stand.agentWatches(),
+    agentWatches: await stand.agentWatches(),
     expectedWatches: 3 * sources * nodes,
     agentRestarts: restartsBetween(before, restartState(pods)),
     migrationStatus: vector?.status?.migration,
