@@ -16,6 +16,7 @@ import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import { renames, sourceGraph, summarizeRenames, type SourceGraph } from '../merger/handover.ts';
 import type { BuildResult } from '../pipelines/build.ts';
 import { buildModes, type ModeBuild } from '../pipelines/modes.ts';
+import type { BuildMemo } from './build-memo.ts';
 import type { PipelinePolicy } from '../pipelines/policy.ts';
 import { isOptedOut, optimizationAnnotation } from '../pipelines/pipeline.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
@@ -84,6 +85,8 @@ export interface DesiredState {
   served: BuildResult;
   /** Whether the live template still awaits its rollout (for status). */
   rolling: boolean;
+  /** The config text of the mounted Secret (`objects[0]`), as written; undefined when that Secret is not written. */
+  mountedJson: string | undefined;
   /** When this step switches Secrets because sources rename: what renames, for the Event and the status. */
   renamed?: { sources: number; namespaces: number | 'all'; examples: string[] };
 }
@@ -130,8 +133,9 @@ function withoutOptOut(vector: Vector): Vector {
   return { ...vector, metadata: { ...vector.metadata, annotations } };
 }
 
-function modeSecret(vector: Vector, slot: SecretSlot, mode: ConfigMode, json: string): V1Secret {
-  const s = configSecret(vector, json, secretName(vector, slot));
+function modeSecret(vector: Vector, slot: SecretSlot, mode: ConfigMode, json: string, memo?: BuildMemo): V1Secret {
+  const payload = memo?.payload(json, vector.spec.agent?.compressConfigFile === true);
+  const s = configSecret(vector, json, secretName(vector, slot), payload);
   const meta = s.metadata ?? {};
   meta.annotations = { ...(meta.annotations ?? {}), [configModeAnnotation]: mode };
   s.metadata = meta;
@@ -167,20 +171,31 @@ function renameSummary(before: SourceGraph, after: SourceGraph): NonNullable<Des
   };
 }
 
+/**
+ * Everything the operator wants for one Vector, from the Vector, its pipelines, the flags and the observed Secrets
+ * and DaemonSet. `memo` (the controller's) reuses the last build and encoded payloads when their inputs are the same
+ * objects; the result is the same with or without it.
+ */
 export function desiredState(
   vector: Vector,
   pipelines: readonly Pipeline[],
   flags: OperatorFlags,
   observed: Observed,
+  memo?: BuildMemo,
 ): DesiredState {
   const target: ConfigMode = flags.optimize && !isOptedOut(vector.metadata.annotations) ? 'optimized' : 'legacy';
   const live = liveRollout(vector, observed.daemonSet);
   // Build the optimized mode even for a Vector that opts out: pods still mounting an optimized Secret keep it.
-  const modes = buildModes(withoutOptOut(vector), pipelines, {
+  const opts = {
     optimize: true,
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
     ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
-  });
+  };
+  const key = `${vector.metadata.namespace}/${vector.metadata.name}`;
+  const modes =
+    memo === undefined
+      ? buildModes(withoutOptOut(vector), pipelines, opts)
+      : memo.modes(key, withoutOptOut(vector), pipelines, opts);
   const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
   // Renames matter only with migration on: without it nothing is parsed.
   const contents = flags.migration
@@ -229,7 +244,7 @@ export function desiredState(
 
   // Mounted Secret first, then the standby: the template never references a Secret that is not written yet.
   writes.sort((a, b) => (a[0] === plan.mount ? -1 : b[0] === plan.mount ? 1 : 0));
-  const secrets = writes.map(([slot, mode, json]) => modeSecret(vector, slot, mode, json));
+  const secrets = writes.map(([slot, mode, json]) => modeSecret(vector, slot, mode, json, memo));
   for (const s of secrets) {
     const tooBig = secretSizeProblem(vector, s);
     if (tooBig !== undefined) uniqueProblems.push(tooBig);
@@ -269,6 +284,7 @@ export function desiredState(
     target,
     served: byMode[plan.servedMode].result,
     rolling: live !== undefined && (!live.complete || live.mount !== plan.mount),
+    mountedJson: writes[0]?.[0] === plan.mount ? writes[0][2] : undefined,
     ...(renamed === undefined ? {} : { renamed }),
   };
 }

@@ -288,14 +288,24 @@ export function agentDaemonSet(
   };
 }
 
-export function configSecret(vector: Vector, configJson: string, name = agentName(vector)): V1Secret {
-  const raw = Buffer.from(configJson, 'utf8');
-  const payload = vector.spec.agent?.compressConfigFile === true ? gzipSync(raw) : raw;
+/** Config payload bytes as the Secret holds them: gzip when the Vector asks (`compressConfigFile`), then base64. */
+export function encodePayload(json: string, compress: boolean): string {
+  const raw = Buffer.from(json, 'utf8');
+  return (compress ? gzipSync(raw) : raw).toString('base64');
+}
+
+/** `payload`: the encoded config when the caller has it already (`encodePayload` of `configJson`). */
+export function configSecret(
+  vector: Vector,
+  configJson: string,
+  name = agentName(vector),
+  payload = encodePayload(configJson, vector.spec.agent?.compressConfigFile === true),
+): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: objectMeta(vector, name),
-    data: { [configKey]: payload.toString('base64') },
+    data: { [configKey]: payload },
   };
 }
 

@@ -37,6 +37,7 @@ import {
   type ObjectRef,
   type OperatorFlags,
 } from './desired.ts';
+import { BuildMemo } from './build-memo.ts';
 import type { ConfigMode } from './migration.ts';
 import type { ConfigChecker } from './configcheck.ts';
 import type { EventSink } from './events.ts';
@@ -104,6 +105,7 @@ export class VectorReconciler {
   private readonly ctx: ControllerContext;
   private readonly statuses = new WrittenStatus<VectorStatus>();
   private readonly warnedOutOfScope = new Set<string>();
+  private readonly builds = new BuildMemo();
 
   constructor(ctx: ControllerContext) {
     this.ctx = ctx;
@@ -219,6 +221,7 @@ export class VectorReconciler {
     const { namespace, name } = splitKey(key);
     if (obj === undefined) {
       this.statuses.forget(key);
+      this.builds.forget(key);
       // Gone without our finalizer (e.g. removed by hand): still clean up what GC cannot.
       await this.deleteClusterObjects(namespace ?? '', name);
       metrics.dropVector(namespace ?? '', name);
@@ -237,6 +240,7 @@ export class VectorReconciler {
         metrics.writes.inc({ kind: 'Vector', verb: 'finalizer' });
       }
       metrics.dropVector(namespace ?? '', name);
+      this.builds.forget(key);
       log.info({ vector: key }, 'Vector deleted: cluster-scoped RBAC removed, namespaced objects left to GC');
       return undefined;
     }
@@ -256,7 +260,7 @@ export class VectorReconciler {
         opt: this.live('Secret', probe('Secret', `${agentName}-opt`)),
       },
     } as Parameters<typeof desiredState>[3];
-    const desired = desiredState(vector, pipelines, flags, observed);
+    const desired = desiredState(vector, pipelines, flags, observed, this.builds);
 
     let published = false;
     const checkFailure = desired.ok ? await this.configCheck(vector, desired.objects) : undefined;
@@ -299,11 +303,7 @@ export class VectorReconciler {
         metrics.nodes.set({ namespace: namespace ?? '', vector: name, state }, n);
       }
     }
-    const mounted = desired.objects[0];
-    const mountedJson =
-      desired.ok && checkFailure === undefined && mounted?.kind === 'Secret'
-        ? decode((mounted as V1Secret).data?.[configKey])
-        : undefined;
+    const mountedJson = desired.ok && checkFailure === undefined ? desired.mountedJson : undefined;
     const liveStatus = this.statuses.live(obj);
     const status = vectorStatus(
       {
