@@ -18,6 +18,8 @@ export interface LabReport {
     globCooldownMs: number;
     checkpointFlushMs: number;
     readIntervalMs: number;
+    sinkBufferEvents: number;
+    channelLines: number;
     maxFileBytes: number;
     maxFiles: number;
   };
@@ -47,6 +49,8 @@ export async function runLab(
       globCooldownMs: cooldown,
       checkpointFlushMs: cooldown,
       readIntervalMs: timing.readIntervalMs,
+      sinkBufferEvents: timing.sinkBufferEvents,
+      channelLines: timing.channelLines,
       maxFileBytes: size.maxFileBytes,
       maxFiles: size.maxFiles,
     },
@@ -89,6 +93,7 @@ export function renderTable(r: LabReport): string {
   out.push(
     `vector-operator lab: ${r.size.pipelines} namespaces, ${r.size.nodes} nodes, ${r.size.podsPerNamespace} pods per namespace, seed ${r.size.seed}`,
     `time: timeScale ${t.timeScale.toPrecision(3)} (Vector's 60 s -> ${t.globCooldownMs.toFixed(0)} ms glob cooldown and checkpoint flush), read every ${t.readIntervalMs} ms; log files rotate at ${t.maxFileBytes} B, ${t.maxFiles} files kept`,
+    `buffers: ${t.sinkBufferEvents} events per sink (Vector: 500), ${t.channelLines} lines per source channel; the checkpoint moves when a line is mapped, before it is buffered`,
     '',
   );
   const rows = [
@@ -151,6 +156,11 @@ export function renderTable(r: LabReport): string {
       for (const b of s.backlog.pipelines)
         out.push(`    ${b.pipeline}: backlog lost ${b.lost}, re-delivered ${b.redelivered}`);
     }
+    const sd = s.shutdowns;
+    if (sd.agents > 0)
+      out.push(
+        `  agent shutdowns: ${sd.agents} (drained ${sd.drained}, Vector's drain limit ${sd.drainLimit}, killed at the grace ${sd.killed}); checkpointed but undelivered ${sd.lostEvents}, mapped after the final checkpoint write ${sd.mappedAfterFinalWrite}, final writes missed ${sd.missingFinalWrites}`,
+      );
     out.push(
       `  pipelines with duplicates or losses: ${affected.length} of ${s.pipelines.length}${affected.length > 0 && affected.length <= 6 ? `: ${affected.map((p) => `${p.ns}/${p.pipeline} dup ${p.duplicated} lost ${p.lost}`).join('; ')}` : ''}`,
       '',

@@ -15,6 +15,8 @@ export const scenarioNames = [
   'deleted-pod-backlog',
   'lagging-min',
   'lagging-max',
+  'stuck-sink-switch',
+  'stuck-sink-switch-short-grace',
 ] as const;
 
 export type ScenarioName = (typeof scenarioNames)[number];
