@@ -180,8 +180,8 @@ function deletedPodScenario(): Body {
 }
 
 /**
- * A sink of the second namespace (one pipeline, so no neighbour shares its files) stalls before the switch to
- * optimized with migration, and stays stalled while the pods roll: each agent's sink accepts again 45 s (Vector
+ * A sink of the second namespace (one pipeline, so no neighbour shares its files) is stuck before the switch to
+ * optimized with migration, and stays stuck while the pods roll: each agent's sink accepts again 45 s (Vector
  * time) after that agent's SIGTERM, between Kubernetes' 30 s grace and Vector's 60 s drain limit. `grace` is the
  * agent pod's termination grace (`--agent-termination-grace-period-seconds`; undefined = migration's default).
  */
@@ -192,7 +192,7 @@ function stuckSinkScenario(grace?: number): Body {
     write(c.stand, 2);
     await drain(c.stand);
     const stuck = c.stand.pipelines.find((p) => p.name === 'logs' && p !== c.stand.pipelines[0]);
-    if (stuck === undefined) throw new Error('no second namespace to stall');
+    if (stuck === undefined) throw new Error('no second namespace to hold up');
     c.lagging = [`${stuck.ns}/${stuck.name}`];
     writeFileSync(
       c.stand.nodes.controlFile,
@@ -212,7 +212,7 @@ function stuckSinkScenario(grace?: number): Body {
   };
 }
 
-/** When the stalled sink accepts again, after each agent's SIGTERM (Vector seconds). */
+/** When the stuck sink accepts again, after each agent's SIGTERM (Vector seconds). */
 const stallAfterSigtermSecs = 45;
 
 function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): ScenarioResult['backlog'] {
@@ -278,11 +278,11 @@ export const scenarios: Record<string, Scenario> = {
   'lagging-min': { title: 'lagging pipeline at the switch, --position-policy min', body: laggingScenario('min') },
   'lagging-max': { title: 'lagging pipeline at the switch, --position-policy max', body: laggingScenario('max') },
   'stuck-sink-switch': {
-    title: `sink stalled at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 70 s (migration's)`,
+    title: `sink stuck at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 70 s (migration's)`,
     body: stuckSinkScenario(),
   },
   'stuck-sink-switch-short-grace': {
-    title: `sink stalled at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 30 s (Kubernetes' default)`,
+    title: `sink stuck at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 30 s (Kubernetes' default)`,
     body: stuckSinkScenario(30),
   },
 } satisfies Record<ScenarioName, Scenario>;

@@ -15,7 +15,7 @@
  * Invariants:
  * - A line is checkpointed (mapped) at most once and before any delivery; an event is delivered at most once per sink
  *   it reaches, in map order.
- * - A sink that is not stalled takes every event at once, so with healthy sinks nothing waits in a buffer or a channel
+ * - A sink that is not stuck takes every event at once, so with healthy sinks nothing waits in a buffer or a channel
  *   and the checkpoint equals delivery.
  * - At shutdown the file server reads no more. It writes its final checkpoints once its pending send completes: at
  *   once when it was not waiting, else as soon as the channel has room. The lines still in the channel are mapped
@@ -47,7 +47,7 @@ export interface PathHooks<L, E> {
   /** The source's map: moves the checkpoint past the line; undefined when the line yields no event (partial, unparseable). */
   map(sourceId: string, line: L): Routed<E> | undefined;
   /** Whether a sink accepts nothing right now (its downstream is stuck). */
-  stalled(sink: string): boolean;
+  stuck(sink: string): boolean;
   deliver(sink: string, event: E): void;
   /** The file server's last checkpoint write for this source. */
   finalWrite(sourceId: string): void;
@@ -109,10 +109,10 @@ export class EventPath<L, E> {
     return true;
   }
 
-  /** One turn of the topology: stalled-no-more sinks take their buffers, then every source maps what fits. */
+  /** One turn of the topology: sinks no longer stuck take their buffers, then every source maps what fits. */
   pump(): void {
     for (const [sink, buf] of this.buffers) {
-      if (buf.length === 0 || this.hooks.stalled(sink)) continue;
+      if (buf.length === 0 || this.hooks.stuck(sink)) continue;
       for (const e of buf) this.hooks.deliver(sink, e);
       buf.length = 0;
     }
@@ -123,14 +123,14 @@ export class EventPath<L, E> {
 
   private fits(r: Routed<E>): boolean {
     const need = new Map<string, number>();
-    for (const sink of r.sinks) if (this.hooks.stalled(sink)) need.set(sink, (need.get(sink) ?? 0) + 1);
+    for (const sink of r.sinks) if (this.hooks.stuck(sink)) need.set(sink, (need.get(sink) ?? 0) + 1);
     for (const [sink, n] of need) if ((this.buffers.get(sink)?.length ?? 0) + n > this.sizes.sinkEvents) return false;
     return true;
   }
 
   private admit(r: Routed<E>): void {
     for (const sink of r.sinks) {
-      if (!this.hooks.stalled(sink)) {
+      if (!this.hooks.stuck(sink)) {
         this.hooks.deliver(sink, r.event);
         continue;
       }
@@ -159,8 +159,12 @@ export class EventPath<L, E> {
     }
   }
 
-  /** SIGTERM reaches the file servers: they read no more; those not waiting write their checkpoints now. */
-  shutdown(): void {
+  /**
+   * SIGTERM reaches the file servers of `sourceIds` (and of every source that sent a line): they read no more; those
+   * not waiting write their checkpoints now, including those that never read a line (Vector writes each at shutdown).
+   */
+  shutdown(sourceIds: Iterable<string>): void {
+    for (const id of sourceIds) this.source(id);
     for (const [id, s] of this.sources) this.stopSource(id, s);
   }
 
@@ -176,8 +180,7 @@ export class EventPath<L, E> {
 
   /** A source removed by a config reload: it stops reading; what it already mapped still reaches the sinks. */
   removeSource(id: string): void {
-    const s = this.sources.get(id);
-    if (s === undefined) return;
+    const s = this.source(id);
     s.channel.length = 0;
     s.waiting = false;
     this.stopSource(id, s);

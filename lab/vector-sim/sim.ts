@@ -115,7 +115,7 @@ export class VectorSim {
       { sinkEvents: this.timing.sinkBufferEvents, channelLines: this.timing.channelLines },
       {
         map: (id, line) => this.sources.get(id)?.map(line),
-        stalled: (sink) => this.stalled(sink),
+        stuck: (sink) => this.isStuck(sink),
         deliver: (sink, e) => {
           this.deliveries.add(sink, lineId(e.message));
         },
@@ -124,7 +124,7 @@ export class VectorSim {
     );
   }
 
-  private stalled(sink: string): boolean {
+  private isStuck(sink: string): boolean {
     if (!this.stuck.has(sink)) return false;
     const r = this.recoverAfterShutdownMs;
     return r === undefined || this.shutdownAt === undefined || Date.now() - this.shutdownAt < r;
@@ -229,7 +229,7 @@ export class VectorSim {
     await this.reloading;
     this.shutdownAt = Date.now();
     for (const s of this.sources.values()) s.stopReading();
-    this.path.shutdown();
+    this.path.shutdown(this.sources.keys());
     const w = this.opts.shutdown ?? { drainLimitSecs: vectorDrainLimitSecs, graceSecs: kubernetesDefaultGraceSecs };
     const window = {
       drainLimitMs: w.drainLimitSecs === undefined ? undefined : this.scaledMs(w.drainLimitSecs),

@@ -1,7 +1,7 @@
 /**
  * The simulator's model of Vector's event path and shutdown window (lab/vector-sim/buffers.ts, shutdown.ts), pure:
  * one source reads numbered lines, its checkpoint is the last mapped line, a restart resumes from the last written
- * checkpoint. The figures are what a real agent loses or repeats at a restart with a stalled sink.
+ * checkpoint. The figures are what a real agent loses or repeats at a restart with a stuck sink.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ function agent(sizes = { sinkEvents: 5, channelLines: 2 }, sinks = ['a']) {
       st.mapped = line + 1;
       return { event: line, sinks };
     },
-    stalled: (sink) => st.stuck.has(sink),
+    stuck: (sink) => st.stuck.has(sink),
     deliver: (sink, e) => {
       const got = st.delivered.get(sink) ?? [];
       got.push(e);
@@ -107,18 +107,28 @@ describe('the simulated event path (buffers.ts)', () => {
   it('at SIGTERM a file server that is not waiting writes its final checkpoints at once', () => {
     const a = agent();
     a.read(10);
-    a.path.shutdown();
+    a.path.shutdown(['s']);
     assert.equal(a.st.finalWrites, 1);
     assert.equal(a.st.written, 10);
     assert.equal(a.path.offer('s', 10), false, 'no reads after SIGTERM');
     assert.deepEqual(a.afterRestart(10), { lost: 0, duplicated: 0 });
   });
 
+  it('a source that never read a line still writes its checkpoints at SIGTERM, and at a reload that removes it', () => {
+    const a = agent();
+    a.path.shutdown(['s']);
+    assert.equal(a.st.finalWrites, 1);
+    const b = agent();
+    b.path.removeSource('s');
+    assert.equal(b.st.finalWrites, 1);
+    assert.equal(b.path.idle, true);
+  });
+
   it('a waiting file server writes when its send completes; the channel lines mapped after that are read again', () => {
     const a = agent({ sinkEvents: 5, channelLines: 2 });
     a.st.stuck.add('a');
     a.read(100);
-    a.path.shutdown();
+    a.path.shutdown(['s']);
     assert.equal(a.st.finalWrites, 0, 'waiting in its send, it has not written');
     assert.deepEqual(a.path.leftover(), { lostEvents: 6, unmappedLines: 2, missingFinalWrites: 1 });
     a.st.stuck.clear();
@@ -152,15 +162,15 @@ describe('the shutdown window (shutdown.ts)', () => {
     assert.equal(drainLimitSecs([], { VECTOR_NO_GRACEFUL_SHUTDOWN_LIMIT: 'true' }), undefined);
   });
 
-  /** A sink stalled since before SIGTERM that accepts again `recoverSecs` after it. */
-  async function stalledAtSigterm(graceSecs: number, recoverSecs: number) {
+  /** A sink stuck since before SIGTERM that accepts again `recoverSecs` after it. */
+  async function stuckAtSigterm(graceSecs: number, recoverSecs: number) {
     const a = agent({ sinkEvents: 5, channelLines: 2 });
     a.st.stuck.add('a');
     a.read(100);
     // The periodic checkpoint write ran while the source was blocked: it covers the 6 mapped lines.
     a.st.written = a.st.mapped;
     const clock = fakeClock();
-    a.path.shutdown();
+    a.path.shutdown(['s']);
     const drain = {
       pump: () => {
         if (clock.now() >= recoverSecs * 1000) a.st.stuck.clear();
@@ -175,7 +185,7 @@ describe('the shutdown window (shutdown.ts)', () => {
   }
 
   it('a sink back 45 s after SIGTERM: with Kubernetes’ 30 s grace the buffered lines are lost', async () => {
-    const { r, leftover, figures } = await stalledAtSigterm(30, 45);
+    const { r, leftover, figures } = await stuckAtSigterm(30, 45);
     assert.equal(r.outcome, 'killed');
     assert.deepEqual(leftover, { lostEvents: 6, unmappedLines: 2, missingFinalWrites: 1 });
     // Checkpointed by the periodic write, never delivered: lost. The channel's 2 lines are read again.
@@ -183,14 +193,14 @@ describe('the shutdown window (shutdown.ts)', () => {
   });
 
   it('the same stall with a grace past Vector’s 60 s drain: everything is delivered, the channel repeats', async () => {
-    const { r, figures } = await stalledAtSigterm(70, 45);
+    const { r, figures } = await stuckAtSigterm(70, 45);
     assert.equal(r.outcome, 'drained');
     assert.equal(r.afterMs, 45_000);
     assert.deepEqual(figures, { lost: 0, duplicated: 2 });
   });
 
   it('a sink that never comes back: Vector gives up at its drain limit and the buffer is lost whatever the grace', async () => {
-    const { r, figures } = await stalledAtSigterm(70, 1e9);
+    const { r, figures } = await stuckAtSigterm(70, 1e9);
     assert.equal(r.outcome, 'drain-limit');
     assert.equal(r.afterMs, 60_000);
     assert.deepEqual(figures, { lost: 6, duplicated: 0 });

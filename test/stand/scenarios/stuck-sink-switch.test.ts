@@ -1,6 +1,6 @@
 /**
  * The stand scenarios `stuck-sink-switch` and `stuck-sink-switch-short-grace`, on the small stand (./scenario.ts): a
- * sink stalled while the agents roll for the switch to optimized with migration, back 45 s (Vector time) after each
+ * sink stuck while the agents roll for the switch to optimized with migration, back 45 s (Vector time) after each
  * agent's SIGTERM. Vector checkpoints a line before it is buffered, so what the shutdown window does not deliver is
  * lost; the figures come from the delivery records and the agents' own shutdown records.
  */
@@ -13,7 +13,7 @@ import { settledWithWatches, size } from './scenario.ts';
 const detail = (r: ScenarioResult): string =>
   JSON.stringify({ backlog: r.backlog, shutdowns: r.shutdowns, pipelines: r.pipelines });
 
-/** Every pipeline but the stalled one: nothing lost, nothing repeated. */
+/** Every pipeline but the stuck one: nothing lost, nothing repeated. */
 function othersClean(r: ScenarioResult): void {
   for (const p of r.pipelines)
     if (`${p.ns}/${p.pipeline}` !== r.lagging[0])
@@ -21,14 +21,14 @@ function othersClean(r: ScenarioResult): void {
 }
 
 describe('the stand scenarios (small stand)', () => {
-  it('a sink stalled at the switch: a 30 s grace kills the drain and loses the buffered lines; 70 s delivers them', async () => {
+  it('a sink stuck at the switch: a 30 s grace kills the drain and loses the buffered lines; 70 s delivers them', async () => {
     const short = await runScenario('stuck-sink-switch-short-grace', size);
     const fixed = await runScenario('stuck-sink-switch', size);
     for (const r of [short, fixed]) {
       settledWithWatches(r);
       othersClean(r);
       assert.ok(r.backlog.lines > 0);
-      assert.equal(r.backlog.pipelines.length, 1, 'no other pipeline reads the stalled namespace');
+      assert.equal(r.backlog.pipelines.length, 1, 'no other pipeline reads the stuck namespace');
       assert.equal(r.shutdowns.agents, size.nodes, `${r.name}: one old agent per node stopped at the switch`);
       assert.equal(r.shutdowns.drainLimit, 0, `${r.name}: the sink came back before Vector's 60 s`);
     }
