@@ -42,6 +42,8 @@ export interface ScenarioResult {
 
 export interface ShutdownSummary {
   agents: number;
+  /** The termination graces (seconds) the stopped agents' pods had, distinct, ascending. */
+  graceSecs: number[];
   drained: number;
   drainLimit: number;
   killed: number;
@@ -56,6 +58,7 @@ export interface ShutdownSummary {
 function summarize(records: ShutdownRecord[]): ShutdownSummary {
   const s: ShutdownSummary = {
     agents: records.length,
+    graceSecs: [...new Set(records.map((r) => r.graceSecs))].sort((a, b) => a - b),
     drained: 0,
     drainLimit: 0,
     killed: 0,

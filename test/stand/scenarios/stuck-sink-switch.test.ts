@@ -37,6 +37,9 @@ describe('the stand scenarios (small stand)', () => {
       return { lost: b?.lost ?? -1, redelivered: b?.redelivered ?? -1 };
     };
     const perNode = defaultTiming.sinkBufferEvents + 1;
+    // The agents stopped at the switch are the old ones: migration was on before, so the template gave them 70 s.
+    assert.deepEqual(short.shutdowns.graceSecs, [30], detail(short));
+    assert.deepEqual(fixed.shutdowns.graceSecs, [70], detail(fixed));
     // 30 s: the kubelet kills the agent still waiting for its sink: what it had checkpointed and buffered is lost,
     // exactly what the agents' records counted; the file server never wrote again, so nothing repeats.
     assert.ok(short.shutdowns.killed >= 1, detail(short));
