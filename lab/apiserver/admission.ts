@@ -141,6 +141,18 @@ function checkName(t: ResourceType, obj: KObject): void {
     ]);
 }
 
+/** A Secret's decoded data may hold at most 1 MiB (MaxSecretSize), refused as the real server words it. */
+function validateSecretSize(t: ResourceType, obj: KObject): void {
+  if (t.plural !== 'secrets' || t.group !== '' || !isObject(obj.data)) return;
+  const max = 1024 * 1024;
+  let bytes = 0;
+  for (const v of Object.values(obj.data)) if (typeof v === 'string') bytes += Buffer.byteLength(v, 'base64');
+  if (bytes > max)
+    throw invalid(t.kind, t.group, obj.metadata.name ?? '', [
+      { reason: 'FieldValueTooLong', field: 'data', message: `Too long: may not be more than ${max} bytes` },
+    ]);
+}
+
 export function admitCreate(t: ResourceType, obj: KObject, validation: FieldValidation): Admitted {
   const m = obj.metadata;
   if ((m.name === undefined || m.name === '') && typeof m.generateName === 'string' && m.generateName !== '')
@@ -158,6 +170,7 @@ export function admitCreate(t: ResourceType, obj: KObject, validation: FieldVali
   if (t.plural === 'customresourcedefinitions') crdAccepted(obj);
   normalise(t, obj);
   validatePodTemplate(t.plural, t.kind, t.group, obj);
+  validateSecretSize(t, obj);
   const warnings = schemaCheck(t, obj, validation);
   return { obj, warnings };
 }
@@ -206,7 +219,10 @@ export function admitUpdate(
   }
   if (t.plural === 'customresourcedefinitions') crdAccepted(obj);
   normalise(t, obj);
-  if (subresource === undefined) validatePodTemplate(t.plural, t.kind, t.group, obj);
+  if (subresource === undefined) {
+    validatePodTemplate(t.plural, t.kind, t.group, obj);
+    validateSecretSize(t, obj);
+  }
   const warnings = subresource === 'status' && t.schema === undefined ? [] : schemaCheck(t, obj, validation);
   if (tracksGeneration(t) && !deepEqual(desired(t, prev), desired(t, obj))) m.generation = (pm.generation ?? 0) + 1;
   return { obj, warnings };

@@ -1,6 +1,6 @@
 /**
- * The stand's nodes: N Node objects in the API server, one directory tree and one kubelet per node, and the
- * DaemonSet controller.
+ * The stand's nodes: N Node objects in the API server (registered and kept alive by heartbeat.ts), one directory tree
+ * and one kubelet per node, and, on the stand-in, our DaemonSet controller (a real control plane has its own).
  *
  * Invariants:
  * - Everything talks to the API server over HTTP with client-node, like the real components; nothing reaches into
@@ -15,6 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import { defaultTiming, type SimTiming } from '../vector-sim/sim.ts';
 import { readDeliveries, type Deliveries } from '../vector-sim/deliveries.ts';
 import { DaemonSetController } from './daemonset-controller.ts';
+import { NodeHeartbeat } from './heartbeat.ts';
 import { Kubelet } from './kubelet.ts';
 import { NodeFs } from './node-fs.ts';
 import { sharePool } from '../common/kube-http.ts';
@@ -29,6 +30,14 @@ export interface NodesOptions {
   /** How often kubelets re-read mounted Secrets (default 100 ms). */
   secretSyncMs?: number;
   restartBackoffMs?: number;
+  /**
+   * What the control plane lacks: `stand-in` runs our DaemonSet controller and holds no Leases; `real` leaves the
+   * DaemonSets to kube-controller-manager and kube-scheduler, holds a Lease per node and waits until the node lifecycle
+   * controller has made every node schedulable. Default `stand-in`.
+   */
+  kube?: 'stand-in' | 'real';
+  /** Run the pods' containers (default true); false: every container a no-op, ready at once (kubelet.ts). */
+  runContainers?: boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -41,7 +50,8 @@ export interface Nodes {
   readonly controlFile: string;
   setStuckSinks(sinks: string[]): void;
   deliveries(): Deliveries;
-  controller: DaemonSetController;
+  /** Ours, on the stand-in only. */
+  controller: DaemonSetController | undefined;
   kubelets: Kubelet[];
   stop(): Promise<void>;
 }
@@ -63,28 +73,20 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
   const controlFile = join(opts.root, 'control.json');
   mkdirSync(deliveriesDir, { recursive: true });
   const timing: SimTiming = { ...defaultTiming, ...opts.timing };
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const nodes: NodeFs[] = [];
-  for (let i = 0; i < opts.nodes; i++) {
-    const name = nodeName(i);
-    nodes.push(new NodeFs(name, join(opts.root, 'nodes', name)));
-    try {
-      await core.createNode({
-        body: {
-          metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
-          status: { conditions: [{ type: 'Ready', status: 'True' }] },
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof k8s.ApiException && err.code === 409)) throw err;
-    }
-  }
+  const real = opts.kube === 'real';
+  const nodes = Array.from(
+    { length: opts.nodes },
+    (_, i) => new NodeFs(nodeName(i), join(opts.root, 'nodes', nodeName(i))),
+  );
+  const heartbeat = await NodeHeartbeat.start({ kc, nodes: nodes.map((n) => n.name), leases: real, log });
   const kubelets = nodes.map(
-    (node) =>
+    (node, index) =>
       new Kubelet({
         kc,
         kubeconfigPath,
         node,
+        index,
+        runContainers: opts.runContainers ?? true,
         deliveriesDir,
         controlFile,
         timing,
@@ -93,9 +95,10 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
         log,
       }),
   );
-  const controller = new DaemonSetController(kc, log);
+  const controller = real ? undefined : new DaemonSetController(kc, log);
   await Promise.all(kubelets.map((k) => k.start()));
-  await controller.start();
+  await controller?.start();
+  if (real) await heartbeat.schedulable();
   return {
     nodes,
     kc,
@@ -109,8 +112,9 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
     },
     deliveries: () => readDeliveries(deliveriesDir),
     stop: async () => {
-      await controller.stop();
+      await controller?.stop();
       await Promise.all(kubelets.map((k) => k.stop()));
+      await heartbeat.stop();
     },
   };
 }

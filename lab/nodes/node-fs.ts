@@ -12,6 +12,8 @@
  *   /var/log and /var/lib are never used.
  * - Secret files are replaced atomically (tmp, then rename), and rewritten only when their bytes change, so a
  *   config watcher sees one change per Secret update.
+ * - Projected volumes (the ServiceAccount token, the root CA, the namespace) are written once, at pod start; the
+ *   kubelet's token refresh before expiry is not simulated (a stand runs for minutes, a token lasts an hour).
  * - A volume kind the stand does not model is an error naming the volume, not a silently empty directory.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -57,11 +59,26 @@ export function writeSecretFiles(dir: string, secret: k8s.V1Secret, items?: k8s.
   mkdirSync(dir, { recursive: true });
   const data = secret.data ?? {};
   const entries = items === undefined ? Object.keys(data).map((k) => ({ key: k, path: k })) : items;
-  let changed = false;
+  const files = new Map<string, Buffer>();
   for (const { key, path } of entries) {
     const b64 = data[key];
-    if (b64 === undefined) continue;
-    const bytes = Buffer.from(b64, 'base64');
+    if (b64 !== undefined) files.set(path, Buffer.from(b64, 'base64'));
+  }
+  return writeFiles(dir, files);
+}
+
+/** What a kubelet reads from the API server to fill volumes; `undefined` means the object does not exist. */
+export interface VolumeSources {
+  secret(namespace: string, name: string): Promise<k8s.V1Secret | undefined>;
+  configMap(namespace: string, name: string): Promise<k8s.V1ConfigMap | undefined>;
+  /** A token for the ServiceAccount, bound to the pod (TokenRequest), as the kubelet mounts it. */
+  token(namespace: string, serviceAccount: string, source: k8s.V1ServiceAccountTokenProjection): Promise<string>;
+}
+
+/** Writes `files` (relative path -> bytes) under `dir`, each replaced atomically only when its bytes change. */
+function writeFiles(dir: string, files: Map<string, Buffer>): boolean {
+  let changed = false;
+  for (const [path, bytes] of files) {
     const file = join(dir, path);
     if (existsSync(file) && readFileSync(file).equals(bytes)) continue;
     mkdirSync(join(file, '..'), { recursive: true });
@@ -72,14 +89,66 @@ export function writeSecretFiles(dir: string, secret: k8s.V1Secret, items?: k8s.
   return changed;
 }
 
+/** The downward API's pod fields the stand knows. */
+function podField(pod: k8s.V1Pod, path: string): string {
+  const m = pod.metadata;
+  const known: Record<string, string | undefined> = {
+    'metadata.name': m?.name,
+    'metadata.namespace': m?.namespace,
+    'metadata.uid': m?.uid,
+    'spec.nodeName': pod.spec?.nodeName,
+    'spec.serviceAccountName': pod.spec?.serviceAccountName,
+  };
+  const v = known[path];
+  if (v === undefined) throw new Error(`downward API field ${path} is not simulated`);
+  return v;
+}
+
 /**
- * Materialises the pod's volumes on the node. `getSecret` returns undefined when the Secret does not exist; the
- * pod then cannot start (the kubelet retries), unless the volume is optional.
+ * A projected volume (what ServiceAccount admission adds as `kube-api-access-*`): a bound token, ConfigMap keys and
+ * downward API fields, as files. A missing ConfigMap that is not optional keeps the pod from starting, as it does
+ * the kubelet (the root CA ConfigMap appears once the controller manager has published it).
+ */
+async function projectedFiles(
+  pod: k8s.V1Pod,
+  v: k8s.V1ProjectedVolumeSource,
+  from: VolumeSources,
+): Promise<Map<string, Buffer>> {
+  const ns = pod.metadata?.namespace ?? 'default';
+  const files = new Map<string, Buffer>();
+  for (const src of v.sources ?? []) {
+    if (src.serviceAccountToken !== undefined) {
+      const token = await from.token(ns, pod.spec?.serviceAccountName ?? 'default', src.serviceAccountToken);
+      files.set(src.serviceAccountToken.path, Buffer.from(token));
+    } else if (src.configMap !== undefined) {
+      const name = src.configMap.name ?? '';
+      const cm = await from.configMap(ns, name);
+      if (cm === undefined && src.configMap.optional !== true) throw new Error(`configmap "${name}" not found`);
+      const data = cm?.data ?? {};
+      for (const { key, path } of src.configMap.items ?? Object.keys(data).map((k) => ({ key: k, path: k }))) {
+        const text = data[key];
+        if (text !== undefined) files.set(path, Buffer.from(text));
+      }
+    } else if (src.downwardAPI !== undefined) {
+      for (const item of src.downwardAPI.items ?? []) {
+        if (item.fieldRef === undefined) throw new Error(`downward API item ${item.path}: only fieldRef is simulated`);
+        files.set(item.path, Buffer.from(podField(pod, item.fieldRef.fieldPath)));
+      }
+    } else {
+      throw new Error('a projected volume source other than serviceAccountToken, configMap or downwardAPI');
+    }
+  }
+  return files;
+}
+
+/**
+ * Materialises the pod's volumes on the node. A Secret or ConfigMap that does not exist keeps the pod from starting
+ * (the kubelet retries), unless the volume is optional.
  */
 export async function prepareVolumes(
   node: NodeFs,
   pod: k8s.V1Pod,
-  getSecret: (namespace: string, name: string) => Promise<k8s.V1Secret | undefined>,
+  from: VolumeSources,
 ): Promise<Map<string, PreparedVolume>> {
   const uid = pod.metadata?.uid ?? '';
   const ns = pod.metadata?.namespace ?? 'default';
@@ -92,7 +161,7 @@ export async function prepareVolumes(
     } else if (v.secret !== undefined) {
       const name = v.secret.secretName ?? '';
       const dir = join(node.podDir(uid), 'volumes/kubernetes.io~secret', v.name);
-      const secret = await getSecret(ns, name);
+      const secret = await from.secret(ns, name);
       if (secret === undefined && v.secret.optional !== true)
         throw new Error(`secret "${name}" not found (volume ${v.name})`);
       if (secret === undefined) mkdirSync(dir, { recursive: true });
@@ -102,8 +171,17 @@ export async function prepareVolumes(
       const dir = join(node.podDir(uid), 'volumes/kubernetes.io~empty-dir', v.name);
       mkdirSync(dir, { recursive: true });
       out.set(v.name, { hostPath: dir });
+    } else if (v.projected !== undefined) {
+      const dir = join(node.podDir(uid), 'volumes/kubernetes.io~projected', v.name);
+      mkdirSync(dir, { recursive: true });
+      try {
+        writeFiles(dir, await projectedFiles(pod, v.projected, from));
+      } catch (err) {
+        throw new Error(`volume ${v.name}: ${(err as Error).message}`, { cause: err });
+      }
+      out.set(v.name, { hostPath: dir });
     } else {
-      throw new Error(`volume ${v.name}: only hostPath, secret and emptyDir volumes are simulated`);
+      throw new Error(`volume ${v.name}: only hostPath, secret, emptyDir and projected volumes are simulated`);
     }
   }
   return out;

@@ -1,10 +1,11 @@
 /**
- * `vector-operator lab [--pipelines N] [--nodes N] [--json F] [--html F] [--scenario S]...`: runs the stand's
- * scenarios and prints the report; `--json` and `--html` also write it to files.
+ * `vector-operator lab [--pipelines N] [--nodes N] [--kube standin|real] [--json F] [--html F] [--scenario S]...`: runs
+ * the stand's scenarios and prints the report; `--json` and `--html` also write it to files.
  *
  * Invariants:
- * - Exit 0 when every scenario ran, whatever its figures (the report is the product); 1 when a scenario could not run;
- *   2 on a usage error.
+ * - Exit 0 when every scenario ran, whatever its figures (the report is the product); 1 when a scenario could not run,
+ *   or `--kube real` finds the control plane's binaries missing (the message names `npm run build:kube`); 2 on a
+ *   usage error.
  * - `--help` and flag errors import nothing of the stand (only node: modules and the scenario names).
  * - Progress goes to stderr, the report to stdout, so `--json -` style piping never mixes them.
  */
@@ -14,16 +15,25 @@ import { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
 import { describeError } from '../common/kube-http.ts';
 import { scenarioNames } from '../scenarios/names.ts';
+import { kubeBinDir, missingKubeBinaries } from '../kube-real/binaries.ts';
+
+/** `standin` (the design's spelling), `stand-in` (the glossary's) or `real`. */
+function kubeKind(v: string | undefined): 'stand-in' | 'real' | undefined {
+  if (v === undefined || v === 'standin' || v === 'stand-in') return 'stand-in';
+  return v === 'real' ? 'real' : undefined;
+}
 
 export const labUsage = `usage: vector-operator lab [flags]
        vector-operator lab apiserver --kubeconfig F [--port N]
 
-Runs the stand (API server stand-in, simulated nodes, Vector simulators, the real operator and checkpoint-merger)
+Runs the stand (an API server, simulated nodes, Vector simulators, the real operator and checkpoint-merger)
 through the scenarios and reports duplicates and losses per pipeline, watch connections and rollout times.
 
   --pipelines N   namespaces, each with a VectorPipeline (every 4th also an 'audit' one) (default 24)
   --nodes N       simulated nodes (default 3)
   --pods N        workload pods per namespace (default 2)
+  --kube K        the API server: standin (the built-in stand-in, default) or real (etcd, kube-apiserver,
+                  kube-controller-manager and kube-scheduler built by \`npm run build:kube\`)
   --scenario S    run only S (repeatable); one of: ${scenarioNames.join(', ')}
   --json F        also write the report as JSON to F
   --html F        also write a self-contained HTML/SVG report to F
@@ -46,6 +56,7 @@ export async function main(args: string[]): Promise<number> {
         nodes: { type: 'string' },
         pods: { type: 'string' },
         seed: { type: 'string' },
+        kube: { type: 'string' },
         scenario: { type: 'string', multiple: true },
         json: { type: 'string' },
         html: { type: 'string' },
@@ -68,11 +79,25 @@ export async function main(args: string[]): Promise<number> {
     stderr.write(`vector-operator lab: --pipelines, --nodes, --pods and --seed take a positive integer\n`);
     return 2;
   }
+  const kube = kubeKind(values.kube);
+  if (kube === undefined) {
+    stderr.write(`vector-operator lab: --kube takes standin or real, not '${values.kube ?? ''}'\n`);
+    return 2;
+  }
   const names = values.scenario ?? scenarioNames;
   const unknown = names.filter((n) => !(scenarioNames as readonly string[]).includes(n));
   if (unknown.length > 0) {
     stderr.write(`vector-operator lab: unknown scenario ${unknown.join(', ')} (known: ${scenarioNames.join(', ')})\n`);
     return 2;
+  }
+  if (kube === 'real') {
+    const missing = missingKubeBinaries();
+    if (missing.length > 0) {
+      stderr.write(
+        `vector-operator lab --kube real: ${missing.join(', ')} not built in ${kubeBinDir()}; run \`npm run build:kube\` (Go >= 1.26 and the Go module proxy)\n`,
+      );
+      return 1;
+    }
   }
   // The stand itself is loaded only now, after the flags are checked: `lab --help` and usage errors load nothing heavy.
   const { renderHtml, renderTable, runLab } = await import('./report.ts');
@@ -80,7 +105,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     report = await runLab(
       names,
-      { pipelines, nodes, podsPerNamespace: pods, seed, maxFileBytes: 4096, maxFiles: 4 },
+      { pipelines, nodes, podsPerNamespace: pods, seed, maxFileBytes: 4096, maxFiles: 4, kube },
       (line) => stderr.write(`${line}\n`),
     );
   } catch (err) {

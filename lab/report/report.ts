@@ -6,10 +6,13 @@
  * - The report only formats what the scenarios measured; it computes percentages, never figures.
  * - The HTML has no external assets (no scripts, fonts or stylesheets fetched): it opens offline, from a CI artefact.
  * - The time settings the simulators ran with (scaled cooldown and flush, read interval, timeScale) are part of it.
+ * - So is the API server, as each stand's `/version` reported it: the real control plane's `gitVersion`, or the
+ *   stand-in's, said to be the stand-in.
  */
 import { defaultTiming, type SimTiming } from '../vector-sim/sim.ts';
 import { runScenario, type ScenarioResult } from '../scenarios/catalog.ts';
 import type { StandSize } from '../scenarios/stand.ts';
+import type { KubeKind } from '../scenarios/kube.ts';
 
 export interface LabReport {
   size: { pipelines: number; nodes: number; podsPerNamespace: number; seed: number };
@@ -23,8 +26,21 @@ export interface LabReport {
     maxFileBytes: number;
     maxFiles: number;
   };
+  /** The API server every scenario ran on. */
+  kube: { target: KubeKind; gitVersion: string; description: string };
   scenarios: ScenarioResult[];
   durationMs: number;
+}
+
+/** What the report says the API server was, from the versions the scenarios' servers reported. */
+function describeKube(target: KubeKind, scenarios: ScenarioResult[]): LabReport['kube'] {
+  const versions = [...new Set(scenarios.map((s) => s.server.gitVersion))];
+  const gitVersion = versions.join(', ') || 'unknown';
+  const description =
+    target === 'real'
+      ? `kube-apiserver ${gitVersion} on etcd, with kube-controller-manager and kube-scheduler (npm run build:kube)`
+      : `the API server stand-in (lab/apiserver), not a Kubernetes build; its /version says ${gitVersion}`;
+  return { target, gitVersion, description };
 }
 
 export async function runLab(
@@ -44,6 +60,7 @@ export async function runLab(
   const cooldown = 60_000 * timing.timeScale;
   return {
     size: { pipelines: size.pipelines, nodes: size.nodes, podsPerNamespace: size.podsPerNamespace, seed: size.seed },
+    kube: describeKube(size.kube ?? 'stand-in', scenarios),
     timing: {
       timeScale: timing.timeScale,
       globCooldownMs: cooldown,
@@ -92,6 +109,7 @@ export function renderTable(r: LabReport): string {
   const t = r.timing;
   out.push(
     `vector-operator lab: ${r.size.pipelines} namespaces, ${r.size.nodes} nodes, ${r.size.podsPerNamespace} pods per namespace, seed ${r.size.seed}`,
+    `API server: ${r.kube.description}`,
     `time: timeScale ${t.timeScale.toPrecision(3)} (Vector's 60 s -> ${t.globCooldownMs.toFixed(0)} ms glob cooldown and checkpoint flush), read every ${t.readIntervalMs} ms; log files rotate at ${t.maxFileBytes} B, ${t.maxFiles} files kept`,
     `buffers: ${t.sinkBufferEvents} events per sink (Vector: 500), ${t.channelLines} lines per source channel; the checkpoint moves when a line is mapped, before it is buffered`,
     '',
@@ -254,6 +272,7 @@ export function renderHtml(r: LabReport): string {
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child{text-align:left}
 .k span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}</style></head>
 <body><h1>vector-operator lab</h1>
+<p>API server: ${esc(r.kube.description)}.</p>
 <p>${r.size.pipelines} namespaces, ${r.size.nodes} nodes; timeScale ${r.timing.timeScale.toPrecision(3)} (glob cooldown and checkpoint flush ${r.timing.globCooldownMs.toFixed(0)} ms, read interval ${r.timing.readIntervalMs} ms). Every figure is measured from the workload's ledger and the simulators' delivery records.</p>
 <h2>Duplicates and losses per scenario</h2>
 <p class="k"><span style="background:#ccc"></span>retained at the switch<span style="background:#e69f00"></span>duplicated<span style="background:#d55e00"></span>lost</p>

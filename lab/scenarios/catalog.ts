@@ -18,6 +18,8 @@ import { drain, retained, switchOperator, tally, write, type PhaseResult, type P
 import { readShutdownRecords, type Deliveries } from '../vector-sim/deliveries.ts';
 import type { ShutdownRecord } from '../vector-sim/sim.ts';
 import { scenarioNames, type ScenarioName } from './names.ts';
+import * as renames from './renames.ts';
+import type { KubeKind } from './kube.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -38,6 +40,8 @@ export interface ScenarioResult {
   shutdowns: ShutdownSummary;
   drained: boolean;
   durationMs: number;
+  /** The API server the scenario ran on, and the `gitVersion` its `/version` reported. */
+  server: { kube: KubeKind; gitVersion: string };
 }
 
 export interface ShutdownSummary {
@@ -239,7 +243,8 @@ function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): Scenar
 interface Scenario {
   title: string;
   body: Body;
-  size?: Partial<StandSize>;
+  /** Stand options of the scenario; a function of the run's size when they depend on it. */
+  size?: Partial<StandSize> | ((size: StandSize) => Partial<StandSize>);
 }
 
 export const scenarios: Record<string, Scenario> = {
@@ -280,6 +285,30 @@ export const scenarios: Record<string, Scenario> = {
   },
   'lagging-min': { title: 'lagging pipeline at the switch, --position-policy min', body: laggingScenario('min') },
   'lagging-max': { title: 'lagging pipeline at the switch, --position-policy max', body: laggingScenario('max') },
+  'rename-group-1-to-2': {
+    title: 'optimized, a signature group goes from 1 to 2 members, migration on',
+    body: renames.groupOneToTwo(migOpt),
+    size: renames.groupOneToTwoSize,
+  },
+  'rename-group-1-to-2-no-migration': {
+    title: 'optimized, a signature group goes from 1 to 2 members, migration off (live reload)',
+    body: renames.groupOneToTwo(optOnly),
+    size: renames.groupOneToTwoSize,
+  },
+  'rename-group-2-to-1': {
+    title: 'optimized, a signature group goes from 2 members to 1, migration on',
+    body: renames.groupTwoToOne(migOpt),
+    size: renames.groupTwoToOneSize,
+  },
+  'rename-opt-out': {
+    title: 'optimized, a pipeline opts out of a group that goes on, then back in, migration on',
+    body: renames.optOutToggled(migOpt),
+  },
+  'rename-chunk-boundary': {
+    title: 'optimized, a group crosses its chunk size (test-only chunk size: namespaces - 1), migration on',
+    body: renames.chunkBoundary(migOpt),
+    size: renames.chunkBoundarySize,
+  },
   'stuck-sink-switch': {
     title: `sink stuck at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 70 s (migration's)`,
     body: stuckSinkScenario(),
@@ -294,7 +323,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
   const def = scenarios[name];
   if (def === undefined) throw new Error(`unknown scenario '${name}' (known: ${scenarioNames.join(', ')})`);
   const started = Date.now();
-  const stand = await LabStand.start({ ...size, ...def.size });
+  const stand = await LabStand.start({ ...size, ...(typeof def.size === 'function' ? def.size(size) : def.size) });
   try {
     const c: Ctx = { stand, phases: [], retainedAtSwitch: 0, lagging: [], backlog: [] };
     await def.body(c);
@@ -322,6 +351,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
       shutdowns: summarize(readShutdownRecords<ShutdownRecord>(stand.nodes.deliveriesDir)),
       drained,
       durationMs: Date.now() - started,
+      server: { kube: stand.kube.kind, gitVersion: stand.kube.gitVersion },
     };
   } finally {
     await stand.stop();

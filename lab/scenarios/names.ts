@@ -15,6 +15,11 @@ export const scenarioNames = [
   'deleted-pod-backlog',
   'lagging-min',
   'lagging-max',
+  'rename-group-1-to-2',
+  'rename-group-1-to-2-no-migration',
+  'rename-group-2-to-1',
+  'rename-opt-out',
+  'rename-chunk-boundary',
   'stuck-sink-switch',
   'stuck-sink-switch-short-grace',
 ] as const;

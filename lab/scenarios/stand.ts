@@ -1,14 +1,16 @@
 /**
- * One scenario's stand: the API server stand-in with our CRDs, N simulated nodes, the seeded log workload, one
+ * One scenario's stand: an API server with our CRDs (the stand-in, or a real control plane: kube.ts), N simulated
+ * nodes, the seeded log workload, one
  * VectorPipeline per namespace (plus an `audit` pipeline in every 4th namespace, so that two sources read the same
  * files), one Vector, and the real operator driven by its flags.
  *
  * Invariants:
  * - Mode switches go through the operator only: a flag change is an operator restart, as on a cluster. The lab never
  *   writes the agent DaemonSet or its Secrets.
- * - Agent watches are the stand-in's open watches on pods, namespaces and nodes (what a kubernetes_logs source
- *   watches) above a baseline (kubelets, DaemonSet controller, operator) taken once the first operator's informers
- *   watch and before the Vector, and so any agent, exists.
+ * - Agent watches are the server's open watches on pods, namespaces and nodes (what a kubernetes_logs source
+ *   watches) above a baseline (kubelets, the DaemonSet controller, on a real control plane the controller manager and
+ *   scheduler, the operator) taken once the first operator's informers watch and before the Vector, and so any
+ *   agent, exists.
  * - `stop()` stops the operator, every agent (SIGTERM, final checkpoints) and the server, and removes the tree.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,15 +19,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { startApiServer, type ApiServer } from '../apiserver/server.ts';
 import { startNodes, type Nodes } from '../nodes/cluster.ts';
 import { retrying, sharePool } from '../common/kube-http.ts';
 import { repoRoot } from '../nodes/runtime.ts';
 import { Workload } from '../workload/workload.ts';
-import { request } from '../../src/kube/client.ts';
+import { errorCode, request } from '../../src/kube/client.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
 import { Operator } from '../../src/operator/operator.ts';
 import type { SimTiming } from '../vector-sim/sim.ts';
+import { startKube, type KubeKind, type StandKube } from './kube.ts';
 import { OperatorProcess } from './operator-process.ts';
 
 const group = '/apis/observability.kaasops.io/v1alpha1';
@@ -33,6 +35,15 @@ export const agentNs = 'vector';
 export const vectorName = 'agent';
 export const dsName = `${vectorName}-agent`;
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** Polls `check` every 100 ms until it is true; fails naming `what` after `limitMs`. */
+async function until(what: string, check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${limitMs / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}
 
 export interface Flags {
   optimize: boolean;
@@ -54,6 +65,14 @@ export interface StandSize {
   sourceOptions?: Record<string, unknown>;
   /** A Docker node: pod logs are symlinks into `/var/lib/docker/containers` (Workload `dockerLinks`). */
   dockerLinks?: boolean;
+  /** Source options of given pipelines (`<ns>/<name>`), in place of `sourceOptions`: a signature of their own. */
+  pipelineOptions?: Record<string, Record<string, unknown>>;
+  /** Pipelines beyond `logs` and `audit`, by namespace index, each with its source options. */
+  extraPipelines?: { nsIndex: number; name: string; sourceOptions: Record<string, unknown> }[];
+  /** The in-process operator's namespaces per collapsed source (tests and the stand only; the product's is 1000). */
+  maxNamespacesPerSource?: number;
+  /** The API server: the stand-in (default) or a real control plane. */
+  kube?: KubeKind;
 }
 
 /** A pipeline: its namespace, name, and the sink id its deliveries are recorded under. */
@@ -71,26 +90,36 @@ export class LabStand {
   private baseline: Record<string, number> = {};
   private vectorCreated = false;
 
-  readonly server: ApiServer;
+  readonly kube: StandKube;
   readonly nodes: Nodes;
   readonly kc: k8s.KubeConfig;
   readonly workload: Workload;
   readonly root: string;
 
-  private constructor(server: ApiServer, nodes: Nodes, kc: k8s.KubeConfig, workload: Workload, root: string) {
-    this.server = server;
+  private readonly maxNamespacesPerSource: number | undefined;
+
+  private constructor(
+    kube: StandKube,
+    nodes: Nodes,
+    kc: k8s.KubeConfig,
+    workload: Workload,
+    root: string,
+    maxNamespacesPerSource: number | undefined,
+  ) {
+    this.kube = kube;
     this.nodes = nodes;
     this.kc = kc;
     this.workload = workload;
     this.root = root;
+    this.maxNamespacesPerSource = maxNamespacesPerSource;
   }
 
   static async start(size: StandSize): Promise<LabStand> {
-    const server = await startApiServer({ gracefulPodDeletion: true, bookmarkIntervalMs: 5_000 });
+    const kube = await startKube(size.kube ?? 'stand-in');
     const root = mkdtempSync(join(tmpdir(), 'lab-'));
     try {
       const kc = new k8s.KubeConfig();
-      kc.loadFromString(server.kubeconfig);
+      kc.loadFromString(kube.kubeconfig);
       sharePool(kc);
       // From the repository root: this file also runs compiled, from dist/lab/scenarios/.
       const crdDir = join(repoRoot, 'deploy/crds');
@@ -102,12 +131,14 @@ export class LabStand {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: agentNs } },
       });
       const nodes = await startNodes({
-        kubeconfig: server.kubeconfig,
+        kubeconfig: kube.kubeconfig,
         root,
         nodes: size.nodes,
+        kube: kube.kind,
         ...(size.timing === undefined ? {} : { timing: size.timing }),
       });
       const namespaces = Array.from({ length: size.pipelines }, (_, i) => `ns-${String(i).padStart(4, '0')}`);
+      if (kube.kind === 'real') await LabStand.readyForPods(kc, namespaces);
       const workload = await Workload.create(kc.makeApiClient(k8s.CoreV1Api), {
         seed: size.seed,
         namespaces,
@@ -117,27 +148,68 @@ export class LabStand {
         maxFiles: size.maxFiles,
         dockerLinks: size.dockerLinks === true,
       });
-      const stand = new LabStand(server, nodes, kc, workload, root);
-      await stand.createPipelines(namespaces, size.sourceOptions ?? {});
+      const stand = new LabStand(kube, nodes, kc, workload, root, size.maxNamespacesPerSource);
+      await stand.createPipelines(namespaces, size);
       return stand;
     } catch (err) {
-      await server.close();
+      await kube.close();
       rmSync(root, { recursive: true, force: true });
       throw err;
     }
   }
 
-  /** `logs` in every namespace; `audit` too in every 4th, so that two sources share files (the lagging case). */
-  private async createPipelines(namespaces: string[], sourceOptions: Record<string, unknown>): Promise<void> {
-    const spec = {
-      sources: { pods: { type: 'kubernetes_logs', ...sourceOptions } },
-      sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
-    };
-    const work: PipelineRef[] = [];
-    for (const [i, ns] of namespaces.entries()) {
-      work.push({ ns, name: 'logs', sink: `${ns}-logs-out` });
-      if (i % 4 === 0) work.push({ ns, name: 'audit', sink: `${ns}-audit-out` });
+  /**
+   * What a real cluster needs before the workload's pods and the pipelines can be created: the CRDs Established, and
+   * each namespace's `default` ServiceAccount, which the controller manager creates a moment after the namespace
+   * (ServiceAccount admission refuses a pod until then). The namespaces are made here; the workload finds them.
+   */
+  private static async readyForPods(kc: k8s.KubeConfig, namespaces: string[]): Promise<void> {
+    const crds = await request<{ items: { status?: { conditions?: { type: string; status: string }[] } }[] }>(
+      kc,
+      'GET',
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+    );
+    const established = (c: (typeof crds.items)[number]): boolean =>
+      (c.status?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True');
+    for (const crd of crds.items) {
+      const name = (crd as { metadata?: { name?: string } }).metadata?.name ?? '';
+      await until(`CRD ${name} Established`, async () =>
+        established(await request(kc, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`)),
+      );
     }
+    for (const ns of namespaces) {
+      await request(kc, 'POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      });
+    }
+    for (const ns of [agentNs, ...namespaces]) {
+      await until(`ServiceAccount ${ns}/default`, async () => {
+        try {
+          await request(kc, 'GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`);
+          return true;
+        } catch (err) {
+          if (errorCode(err) === 404) return false;
+          throw err;
+        }
+      });
+    }
+  }
+
+  /**
+   * `logs` in every namespace; `audit` too in every 4th, so that two sources share files (the lagging case); then
+   * `extraPipelines`. Every one reads its namespace's pods into a blackhole sink.
+   */
+  private async createPipelines(namespaces: string[], size: StandSize): Promise<void> {
+    const work: (PipelineRef & { options: Record<string, unknown> })[] = [];
+    const add = (ns: string, name: string, options?: Record<string, unknown>): void => {
+      const own = size.pipelineOptions?.[`${ns}/${name}`];
+      work.push({ ns, name, sink: `${ns}-${name}-out`, options: options ?? own ?? size.sourceOptions ?? {} });
+    };
+    for (const [i, ns] of namespaces.entries()) {
+      add(ns, 'logs');
+      if (i % 4 === 0) add(ns, 'audit');
+    }
+    for (const e of size.extraPipelines ?? []) add(namespaces[e.nsIndex] ?? '', e.name, e.sourceOptions);
     const queue = [...work];
     const worker = async (): Promise<void> => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
@@ -146,13 +218,24 @@ export class LabStand {
             apiVersion: 'observability.kaasops.io/v1alpha1',
             kind: 'VectorPipeline',
             metadata: { name: p.name, namespace: p.ns },
-            spec,
+            spec: {
+              sources: { pods: { type: 'kubernetes_logs', ...p.options } },
+              sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
+            },
           },
         });
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    this.pipelines.push(...work);
+    this.pipelines.push(...work.map(({ ns, name, sink }) => ({ ns, name, sink })));
+  }
+
+  /** A JSON merge patch of one pipeline (its source options, its annotations): what a user edits. */
+  async patchPipeline(ns: string, name: string, patch: Record<string, unknown>): Promise<void> {
+    await request(this.kc, 'PATCH', `${group}/namespaces/${ns}/vectorpipelines/${name}`, {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
   }
 
   /**
@@ -161,7 +244,7 @@ export class LabStand {
    */
   private async createVector(): Promise<void> {
     this.vectorCreated = true;
-    this.baseline = this.watchesByResource();
+    this.baseline = await this.watchesByResource();
     await request(this.kc, 'POST', `${group}/namespaces/${agentNs}/vectors`, {
       body: {
         apiVersion: 'observability.kaasops.io/v1alpha1',
@@ -172,13 +255,13 @@ export class LabStand {
     });
   }
 
-  private watchesByResource(): Record<string, number> {
-    return Object.fromEntries(['pods', 'namespaces', 'nodes'].map((r) => [r, this.server.openWatches(r)]));
+  private watchesByResource(): Promise<Record<string, number>> {
+    return this.kube.openWatches(['pods', 'namespaces', 'nodes']);
   }
 
   /** Open watches the agents hold: pods, namespaces and nodes above the baseline. */
-  agentWatches(): number {
-    const now = this.watchesByResource();
+  async agentWatches(): Promise<number> {
+    const now = await this.watchesByResource();
     let n = 0;
     for (const [r, v] of Object.entries(now)) n += v - (this.baseline[r] ?? 0);
     return n;
@@ -190,9 +273,9 @@ export class LabStand {
    */
   async operator(flags: Flags, how: 'in-process' | 'process' = 'in-process'): Promise<void> {
     await this.stopOperator();
-    const podWatches = this.server.openWatches('pods');
+    const podWatches = (await this.watchesByResource()).pods;
     if (how === 'process') {
-      const op = await OperatorProcess.start(this.server.kubeconfig, this.root, flags);
+      const op = await OperatorProcess.start(this.kube.kubeconfig, this.root, flags);
       this.running = { kind: 'process', op };
     } else {
       const op = new Operator({
@@ -203,6 +286,7 @@ export class LabStand {
           mergerImage: defaultMergerImage,
           ...(flags.policy === undefined ? {} : { mergerPositionPolicy: flags.policy }),
           ...(flags.grace === undefined ? {} : { terminationGraceSeconds: flags.grace }),
+          ...(this.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: this.maxNamespacesPerSource }),
         },
         log: quiet,
         resyncMs: 0,
@@ -213,7 +297,7 @@ export class LabStand {
     if (!this.vectorCreated) {
       // The operator's pod informer opens its watch just after its list (start() resolves on the lists): wait for
       // it, so the baseline holds it and agentWatches() counts agents only.
-      for (let i = 0; i < 200 && this.server.openWatches('pods') === podWatches; i++) await sleep(50);
+      for (let i = 0; i < 200 && (await this.watchesByResource()).pods === podWatches; i++) await sleep(50);
       await this.createVector();
     }
   }
@@ -244,7 +328,7 @@ export class LabStand {
       await this.stopOperator();
       await this.nodes.stop();
     } finally {
-      await this.server.close();
+      await this.kube.close();
       if (process.env.LAB_KEEP === undefined) rmSync(this.root, { recursive: true, force: true });
       else console.error(`kept ${this.root}`);
     }

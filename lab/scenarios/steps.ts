@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - Every figure is measured: lines written come from the workload's ledger, deliveries from the simulators' records,
- *   watches from the stand-in's counter, merger outcomes from the agent pods' statuses and the Vector status the
+ *   watches from the server's counter, merger outcomes from the agent pods' statuses and the Vector status the
  *   operator wrote. Nothing is derived from what a scenario expects.
  * - A settle wait is bounded; on time-out it records what it saw (`settled: false`) instead of throwing, so a run
  *   still reports the figures of a scenario that went wrong.
@@ -61,7 +61,11 @@ interface Secret {
 
 interface DaemonSet {
   metadata?: { generation?: number };
-  spec?: { template?: { spec?: { volumes?: { name: string; secret?: { secretName?: string } }[] } } };
+  spec?: {
+    template?: {
+      spec?: { volumes?: { name: string; secret?: { secretName?: string } }[]; initContainers?: { name: string }[] };
+    };
+  };
   status?: { observedGeneration?: number; updatedNumberScheduled?: number; numberReady?: number };
 }
 
@@ -103,9 +107,7 @@ function isOptimized(cfg: ReturnType<typeof configOf>): boolean {
 }
 
 /**
- * Restarts the operator with `flags` and waits (bounded by `limitMs`) until the mounted Secret holds the target mode,
- * the DaemonSet is rolled out, both Secrets are pinned in their modes (migration), the migration phase is Steady, and
- * the agents hold 3 watches per kubernetes_logs source of the mounted config.
+ * Restarts the operator with `flags` and waits (bounded by `limitMs`) until the cluster settles (`settle`).
  */
 export async function switchOperator(
   stand: LabStand,
@@ -117,12 +119,50 @@ export async function switchOperator(
   const before = restartState(await agentPods(stand));
   const started = Date.now();
   await stand.operator(flags, how);
+  return settle(stand, { label, flags, how, before, started, limitMs });
+}
+
+/**
+ * A pipeline change (no operator restart): runs `change`, then waits until the mounted config satisfies `ready`
+ * (the operator has published the change) and the cluster settles (`settle`).
+ */
+export async function reconfigure(
+  stand: LabStand,
+  label: string,
+  flags: Flags,
+  change: () => Promise<void>,
+  ready: (sourceIds: string[]) => boolean,
+  limitMs = 600_000,
+): Promise<PhaseResult> {
+  const before = restartState(await agentPods(stand));
+  const started = Date.now();
+  await change();
+  return settle(stand, { label, flags, how: 'in-process', before, started, limitMs, ready });
+}
+
+interface SettleWait {
+  label: string;
+  flags: Flags;
+  how: 'in-process' | 'process';
+  before: Map<string, number>;
+  started: number;
+  limitMs: number;
+  ready?: (sourceIds: string[]) => boolean;
+}
+
+/**
+ * Waits until the mounted Secret holds the target mode (and satisfies `ready`), the DaemonSet is rolled out, the
+ * standby Secret holds the other mode (migration), the migration phase is Steady, and the agents hold 3 watches per
+ * kubernetes_logs source of the mounted config; then measures the phase.
+ */
+async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
+  const { label, flags, how, before, started } = w;
   const nodes = stand.nodes.nodes.length;
   const secret = (n: string): Promise<Secret | undefined> =>
     stand.get<Secret>(`/api/v1/namespaces/${agentNs}/secrets/${n}`);
   let sources = 0;
   let settled = false;
-  const deadline = started + limitMs;
+  const deadline = started + w.limitMs;
   while (Date.now() < deadline) {
     const ds = await stand.get<DaemonSet>(`/apis/apps/v1/namespaces/${agentNs}/daemonsets/${dsName}`);
     const mounted = ds?.spec?.template?.spec?.volumes?.find((v) => v.name === 'config')?.secret?.secretName;
@@ -134,19 +174,26 @@ export async function switchOperator(
       s.observedGeneration === ds?.metadata?.generation &&
       s.updatedNumberScheduled === nodes &&
       s.numberReady === nodes;
-    // With migration both Secrets end in their own mode: -agent legacy, -agent-opt optimized.
+    // With migration the Secrets are A/B slots: the one not mounted ends holding the other mode, and the template
+    // has the merger (enabling migration need not switch Secrets, but it changes the template).
+    const standby = flags.migration ? configOf(await secret(mounted === dsName ? `${dsName}-opt` : dsName)) : undefined;
+    const merger = ds?.spec?.template?.spec?.initContainers?.some((c) => c.name === 'checkpoint-merger') === true;
     const pinned =
-      !flags.migration ||
-      (!isOptimized(configOf(await secret(dsName))) && isOptimized(configOf(await secret(`${dsName}-opt`))));
+      merger === flags.migration &&
+      (!flags.migration || (standby !== undefined && isOptimized(standby) !== flags.optimize));
     const phase = vector?.status?.migration?.phase;
-    sources = Object.values(cfg?.sources ?? {}).filter((x) => x.type === 'kubernetes_logs').length;
+    const ids = Object.entries(cfg?.sources ?? {})
+      .filter(([, x]) => x.type === 'kubernetes_logs')
+      .map(([id]) => id);
+    sources = ids.length;
     if (
       cfg !== undefined &&
       isOptimized(cfg) === flags.optimize &&
+      (w.ready === undefined || w.ready(ids)) &&
       rolled &&
       pinned &&
       (phase === undefined || phase === 'Steady') &&
-      stand.agentWatches() === 3 * sources * nodes
+      (await stand.agentWatches()) === 3 * sources * nodes
     ) {
       settled = true;
       break;
@@ -163,7 +210,7 @@ export async function switchOperator(
     rolloutMs,
     settled,
     sources,
-    agentWatches: stand.agentWatches(),
+    agentWatches: await stand.agentWatches(),
     expectedWatches: 3 * sources * nodes,
     agentRestarts: restartsBetween(before, restartState(pods)),
     migrationStatus: vector?.status?.migration,

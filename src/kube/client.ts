@@ -36,6 +36,8 @@ export interface KubeObject {
     ownerReferences?: OwnerReference[];
     deletionTimestamp?: string;
     creationTimestamp?: string;
+    /** Server-side apply's field ownership; read through src/kube/managed-fields.ts. */
+    managedFields?: unknown[];
   };
   [field: string]: unknown;
 }

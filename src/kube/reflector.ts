@@ -13,6 +13,8 @@
  * - A watch that is silent (no event, no bookmark) for timeoutSeconds + margin is presumed half-open: it is aborted
  *   and re-watched from the last resourceVersion.
  * - Resync re-emits every cached object as 'resync' every `resyncMs`, from memory, with no API call.
+ * - `transform`, when set, is applied to every object before it is stored or emitted (client-go's SetTransform), so
+ *   what a handler sees is always what the store holds.
  * - After stop() resolves no handler runs again and no request or timer is left behind.
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
@@ -42,6 +44,8 @@ export interface ReflectorOptions {
   random?: () => number;
   /** Told about each failure and the delay before the retry (for logs and metrics); the reflector retries itself. */
   onError?: (err: unknown, retryInMs: number) => void;
+  /** Applied to each object from a list or a watch event before it is stored, e.g. to drop fields never read. */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 type Handler<T> = (event: ReflectorEvent, obj: T, old?: T) => void;
@@ -222,7 +226,7 @@ export class Reflector<T extends KubeObject> {
       }
       // List items come without apiVersion/kind; watch events carry them. Fill them in so both look the same.
       const kind = page.kind?.replace(/List$/, '');
-      for (const it of page.items ?? []) items.push({ apiVersion: page.apiVersion, kind, ...it });
+      for (const it of page.items ?? []) items.push(this.transformed({ apiVersion: page.apiVersion, kind, ...it }));
       rv = page.metadata?.resourceVersion ?? '';
       cont = page.metadata?.continue;
       if (cont === undefined || cont === '') break;
@@ -242,7 +246,12 @@ export class Reflector<T extends KubeObject> {
     for (const [k, o] of prev) if (!next.has(k)) this.emit('delete', o);
   }
 
-  private apply(type: string, obj: T): void {
+  private transformed(obj: T): T {
+    return this.opts.transform === undefined ? obj : (this.opts.transform(obj) as T);
+  }
+
+  private apply(type: string, raw: T): void {
+    const obj = this.transformed(raw);
     const rv = rvOf(obj);
     if (type === 'ADDED' || type === 'MODIFIED') {
       const key = objectKey(obj);

@@ -26,6 +26,8 @@ export interface AgentConfig {
   readonly sources: readonly KubernetesLogsSource[];
   /** Every source, transform and sink id. */
   readonly components: ReadonlySet<string>;
+  /** The parsed document, for the source graph (handover.ts), which only a merge with targets needs. */
+  readonly doc: unknown;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -73,7 +75,7 @@ function agentConfigFrom(doc: unknown): AgentConfig {
       fingerprint: { lines: fingerprintLines(src), maxLineBytes: resolvedMaxLineBytes(src), ignoredHeaderBytes: 0 },
     });
   }
-  return { sources, components };
+  return { sources, components, doc };
 }
 
 export function readAgentConfig(path: string): AgentConfig {

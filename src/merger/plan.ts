@@ -2,9 +2,11 @@
  * The consolidation plan: what each target source dir must hold before Vector starts. Pure; I/O is in apply.ts.
  *
  * Invariants:
- * - Only targets that were NOT live before this start are planned; live, continuing sources are never touched.
- * - Seeds come only from retiring sources (live before, gone now), `first_lines_checksum` entries only: that is all
- *   `kubernetes_logs` ever writes, and `dev_inode` keys do not carry between sources.
+ * - Only targets that were NOT live before this start are planned, and continuing sources that take over namespaces
+ *   they did not read (a rename onto a live source, handover.ts), scoped to those namespaces; their own entries stay.
+ * - Seeds come only from retiring sources (live before, gone now) and from a target's own donors (live sources whose
+ *   consumers it takes over), `first_lines_checksum` entries only: that is all `kubernetes_logs` ever writes, and
+ *   `dev_inode` keys do not carry between sources.
  * - A target takes seeds only from retiring sources whose namespaces can overlap its own (when both are known, from
  *   the configs): a chunk of 1000 namespaces is not handed the other chunks' files.
  * - Per fingerprint across retiring inputs: position by policy (`min`, the default, never skips an unread line;
@@ -54,6 +56,8 @@ export interface SeedTarget {
   readonly existing: ExistingTarget;
   /** Files on the node as this target fingerprints them, or `null` without `--log-dir`. */
   readonly logIndex: LogIndex | null;
+  /** Live sources that hand this target their consumers (handover.ts): seeds beside the retiring ones. */
+  readonly donors?: readonly string[];
 }
 
 /**
@@ -75,6 +79,11 @@ export interface PlanInput {
   readonly targets: readonly SeedTarget[];
   /** Retiring source id -> what it holds. */
   readonly retiring: ReadonlyMap<string, RetiringSource>;
+  /**
+   * Continuing sources that hand consumers over (a pipeline opted out of a group that goes on): seeds only for the
+   * targets naming them in `donors`, never for every target as the retiring sources are.
+   */
+  readonly donors?: ReadonlyMap<string, RetiringSource>;
   readonly policy: PositionPolicy;
 }
 
@@ -272,7 +281,7 @@ function planTarget(
   };
 }
 
-/** For each target, the ids of the retiring sources that can hold its files. */
+/** For each target, the ids of the retiring sources (and its own donors) that can hold its files. */
 function relevantSources(input: PlanInput): (t: SeedTarget) => string[] {
   const unscoped: string[] = [];
   const byNamespace = new Map<string, string[]>();
@@ -281,10 +290,11 @@ function relevantSources(input: PlanInput): (t: SeedTarget) => string[] {
     else for (const ns of r.namespaces) byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), id]);
   }
   const all = [...input.retiring.keys()];
+  const donors = (t: SeedTarget): string[] => (t.donors ?? []).filter((id) => input.donors?.has(id) === true);
   return (t) => {
-    if (t.namespaces === null) return all;
-    const ids = new Set(unscoped);
-    for (const ns of t.namespaces) for (const id of byNamespace.get(ns) ?? []) ids.add(id);
+    const ids = new Set(t.namespaces === null ? all : unscoped);
+    if (t.namespaces !== null) for (const ns of t.namespaces) for (const id of byNamespace.get(ns) ?? []) ids.add(id);
+    for (const id of donors(t)) ids.add(id);
     return [...ids].sort();
   };
 }
@@ -302,7 +312,8 @@ export function planConsolidation(input: PlanInput): Plan {
   const targets = input.targets.map((t) => {
     const ids = relevant(t);
     const key = ids.join('\0');
-    const sources = (): RetiringSource[] => ids.map((id) => input.retiring.get(id) as RetiringSource);
+    const sources = (): RetiringSource[] =>
+      ids.map((id) => (input.retiring.get(id) ?? input.donors?.get(id)) as RetiringSource);
     let u = unions.get(key);
     if (u === undefined) {
       u = unionOf(sources(), input.policy);

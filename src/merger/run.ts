@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { applyPlan } from './apply.ts';
 import { readAgentConfig, type AgentConfig, type KubernetesLogsSource } from './config.ts';
 import { listSourceDirs, readSourceDir, sourceIdProblem, type SourceDir } from './datadir.ts';
+import { handovers, renames, sourceGraph, type Namespaces } from './handover.ts';
 import { readJournal, writeJournal, type Journal } from './journal.ts';
 import { decideLiveness, type LivenessBasis } from './liveness.ts';
 import type { Logger } from './log.ts';
@@ -50,6 +51,8 @@ export interface Summary {
   skipped: number;
   failed: number;
   retiring: number;
+  /** Live sources handing consumers to a target (a pipeline leaving a group that goes on): donors, not retiring. */
+  handingOver: number;
   checkpointsCarried: number;
   beyondEnd: number;
   droppedGone: number;
@@ -74,6 +77,7 @@ function emptySummary(): Summary {
     skipped: 0,
     failed: 0,
     retiring: 0,
+    handingOver: 0,
     checkpointsCarried: 0,
     beyondEnd: 0,
     droppedGone: 0,
@@ -170,6 +174,7 @@ async function seedTargetsOf(
   opts: MergeOptions,
   dirById: ReadonlyMap<string, SourceDir>,
   log: Logger,
+  moves: Moves,
 ): Promise<{ seedTargets: SeedTarget[]; unscoped: Map<string, string> }> {
   const indexFor =
     opts.logDir === null ? (): TargetIndex => ({ index: null }) : await logIndexes(opts.logDir, toPlan, log);
@@ -177,14 +182,55 @@ async function seedTargetsOf(
   const seedTargets = toPlan.map((s): SeedTarget => {
     const { index, unscoped: why } = indexFor(s);
     if (why !== undefined) unscoped.set(s.id, why);
+    const donors = moves.donors.get(s.id);
     return {
       id: s.id,
-      namespaces: s.namespaces,
+      // A continuing source is seeded only for the namespaces it takes over.
+      namespaces: moves.gained.get(s.id) ?? s.namespaces,
       existing: existingFrom(opts.dataDir, dirById.get(s.id), log),
       logIndex: index,
+      ...(donors === undefined ? {} : { donors }),
     };
   });
   return { seedTargets, unscoped };
+}
+
+/** Who hands consumers to whom between the config the pods ran (the standby, at a rollout) and this one. */
+interface Moves {
+  /** Target id -> live sources whose consumers it takes over. */
+  readonly donors: ReadonlyMap<string, string[]>;
+  readonly donorIds: ReadonlySet<string>;
+  /** Continuing source id -> the namespaces it takes over and did not read before. */
+  readonly gained: ReadonlyMap<string, Namespaces>;
+}
+
+const noMoves: Moves = { donors: new Map(), donorIds: new Set(), gained: new Map() };
+
+function union(a: Namespaces | undefined, b: Namespaces): Namespaces {
+  if (a === undefined) return b;
+  if (a === null || b === null) return null;
+  return [...new Set([...a, ...b])].sort();
+}
+
+function movesOf(config: AgentConfig, standby: AgentConfig | null, liveBefore: ReadonlySet<string>): Moves {
+  if (standby === null) return noMoves;
+  const before = sourceGraph(standby.doc);
+  const after = sourceGraph(config.doc);
+  const donors = new Map<string, string[]>();
+  const donorIds = new Set<string>();
+  for (const h of handovers(before, after)) {
+    if (!liveBefore.has(h.from) || liveBefore.has(h.to)) continue;
+    donors.set(h.to, [...new Set([...(donors.get(h.to) ?? []), h.from])].sort());
+    donorIds.add(h.from);
+  }
+  const gained = new Map<string, Namespaces>();
+  for (const r of renames(before, after)) {
+    if (!liveBefore.has(r.from) || !liveBefore.has(r.to) || !after.sources.has(r.to)) continue;
+    gained.set(r.to, union(gained.get(r.to), r.namespaces));
+    donors.set(r.to, [...new Set([...(donors.get(r.to) ?? []), r.from])].sort());
+    donorIds.add(r.from);
+  }
+  return { donors, donorIds, gained };
 }
 
 function readStandby(path: string | null, log: Logger): AgentConfig | null {
@@ -271,17 +317,34 @@ async function merge(opts: MergeOptions, log: Logger, summary: Summary): Promise
   }
   const retiringDirs = listing.dirs.filter((d) => liveness.liveBefore.has(d.id) && !config.components.has(d.id));
   summary.retiring = retiringDirs.length;
+  // Handovers need the config the pods ran before, which the standby is at a rollout. Only a live source in this
+  // config can hand over more than the retiring ones do, and only to a target: a mode switch has none to compare.
+  const handOver = toPlan.length > 0 && summary.continuing > 0;
+  const moves = handOver ? movesOf(config, standby(), liveness.liveBefore) : noMoves;
+  for (const [id] of moves.gained) {
+    const s = sources.find((x) => x.id === id);
+    if (s === undefined || s.ownDataDir !== null) continue;
+    const line = targetLines.findIndex((l) => l.source === id);
+    if (line < 0) continue;
+    summary.continuing--;
+    targetLines.splice(line, 1);
+    toPlan.push(s);
+  }
+  const donorDirs = listing.dirs.filter((d) => moves.donorIds.has(d.id) && config.components.has(d.id));
+  summary.handingOver = donorDirs.length;
 
   let wroteTargets = false;
-  if (toPlan.length > 0 && retiringDirs.length > 0) {
+  if (toPlan.length > 0 && (retiringDirs.length > 0 || donorDirs.length > 0)) {
     // The standby config says which namespaces each retiring source read; without it, assume all, and trust only
     // its entries for what it had read.
     const standbySources = new Map(standby()?.sources.map((s) => [s.id, s]) ?? []);
     const unknown = { namespaces: null, scope: 'entries' } as const;
-    const retiring = readRetiring(opts.dataDir, retiringDirs, (id) => standbySources.get(id) ?? unknown, log);
-    const { seedTargets, unscoped } = await seedTargetsOf(toPlan, opts, dirById, log);
+    const configOf = (id: string) => standbySources.get(id) ?? unknown;
+    const retiring = readRetiring(opts.dataDir, retiringDirs, configOf, log);
+    const donors = readRetiring(opts.dataDir, donorDirs, configOf, log);
+    const { seedTargets, unscoped } = await seedTargetsOf(toPlan, opts, dirById, log, moves);
     summary.unscoped = unscoped.size;
-    const plan = planConsolidation({ targets: seedTargets, retiring, policy: opts.policy });
+    const plan = planConsolidation({ targets: seedTargets, retiring, donors, policy: opts.policy });
     const writes = plan.targets.some((t) => t.write !== null || t.removeTmp);
     const journalText = journalRead.kind === 'ok' ? journalRead.text : null;
     const previous = [...liveness.liveBefore];

@@ -6,11 +6,14 @@
  * - Both modes' configs are built; every config that this step writes must pass the structural graph check, or
  *   nothing is written at all (`ok: false`) and the running agents keep their last good config.
  * - Secret names and modes come from the migration state machine (migration.ts); each config Secret records its mode
- *   in the `config-mode` annotation, so the next reconcile reads it back instead of guessing.
+ *   in the `config-mode` annotation, so the next reconcile reads it back instead of guessing. Whether a build would
+ *   rename sources for the pods reading a Secret is decided here, from the Secret's content (handover.ts); a Secret
+ *   the plan keeps is desired with exactly its live content, so nothing is written to it.
  * - Objects are returned in write order: config Secrets before the DaemonSet that mounts them, then RBAC and Service.
  * - With migration off the DaemonSet is exactly objects.ts' (no init container, the `<v>-agent` Secret).
  */
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
+import { renames, sourceGraph, summarizeRenames, type SourceGraph } from '../merger/handover.ts';
 import type { BuildResult } from '../pipelines/build.ts';
 import { buildModes, type ModeBuild } from '../pipelines/modes.ts';
 import type { PipelinePolicy } from '../pipelines/policy.ts';
@@ -26,7 +29,15 @@ import {
   type SecretSlot,
 } from './migration.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
-import { agentDaemonSet, agentName, agentObjects, configKey, configSecret, type AgentObject } from './objects.ts';
+import {
+  agentDaemonSet,
+  agentName,
+  agentObjects,
+  configKey,
+  configSecret,
+  secretSizeProblem,
+  type AgentObject,
+} from './objects.ts';
 
 export const configModeAnnotation = 'vector-operator.kaasops.io/config-mode';
 
@@ -44,6 +55,11 @@ export interface OperatorFlags {
   leastPrivilege?: boolean;
   /** `--agent-termination-grace-period-seconds`: the agent pod's grace in every mode (agent-grace.ts). */
   terminationGraceSeconds?: number;
+  /**
+   * Namespaces per collapsed source before a group splits into chunks: tests and the stand only, to cross a chunk
+   * boundary with a few namespaces. No flag sets it; the product runs with 1000 (routing.ts).
+   */
+  maxNamespacesPerSource?: number;
 }
 
 export interface Observed {
@@ -71,6 +87,8 @@ export interface DesiredState {
   served: BuildResult;
   /** Whether the live template still awaits its rollout (for status). */
   rolling: boolean;
+  /** When this step switches Secrets because sources rename: what renames, for the Event and the status. */
+  renamed?: { sources: number; namespaces: number | 'all'; examples: string[] };
 }
 
 function secretName(vector: Vector, slot: SecretSlot): string {
@@ -115,12 +133,41 @@ function withoutOptOut(vector: Vector): Vector {
   return { ...vector, metadata: { ...vector.metadata, annotations } };
 }
 
-function modeSecret(vector: Vector, slot: SecretSlot, mode: ConfigMode, build: ModeBuild): V1Secret {
-  const s = configSecret(vector, build.json, secretName(vector, slot));
+function modeSecret(vector: Vector, slot: SecretSlot, mode: ConfigMode, json: string): V1Secret {
+  const s = configSecret(vector, json, secretName(vector, slot));
   const meta = s.metadata ?? {};
   meta.annotations = { ...(meta.annotations ?? {}), [configModeAnnotation]: mode };
   s.metadata = meta;
   return s;
+}
+
+type LiveConfig = { json: string; graph: SourceGraph } | undefined;
+/** Per cached Secret object (a new object per change): a resync does not parse the configs again. */
+const liveConfigs = new WeakMap<V1Secret, LiveConfig>();
+
+/** The config text and source graph of a live config Secret, or undefined when it holds no readable config. */
+function liveGraph(secret: V1Secret | undefined): LiveConfig {
+  if (secret === undefined) return undefined;
+  if (liveConfigs.has(secret)) return liveConfigs.get(secret);
+  const b64 = secret.data?.[configKey];
+  let parsed: LiveConfig;
+  try {
+    const json = b64 === undefined ? undefined : configPayloadText(Buffer.from(b64, 'base64'));
+    parsed = json === undefined ? undefined : { json, graph: sourceGraph(JSON.parse(json) as unknown) };
+  } catch {
+    parsed = undefined; // Not ours to read: treated as renaming nothing, as before the check existed.
+  }
+  liveConfigs.set(secret, parsed);
+  return parsed;
+}
+
+function renameSummary(before: SourceGraph, after: SourceGraph): NonNullable<DesiredState['renamed']> {
+  const s = summarizeRenames(renames(before, after));
+  return {
+    sources: s.pairs.length,
+    namespaces: s.namespaces === null ? 'all' : s.namespaces.length,
+    examples: s.pairs.slice(0, 3).map(([from, to]) => `${from} -> ${to}`),
+  };
 }
 
 export function desiredState(
@@ -131,30 +178,65 @@ export function desiredState(
 ): DesiredState {
   const target: ConfigMode = flags.optimize && !isOptedOut(vector.metadata.annotations) ? 'optimized' : 'legacy';
   const live = liveRollout(vector, observed.daemonSet);
-  const plan = planMigration({
-    migration: flags.migration,
-    target,
-    live,
-    modes: { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) },
-  });
   // Build the optimized mode even for a Vector that opts out: pods still mounting an optimized Secret keep it.
   const modes = buildModes(withoutOptOut(vector), pipelines, {
     optimize: true,
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+    ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
   });
   const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
+  // Renames matter only with migration on: without it nothing is parsed.
+  const contents = flags.migration
+    ? { agent: liveGraph(observed.secrets.agent), opt: liveGraph(observed.secrets.opt) }
+    : { agent: undefined, opt: undefined };
+  const graphs: Partial<Record<ConfigMode, SourceGraph>> = {};
+  const builtGraph = (m: ConfigMode): SourceGraph => (graphs[m] ??= sourceGraph(byMode[m].result.config));
+  const renamesFor = (slot: SecretSlot) => {
+    const c = contents[slot];
+    if (c === undefined) return undefined;
+    const of = (m: ConfigMode): boolean => c.json !== byMode[m].json && renames(c.graph, builtGraph(m)).length > 0;
+    return { legacy: of('legacy'), optimized: of('optimized') };
+  };
+  const modesNow = { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) };
+  const plan = planMigration({
+    migration: flags.migration,
+    target,
+    live,
+    modes: modesNow,
+    renames: { agent: renamesFor('agent'), opt: renamesFor('opt') },
+  });
+  let renamed: DesiredState['renamed'];
+  const before = live === undefined ? undefined : contents[live.mount];
+  if (plan.roll === 'rename' && before !== undefined) {
+    renamed = renameSummary(before.graph, builtGraph(target));
+    const n = renamed.namespaces;
+    plan.message =
+      `${plan.message}: ${String(renamed.sources)} source rename(s) over ${String(n)} namespace(s) ` +
+      `(${renamed.examples.join(', ')}${renamed.sources > renamed.examples.length ? ', …' : ''}); ` +
+      'each agent pod runs checkpoint-merger before Vector sees the new source ids';
+  }
 
-  const writes: [SecretSlot, ConfigMode][] = [['agent', plan.agent]];
-  if (plan.opt === 'legacy' || plan.opt === 'optimized') writes.push(['opt', plan.opt]);
+  const writes: [SecretSlot, ConfigMode, string][] = [];
   const problems: string[] = [];
-  for (const [, mode] of writes) {
-    for (const p of byMode[mode].problems) problems.push(`${mode} config: ${p.kind}.${p.component}: ${p.message}`);
+  for (const slot of ['agent', 'opt'] as const) {
+    const w = plan[slot];
+    if (w === 'legacy' || w === 'optimized') {
+      writes.push([slot, w, byMode[w].json]);
+      for (const p of byMode[w].problems) problems.push(`${w} config: ${p.kind}.${p.component}: ${p.message}`);
+    } else if (w === 'keep') {
+      // Desired with exactly its live content (checked when it was written), so the apply finds it up to date.
+      writes.push([slot, modesNow[slot] as ConfigMode, contents[slot]?.json ?? '']);
+    }
   }
   const uniqueProblems = [...new Set(problems)];
 
   // Mounted Secret first, then the standby: the template never references a Secret that is not written yet.
   writes.sort((a, b) => (a[0] === plan.mount ? -1 : b[0] === plan.mount ? 1 : 0));
-  const secrets = writes.map(([slot, mode]) => modeSecret(vector, slot, mode, byMode[mode]));
+  const secrets = writes.map(([slot, mode, json]) => modeSecret(vector, slot, mode, json));
+  for (const s of secrets) {
+    const tooBig = secretSizeProblem(vector, s);
+    if (tooBig !== undefined) uniqueProblems.push(tooBig);
+  }
   const standby = plan.mount === 'agent' ? 'opt' : 'agent';
   const merger = flags.migration
     ? {
@@ -193,5 +275,6 @@ export function desiredState(
     target,
     served: byMode[plan.servedMode].result,
     rolling: live !== undefined && (!live.complete || live.mount !== plan.mount),
+    ...(renamed === undefined ? {} : { renamed }),
   };
 }

@@ -44,15 +44,33 @@ export interface InformerOptions {
   onError?: (what: string, err: unknown) => void;
 }
 
+/**
+ * The cached form of the kinds whose `managedFields` the operator never reads (controller-runtime strips them from
+ * every cache by default). On a real API server they are often larger than the spec: at 10 000 pipelines they
+ * weigh tens of MiB. The owned kinds we apply keep theirs: removal detection reads what our manager last applied.
+ */
+function withoutManagedFields(o: KubeObject): KubeObject {
+  if (o.metadata?.managedFields === undefined) return o;
+  const metadata = { ...o.metadata };
+  delete metadata.managedFields;
+  return { ...o, metadata };
+}
+
 export function createInformers(opts: InformerOptions): Informers {
   const ns = opts.watchNamespace === undefined || opts.watchNamespace === '' ? '' : opts.watchNamespace;
   const scoped = (prefix: string, plural: string): string =>
     ns === '' ? `${prefix}/${plural}` : `${prefix}/namespaces/${encodeURIComponent(ns)}/${plural}`;
-  const make = (what: string, listPath: string, labelSelector?: string): Reflector<KubeObject> =>
+  const make = (
+    what: string,
+    listPath: string,
+    labelSelector?: string,
+    transform?: (o: KubeObject) => KubeObject,
+  ): Reflector<KubeObject> =>
     new Reflector<KubeObject>({
       kc: opts.kc,
       listPath,
       ...(labelSelector === undefined ? {} : { labelSelector }),
+      ...(transform === undefined ? {} : { transform }),
       ...(opts.resyncMs === undefined ? {} : { resyncMs: opts.resyncMs }),
       ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
       onError: (err) => opts.onError?.(what, err),
@@ -60,15 +78,15 @@ export function createInformers(opts: InformerOptions): Informers {
   const crd = `/apis/${apiGroup}/v1alpha1`;
   const clusterSelector = ns === '' ? ownedSelector : `${ownedSelector},${ownerNamespaceLabel}=${ns}`;
   return {
-    vectors: make('vectors', scoped(crd, 'vectors')),
-    vectorPipelines: make('vectorpipelines', scoped(crd, 'vectorpipelines')),
-    clusterPipelines: make('clustervectorpipelines', `${crd}/clustervectorpipelines`),
+    vectors: make('vectors', scoped(crd, 'vectors'), undefined, withoutManagedFields),
+    vectorPipelines: make('vectorpipelines', scoped(crd, 'vectorpipelines'), undefined, withoutManagedFields),
+    clusterPipelines: make('clustervectorpipelines', `${crd}/clustervectorpipelines`, undefined, withoutManagedFields),
     owned: {
       DaemonSet: make('daemonsets', scoped('/apis/apps/v1', 'daemonsets'), ownedSelector),
       Secret: make('secrets', scoped('/api/v1', 'secrets'), ownedSelector),
       ServiceAccount: make('serviceaccounts', scoped('/api/v1', 'serviceaccounts'), ownedSelector),
       Service: make('services', scoped('/api/v1', 'services'), ownedSelector),
-      Pod: make('pods', scoped('/api/v1', 'pods'), ownedSelector),
+      Pod: make('pods', scoped('/api/v1', 'pods'), ownedSelector, withoutManagedFields),
       ClusterRole: make('clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterroles', clusterSelector),
       ClusterRoleBinding: make(
         'clusterrolebindings',

@@ -1,24 +1,24 @@
 /**
- * Which config Secret the agent pods mount, and which mode each config Secret holds: a small pure state machine over
- * what the cluster shows (the live DaemonSet's mount and rollout status, each Secret's recorded mode).
+ * Which config Secret the agent pods mount, and what each config Secret holds: a small pure state machine over what
+ * the cluster shows (the live DaemonSet's mount and rollout status, each Secret's recorded mode, and whether writing
+ * a config into a Secret would rename sources for the pods that read it; handover.ts).
  *
- * The binding table (DESIGN.md, "Migration wiring in the operator"), reached in steady state:
- *
- * | migration | target mode | mounted Secret   | standby Secret                 |
- * |-----------|-------------|------------------|--------------------------------|
- * | off       | any         | `<v>-agent`      | none (`<v>-agent-opt` removed) |
- * | on        | legacy      | `<v>-agent`      | `<v>-agent-opt` (optimized)    |
- * | on        | optimized   | `<v>-agent-opt`  | `<v>-agent` (legacy)           |
+ * With migration on, the two Secrets are A/B slots. A fresh agent starts on the slot of its mode (`<v>-agent` for
+ * legacy, `<v>-agent-opt` for optimized) and the other slot holds the other mode (the standby). From then on:
+ * - A config change that renames no source reaches the pods by live reload: it is written into the mounted Secret.
+ * - A change that renames a source (a mode switch, a signature group going 1 <-> 2, a pipeline opted out, a chunk
+ *   boundary crossed: any consumer moving onto a source that did not read its namespaces) is written into the other
+ *   slot, and the template switches to it. The DaemonSet rolls; each new pod runs checkpoint-merger, with the slot
+ *   the pods ran before as its standby, before Vector sees the new ids.
  *
  * Invariants:
- * - With migration on, the mode inside a Secret that pods may still mount never changes. A Secret is "pinned" while
- *   the live template mounts it, and, while a rollout is incomplete, so is every existing config Secret (pods of the
- *   previous template may mount either). A pinned Secret keeps its mode; its content still follows pipeline changes,
- *   built in that mode, so pods that have not rolled keep live-reloading what they already run.
- * - The template only switches to a Secret that holds (or may be given) the target mode. When the target Secret is
- *   pinned in the other mode (e.g. migration enabled while already optimized: running pods mount `-agent` holding the
- *   optimized config), the plan first moves to the row of the pinned mode, and reaches the table once the rollout
- *   has completed and the Secret is free. When no step is possible, it holds (keeps the live mount) and waits.
+ * - A Secret pods may still mount never gets a config that renames a source for them. A Secret is "pinned" while
+ *   the live template mounts it and, while a rollout is incomplete, so is every existing config Secret (pods of the
+ *   previous template may mount either). A pinned Secret takes its own mode's build when that renames nothing for
+ *   it (pipelines added or removed reach the pods that have not rolled), and otherwise keeps its content (`keep`).
+ * - The template only switches to a Secret that is not pinned: a rename that arrives while a rollout is incomplete
+ *   waits (`Waiting`) until it completes, then rolls.
+ * - No rename, no roll: the mount changes only for a rename (or migration being turned off).
  * - `-agent-opt` is deleted only once nothing can mount it.
  * - With migration off there is one Secret; switching the mode rewrites it in place, as without the feature (the
  *   pods live-reload into the new source names and re-read; that is what migration exists to avoid).
@@ -43,17 +43,24 @@ export interface MigrationInput {
   live: LiveRollout | undefined;
   /** The mode each existing Secret holds; absent = the Secret does not exist. */
   modes: Partial<Record<SecretSlot, ConfigMode>>;
+  /** Whether writing a mode's config into an existing Secret would rename sources for its pods; absent = no. */
+  renames?: Partial<Record<SecretSlot, Partial<Record<ConfigMode, boolean>>>>;
 }
 
 export type Phase = 'Steady' | 'Rolling' | 'Waiting';
 
 export interface MigrationPlan {
   mount: SecretSlot;
-  /** The mode to write into each Secret; `delete` removes `-agent-opt`; `absent` leaves it absent. */
-  agent: ConfigMode;
-  opt: ConfigMode | 'delete' | 'absent';
+  /**
+   * The mode to write into each Secret; `keep` leaves a pinned Secret's content as it is (the new build would rename
+   * sources for its pods); `delete` removes `-agent-opt`; `absent` leaves it absent.
+   */
+  agent: ConfigMode | 'keep';
+  opt: ConfigMode | 'keep' | 'delete' | 'absent';
   /** The mode the mounted Secret holds after this step. */
   servedMode: ConfigMode;
+  /** Set when this step switches the template to the other Secret because sources rename (a mode switch is one). */
+  roll?: 'rename';
   phase: Phase;
   message: string;
 }
@@ -99,18 +106,22 @@ function phaseOf(input: MigrationInput, mount: SecretSlot): Phase {
   return live.mount !== mount || !live.complete ? 'Rolling' : 'Steady';
 }
 
-/** One step towards mounting `mode` under migration, or undefined when the Secret for it is pinned in the other mode. */
-function stepTo(input: MigrationInput, mode: ConfigMode): Omit<MigrationPlan, 'phase' | 'message'> | undefined {
-  const mount = slotFor(mode);
-  const standby = otherSlot(mount);
-  const current = input.modes[mount];
-  if (pinned(input, mount) && current !== mode) return undefined;
-  const standbyMode = pinned(input, standby) ? (input.modes[standby] as ConfigMode) : otherMode(mode);
-  const modes: Record<SecretSlot, ConfigMode> = { [mount]: mode, [standby]: standbyMode } as Record<
-    SecretSlot,
-    ConfigMode
-  >;
-  return { mount, agent: modes.agent, opt: modes.opt, servedMode: mode };
+function renames(input: MigrationInput, slot: SecretSlot, mode: ConfigMode): boolean {
+  return input.renames?.[slot]?.[mode] === true;
+}
+
+/** What a pinned Secret gets: its own mode's build when that renames nothing for its pods, else its content as is. */
+function pinnedWrite(input: MigrationInput, slot: SecretSlot): ConfigMode | 'keep' {
+  const mode = input.modes[slot] as ConfigMode;
+  return renames(input, slot, mode) ? 'keep' : mode;
+}
+
+function slots(
+  mount: SecretSlot,
+  mounted: ConfigMode | 'keep',
+  standby: ConfigMode | 'keep',
+): Pick<MigrationPlan, 'mount' | 'agent' | 'opt'> {
+  return mount === 'agent' ? { mount, agent: mounted, opt: standby } : { mount, agent: standby, opt: mounted };
 }
 
 export function planMigration(input: MigrationInput): MigrationPlan {
@@ -128,26 +139,39 @@ export function planMigration(input: MigrationInput): MigrationPlan {
       message: optPinned ? 'waiting for the rollout off <vector>-agent-opt before deleting it' : '',
     };
   }
-  const direct = stepTo(input, target);
-  if (direct !== undefined) {
-    const phase = phaseOf(input, direct.mount);
-    return { ...direct, phase, message: phase === 'Rolling' ? `rolling to the ${target} config` : '' };
+  const live = input.live;
+  if (live === undefined) {
+    return { ...slots(slotFor(target), target, otherMode(target)), servedMode: target, phase: 'Steady', message: '' };
   }
-  const blocked = slotFor(target) === 'agent' ? '<vector>-agent' : '<vector>-agent-opt';
-  const why = `${blocked} still holds the ${otherMode(target)} config for pods that have not rolled`;
-  const detour = stepTo(input, otherMode(target));
-  if (detour !== undefined) {
-    return { ...detour, phase: 'Waiting', message: `${why}; first rolling to the ${otherMode(target)} config` };
+  const mount = live.mount;
+  const other = otherSlot(mount);
+  const standby = (): ConfigMode | 'keep' => (pinned(input, other) ? pinnedWrite(input, other) : otherMode(target));
+  if (input.modes[mount] === undefined || !renames(input, mount, target)) {
+    // Nothing renames for the pods on the mounted Secret: a live reload.
+    const phase = live.complete ? 'Steady' : 'Rolling';
+    return {
+      ...slots(mount, target, standby()),
+      servedMode: target,
+      phase,
+      message: phase === 'Rolling' ? 'the agent DaemonSet is rolling out' : '',
+    };
   }
-  // Unreachable in practice (both Secrets pinned in the wrong modes needs an incomplete rollout, which ends); hold.
-  const live = input.live as LiveRollout;
-  const agent = input.modes.agent ?? target;
+  const modeSwitch = input.modes[mount] !== target;
+  if (!pinned(input, other)) {
+    return {
+      ...slots(other, target, pinnedWrite(input, mount)),
+      servedMode: target,
+      roll: 'rename',
+      phase: 'Rolling',
+      message: modeSwitch ? `rolling to the ${target} config` : 'rolling to a config that renames sources',
+    };
+  }
+  // Both Secrets are pinned: the rename waits for the rollout in progress; its pods keep what they run.
+  const kept = pinnedWrite(input, mount);
   return {
-    mount: live.mount,
-    agent,
-    opt: input.modes.opt ?? 'absent',
-    servedMode: live.mount === 'agent' ? agent : (input.modes.opt ?? target),
+    ...slots(mount, kept, pinnedWrite(input, other)),
+    servedMode: input.modes[mount],
     phase: 'Waiting',
-    message: `${why}; holding until the rollout completes`,
+    message: 'a config that renames sources waits for the rollout in progress to complete',
   };
 }

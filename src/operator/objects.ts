@@ -299,6 +299,24 @@ export function configSecret(vector: Vector, configJson: string, name = agentNam
   };
 }
 
+/** The most a Secret's data may hold: the API server's MaxSecretSize, counted over the decoded values. */
+const maxSecretBytes = 1024 * 1024;
+
+/**
+ * Why the API server would refuse this config Secret for its size, naming the Secret and the way out; undefined when
+ * it fits. Checked before anything is written, so an oversized config is reported, not retried forever.
+ */
+export function secretSizeProblem(vector: Vector, secret: V1Secret): string | undefined {
+  const bytes = Object.values(secret.data ?? {}).reduce((n, b64) => n + Buffer.byteLength(b64, 'base64'), 0);
+  if (bytes <= maxSecretBytes) return undefined;
+  const mib = (bytes / 2 ** 20).toFixed(1);
+  const what = `Secret ${vector.metadata.namespace}/${secret.metadata?.name ?? ''} would hold ${mib} MiB of config`;
+  const limit = `over the 1 MiB (${maxSecretBytes} bytes) a Secret holds`;
+  return vector.spec.agent?.compressConfigFile === true
+    ? `${what} even gzipped, ${limit}: spread the pipelines over more Vectors`
+    : `${what}, ${limit}: set spec.agent.compressConfigFile: true (gzip; configs shrink 10 to 30 times) or spread the pipelines over more Vectors`;
+}
+
 export function agentObjects(vector: Vector, configJson: string, leastPrivilege = false): AgentObject[] {
   const agent = vector.spec.agent ?? {};
   const name = agentName(vector);

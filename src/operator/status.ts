@@ -158,11 +158,13 @@ export function vectorStatus(o: VectorOutcome, live: VectorStatus | undefined, n
   const published = o.published ? now : live?.lastConfigPublishedAt;
   if (published !== undefined) status.lastConfigPublishedAt = published;
   if (o.migrationFlag || d.plan.opt === 'optimized' || d.plan.opt === 'legacy') {
+    // The step that switched Secrets said why the agents roll; the reconciles during the rollout keep saying it.
+    const rollingOn = d.plan.phase === 'Rolling' && d.plan.roll === undefined && live?.migration?.phase === 'Rolling';
     const m: MigrationStatus = {
       mode: d.plan.servedMode,
       mountedSecret: d.objects[0]?.metadata?.name ?? '',
       phase: d.plan.phase,
-      message: d.plan.message,
+      message: rollingOn ? (live.migration?.message ?? d.plan.message) : d.plan.message,
     };
     const standby = d.objects.find((x) => x.kind === 'Secret' && x !== d.objects[0]);
     if (standby !== undefined) m.standbySecret = standby.metadata?.name ?? '';

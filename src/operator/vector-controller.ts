@@ -29,7 +29,15 @@ import { appliedFields, managedFieldsOf, sameFieldSet } from '../kube/managed-fi
 import { selects } from '../pipelines/build.ts';
 import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
-import { desiredState, liveRollout, secretMode, type ObjectRef, type OperatorFlags } from './desired.ts';
+import {
+  desiredState,
+  liveRollout,
+  secretMode,
+  type DesiredState,
+  type ObjectRef,
+  type OperatorFlags,
+} from './desired.ts';
+import type { ConfigMode } from './migration.ts';
 import type { ConfigChecker } from './configcheck.ts';
 import type { EventSink } from './events.ts';
 import { inScope, WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
@@ -265,16 +273,7 @@ export class VectorReconciler {
         if (wrote && o.kind === 'Secret') published = true;
       }
       for (const d of desired.deletions) await this.ensureAbsent(d);
-      if (before !== undefined && before !== desired.plan.servedMode) {
-        const msg =
-          `agent config switched from ${before} to ${desired.plan.servedMode} (Secret ` +
-          `${desired.objects[0]?.metadata?.name ?? ''}); ` +
-          (flags.migration
-            ? 'each agent pod runs checkpoint-merger before Vector starts'
-            : 'checkpoint migration is off: agents re-read retained logs under the new source names');
-        await this.event(vector, 'Normal', 'ConfigModeSwitch', msg);
-        log.info({ vector: key, from: before, to: desired.plan.servedMode }, 'config mode switch');
-      }
+      await this.announce(vector, desired, before);
       const summary = desired.served.optimization;
       if (summary.collapsedSources > 0)
         log.debug(
@@ -349,6 +348,29 @@ export class VectorReconciler {
       if (outcome.result === 'error') throw new Error(`configcheck of ${o.metadata?.name ?? ''}: ${outcome.reason}`);
     }
     return undefined;
+  }
+
+  /** The Event of a step that switched the config mode or rolled the agents for a rename (once: the next plan stays). */
+  private async announce(vector: Vector, desired: DesiredState, before: ConfigMode | undefined): Promise<void> {
+    const { flags, log } = this.ctx;
+    const key = `${vector.metadata.namespace}/${vector.metadata.name}`;
+    const plan = desired.plan;
+    const secret = desired.objects[0]?.metadata?.name ?? '';
+    const modeSwitch = before !== undefined && before !== plan.servedMode;
+    if (plan.roll === 'rename') {
+      const reason = modeSwitch ? 'ConfigModeSwitch' : 'SourcesRenamed';
+      const from = modeSwitch ? `agent config switched from ${before} to ${plan.servedMode}; ` : '';
+      await this.event(vector, 'Normal', reason, `${from}agents roll to Secret ${secret}, ${plan.message}`);
+      log.info({ vector: key, secret, renamed: desired.renamed, from: before, to: plan.servedMode }, 'agents roll');
+    } else if (modeSwitch) {
+      const msg =
+        `agent config switched from ${before} to ${plan.servedMode} (Secret ${secret}); ` +
+        (flags.migration
+          ? 'no source renames, so the agents live-reload it'
+          : 'checkpoint migration is off: agents re-read retained logs under the new source names');
+      await this.event(vector, 'Normal', 'ConfigModeSwitch', msg);
+      log.info({ vector: key, from: before, to: plan.servedMode }, 'config mode switch');
+    }
   }
 
   private async event(vector: Vector, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

@@ -32,6 +32,8 @@ export interface BuildOptions {
   optimize: boolean;
   /** The tenant policy (the `--pipeline-policy*` flags); `defaultPolicy` when absent, so a build is safe by default. */
   policy?: PipelinePolicy;
+  /** Namespaces per collapsed source before a group splits into chunks (optimize.ts); tests and the stand only. */
+  maxNamespacesPerSource?: number;
 }
 
 export interface BuildResult {
@@ -133,7 +135,7 @@ export function buildAgentConfig(vector: Vector, pipelines: readonly Pipeline[],
 
   if (opts.optimize && !isOptedOut(vector.metadata.annotations)) {
     result.optimized = true;
-    result.optimization = optimizeSources(config, optOut);
+    result.optimization = optimizeSources(config, optOut, opts.maxNamespacesPerSource);
   }
 
   const hasExporter = Object.values(config.sinks).some((s) => s.type === 'prometheus_exporter');

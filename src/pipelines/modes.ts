@@ -5,8 +5,7 @@
  * Invariant: each mode carries its own graph problems; the operator refuses to write a Secret whose mode has any.
  */
 import { validateConfigGraph, type GraphProblem } from '../vector/graph.ts';
-import { buildAgentConfig, type BuildResult } from './build.ts';
-import type { PipelinePolicy } from './policy.ts';
+import { buildAgentConfig, type BuildOptions, type BuildResult } from './build.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 import { serializeConfig } from './serialize.ts';
 
@@ -26,19 +25,16 @@ function buildMode(
   vector: Vector,
   pipelines: readonly Pipeline[],
   optimize: boolean,
-  policy: PipelinePolicy | undefined,
+  opts: Omit<BuildOptions, 'optimize'>,
 ): ModeBuild {
-  const result = buildAgentConfig(vector, pipelines, { optimize, ...(policy === undefined ? {} : { policy }) });
+  const result = buildAgentConfig(vector, pipelines, { ...opts, optimize });
   return { result, json: serializeConfig(result.config), problems: validateConfigGraph(result.config) };
 }
 
 /** `optimize` is the operator flag; a Vector annotated `config-optimization: disabled` makes both modes legacy. */
-export function buildModes(
-  vector: Vector,
-  pipelines: readonly Pipeline[],
-  opts: { optimize: boolean; policy?: PipelinePolicy },
-): ModeBuilds {
-  const active = buildMode(vector, pipelines, opts.optimize, opts.policy);
-  const standby = buildMode(vector, pipelines, !opts.optimize, opts.policy);
+export function buildModes(vector: Vector, pipelines: readonly Pipeline[], opts: BuildOptions): ModeBuilds {
+  const { optimize, ...rest } = opts;
+  const active = buildMode(vector, pipelines, optimize, rest);
+  const standby = buildMode(vector, pipelines, !optimize, rest);
   return { active, standby };
 }

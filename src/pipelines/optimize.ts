@@ -69,12 +69,13 @@ interface Chunk {
   members: string[];
 }
 
-function chunksOf(gid: string, namespaces: string[], members: string[], nsOf: Map<string, string>): Chunk[] {
-  if (namespaces.length <= maxNamespacesPerSource) return [{ gid, namespaces, members }];
+function chunksOf(gid: string, group: GroupInput): Chunk[] {
+  const { namespaces, members, nsOf, chunkSize } = group;
+  if (namespaces.length <= chunkSize) return [{ gid, namespaces, members }];
   const chunkOf = new Map<string, number>();
   const chunks: Chunk[] = [];
-  for (let c = 0; c * maxNamespacesPerSource < namespaces.length; c++) {
-    const nss = namespaces.slice(c * maxNamespacesPerSource, (c + 1) * maxNamespacesPerSource);
+  for (let c = 0; c * chunkSize < namespaces.length; c++) {
+    const nss = namespaces.slice(c * chunkSize, (c + 1) * chunkSize);
     for (const ns of nss) chunkOf.set(ns, c);
     chunks.push({ gid: `${gid}-${c}`, namespaces: nss, members: [] });
   }
@@ -82,8 +83,15 @@ function chunksOf(gid: string, namespaces: string[], members: string[], nsOf: Ma
   return chunks;
 }
 
-/** Mutates `config`. `optOut` holds source ids whose pipeline is annotated `config-optimization: disabled`. */
-export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string>): OptimizationSummary {
+/**
+ * Mutates `config`. `optOut` holds source ids whose pipeline is annotated `config-optimization: disabled`.
+ * `chunkSize` is injectable for tests and the stand only (to cross a chunk boundary with a few namespaces).
+ */
+export function optimizeSources(
+  config: VectorConfig,
+  optOut: ReadonlySet<string>,
+  chunkSize: number = maxNamespacesPerSource,
+): OptimizationSummary {
   const groups = new Map<string, string[]>();
   const nsOf = new Map<string, string>();
   for (const id of Object.keys(config.sources).sort(compareCodePoints)) {
@@ -108,10 +116,11 @@ export function optimizeSources(config: VectorConfig, optOut: ReadonlySet<string
     // Equal signatures mean equal options, so every member writes its fields where the first does.
     const field = routeFieldsOf(config.sources[members[0] as string] as SourceComponent);
     let gid = groupId(sig);
-    let plan = planGroup(config, gid, { namespaces, members, nsOf, field });
+    const group = { namespaces, members, nsOf, field, chunkSize };
+    let plan = planGroup(config, gid, group);
     while (plan === undefined) {
       gid += 'x';
-      plan = planGroup(config, gid, { namespaces, members, nsOf, field });
+      plan = planGroup(config, gid, group);
     }
 
     for (const { chunk, layout, sourceId } of plan) {
@@ -187,6 +196,8 @@ interface GroupInput {
   nsOf: Map<string, string>;
   /** VRL paths of the namespace and file fields. */
   field: RouteFields;
+  /** Namespaces per collapsed source: more split into chunks. */
+  chunkSize: number;
 }
 
 /** The VRL path where the source writes the pod namespace, or undefined when its routes could not read it. */
@@ -202,14 +213,14 @@ function routeFieldsOf(src: SourceComponent): RouteFields {
 
 /** The group's chunks and route layouts under `gid`, or undefined when an id they need is already taken. */
 function planGroup(config: VectorConfig, gid: string, group: GroupInput): PlannedChunk[] | undefined {
-  const { namespaces, members, nsOf, field } = group;
+  const { members, field } = group;
   // kaasops' guard, first: it decides the name whenever kaasops' own output was valid.
   if (hasComponent(config, `optimizedSource-${gid}`) || hasComponent(config, `optimizedSource-${gid}-0`)) {
     return undefined;
   }
   const planned: PlannedChunk[] = [];
   const memberSet = new Set(members);
-  for (const chunk of chunksOf(gid, namespaces, members, nsOf)) {
+  for (const chunk of chunksOf(gid, group)) {
     const sourceId = `optimizedSource-${chunk.gid}`;
     const layout = layoutRoutes(chunk.gid, sourceId, chunk.namespaces, field);
     for (const id of [sourceId, ...Object.keys(layout.transforms)]) {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execPath } from 'node:process';
+import process, { execPath } from 'node:process';
 import * as k8s from '@kubernetes/client-node';
 import { binPaths, runBin } from '../helpers/bin.ts';
 
@@ -20,6 +20,23 @@ describe('vector-operator lab', () => {
     const bad = runBin('vector-operator', ['lab', '--nodes', '0']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /positive integer/);
+  });
+
+  it('refuses an unknown --kube with exit 2, and --kube real without the built binaries with exit 1 naming the build', () => {
+    const bad = runBin('vector-operator', ['lab', '--kube', 'kind']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--kube takes standin or real, not 'kind'/);
+    const empty = mkdtempSync(join(tmpdir(), 'lab-nobin-'));
+    try {
+      const r = runBin('vector-operator', ['lab', '--kube', 'real'], {
+        env: { ...process.env, VECTOR_OPERATOR_KUBE_BIN: empty },
+      });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /etcd, kube-apiserver, .* not built in .*; run `npm run build:kube`/);
+      assert.equal(r.stdout, '', 'no report when nothing ran');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('refuses lab apiserver without --kubeconfig', () => {

@@ -78,6 +78,26 @@ describe('reflector', () => {
     await until(() => lab.server.openWatches('configmaps') === 0, 'the watch is closed after stop()');
   });
 
+  it('stores and emits the transformed object, from the list and from watch events alike', async () => {
+    const ns = await namespace();
+    await create(ns, 'listed', { k: 'v' });
+    const r = reflector(ns, {
+      transform: (o) => ({ ...o, metadata: { ...o.metadata, labels: { seen: 'yes' } } }),
+    });
+    const emitted: KubeObject[] = [];
+    r.on((_e, o) => emitted.push(o));
+    await r.start();
+    await create(ns, 'watched');
+    await until(() => emitted.length === 2, 'the watched object');
+    for (const name of ['listed', 'watched'])
+      assert.deepEqual(r.get(`${ns}/${name}`)?.metadata?.labels, { seen: 'yes' });
+    assert.deepEqual(
+      emitted.map((o) => o.metadata?.labels),
+      [{ seen: 'yes' }, { seen: 'yes' }],
+    );
+    await r.stop();
+  });
+
   it('resumes after a dropped watch with no event lost or repeated, and without relisting', async () => {
     const ns = await namespace();
     const r = reflector(ns);

@@ -3,6 +3,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
@@ -152,6 +153,27 @@ describe('desired state', () => {
     const d = desiredState(vector(), [broken], off, empty);
     assert.equal(d.ok, false);
     assert.match(d.problems.join('\n'), /team-a-x-out/);
+  });
+
+  it('refuses a config Secret over the 1 MiB a Secret holds, naming it and compressConfigFile', () => {
+    // 30 pipelines × 100 KiB of incompressible VRL comment: 3 MiB as text, still about 1.5 MiB gzipped.
+    const bulky = Array.from({ length: 30 }, (_, i) =>
+      vp(`team-${i}`, 'app', {
+        sources: { pods: { type: 'kubernetes_logs' } },
+        transforms: { t: { type: 'remap', inputs: ['pods'], source: `# ${randomBytes(51_200).toString('hex')}\n.` } },
+        sinks: { out: { type: 'blackhole', inputs: ['t'] } },
+      }),
+    );
+    const plain = desiredState(vector(), bulky.slice(0, 12), off, empty);
+    assert.equal(plain.ok, false);
+    assert.match(
+      plain.problems.join('\n'),
+      /Secret vector\/logs-agent would hold 1\.2 MiB of config, over the 1 MiB \(1048576 bytes\) a Secret holds: set spec\.agent\.compressConfigFile: true/,
+    );
+    const gzipped = vector({ agent: { compressConfigFile: true } });
+    assert.equal(desiredState(gzipped, bulky.slice(0, 12), off, empty).ok, true);
+    const tooMany = desiredState(gzipped, bulky, off, empty);
+    assert.match(tooMany.problems.join('\n'), /even gzipped, .*: spread the pipelines over more Vectors/);
   });
 
   it('reads the mode of a Secret written before the annotation existed from its content', () => {

@@ -199,7 +199,7 @@ for (const target of targets)
       assert.equal(standby(t), undefined);
     });
 
-    it('enabling migration while already optimized keeps -agent optimized until the rollout completes', async () => {
+    it('enabling migration while already optimized keeps -agent mounted and optimized: nothing renames', async () => {
       await setup(stand, 'm-late');
       await withOperator(
         stand,
@@ -212,19 +212,21 @@ for (const target of targets)
       const op = operator(stand, { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
       await op.start();
       try {
-        await eventually(
-          'the template on -agent-opt',
-          async () => mounted(await template(stand, 'm-late')) === 'logs-agent-opt',
-        );
-        // Pods not yet rolled still mount -agent: it must keep the optimized config (no live reload into legacy ids).
+        // The template gains the merger and the legacy standby, and rolls for that; the mount stays.
+        const t = await eventually('the merger in the template', async () => {
+          const now = await template(stand, 'm-late');
+          return now.initContainers?.some((c) => c.name === 'checkpoint-merger') === true ? now : undefined;
+        });
+        assert.equal(mounted(t), 'logs-agent');
+        assert.equal(standby(t), 'logs-agent-opt');
         assert.equal(await mode(stand, 'm-late', 'logs-agent'), 'optimized');
-        assert.equal(await mode(stand, 'm-late', 'logs-agent-opt'), 'optimized');
-        const waiting = await eventually('status Rolling', async () => {
+        assert.equal(await mode(stand, 'm-late', 'logs-agent-opt'), 'legacy');
+        const rolling = await eventually('status Rolling', async () => {
           const v = await stand.get<{ status?: { migration?: { phase?: string } } }>(vectorPath('m-late', 'logs'));
           return v?.status?.migration?.phase === 'Rolling' ? v.status.migration : undefined;
         });
-        assert.equal(waiting.phase, 'Rolling');
-        // A pipeline change mid-rollout reaches -agent in its (optimized) mode.
+        assert.equal(rolling.phase, 'Rolling');
+        // A pipeline change mid-rollout that renames nothing reaches the pods on -agent by live reload.
         await stand.create(
           vpPath('team-a'),
           vpObj('team-a', 'late-extra', {
@@ -237,13 +239,13 @@ for (const target of targets)
           async () =>
             agentJson(await stand.get(secretPath('m-late', 'logs-agent')))?.sources?.['team-a-late-extra-pods'],
         );
-        assert.equal(await mode(stand, 'm-late', 'logs-agent'), 'optimized');
-
         await completeRollout(stand, 'm-late', 'logs-agent');
-        await eventually(
-          '-agent legacy once every pod rolled',
-          async () => (await mode(stand, 'm-late', 'logs-agent')) === 'legacy',
-        );
+        await eventually('Steady once every pod rolled', async () => {
+          const v = await stand.get<{ status?: { migration?: { phase?: string } } }>(vectorPath('m-late', 'logs'));
+          return v?.status?.migration?.phase === 'Steady';
+        });
+        assert.equal(mounted(await template(stand, 'm-late')), 'logs-agent');
+        assert.equal(await mode(stand, 'm-late', 'logs-agent'), 'optimized');
       } finally {
         await op.stop();
       }

@@ -1,6 +1,6 @@
 /**
- * The Secret binding state machine: walk the rollouts a user triggers (flag flips) and check that no Secret's mode
- * changes while pods that have not rolled still mount it.
+ * The Secret binding state machine: walk the rollouts a user triggers (flag flips, pipeline changes that rename
+ * sources or not) and check that no Secret pods may still mount ever gets a config that renames a source for them.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,48 +13,75 @@ import {
   type SecretSlot,
 } from '../../src/operator/migration.ts';
 
-/** A tiny cluster: Secrets with modes, a live mount and whether its rollout completed. */
+/** A config as far as renames go: consumer -> the source it reads. */
+type Ids = Record<string, string>;
+interface Content {
+  mode: ConfigMode;
+  ids: Ids;
+}
+
+/** A consumer (here: its own namespace) present in both moves to another source: it would re-read (handover.ts). */
+function renames(from: Ids, to: Ids): boolean {
+  return Object.entries(to).some(([c, s]) => from[c] !== undefined && from[c] !== s);
+}
+
+const slots = ['agent', 'opt'] as const;
+
+/** A tiny cluster: Secrets with contents, a live mount and whether its rollout completed. */
 class Cluster {
-  modes: Partial<Record<SecretSlot, ConfigMode>> = {};
+  secrets: Partial<Record<SecretSlot, Content>> = {};
   live: { mount: SecretSlot; complete: boolean } | undefined;
-  /** Modes of Secrets as seen by the pods that have not rolled, to check the invariant. */
+  /** What the pipelines build in each mode now. */
+  world: Record<ConfigMode, Ids> = { legacy: { a: 'a-src', b: 'b-src' }, optimized: { a: 'grp', b: 'grp' } };
+  rolls = 0;
+
   reconcile(migration: boolean, target: ConfigMode): MigrationPlan {
-    const input: MigrationInput = { migration, target, live: this.live, modes: { ...this.modes } };
-    const plan = planMigration(input);
-    // Invariant: with migration on, a Secret pods may still mount keeps its mode.
-    if (migration && this.live !== undefined) {
-      for (const slot of ['agent', 'opt'] as const) {
-        const mounted = this.live.mount === slot || !this.live.complete;
-        const before = this.modes[slot];
-        const after = slot === 'agent' ? plan.agent : plan.opt;
-        if (mounted && before !== undefined) assert.equal(after, before, `${slot} changed mode while mounted`);
-      }
+    const modes: MigrationInput['modes'] = {};
+    const flags: NonNullable<MigrationInput['renames']> = {};
+    for (const slot of slots) {
+      const c = this.secrets[slot];
+      if (c === undefined) continue;
+      modes[slot] = c.mode;
+      flags[slot] = { legacy: renames(c.ids, this.world.legacy), optimized: renames(c.ids, this.world.optimized) };
     }
-    this.modes.agent = plan.agent;
-    if (plan.opt === 'delete' || plan.opt === 'absent') delete this.modes.opt;
-    else this.modes.opt = plan.opt;
-    const changed = this.live?.mount !== plan.mount;
+    const plan = planMigration({ migration, target, live: this.live, modes, renames: flags });
+    for (const slot of slots) {
+      const w = plan[slot];
+      const before = this.secrets[slot];
+      const after =
+        w === 'legacy' || w === 'optimized' ? { mode: w, ids: this.world[w] } : w === 'keep' ? before : undefined;
+      const mounted = this.live !== undefined && (this.live.mount === slot || !this.live.complete);
+      if (migration && mounted && before !== undefined) {
+        assert.ok(after !== undefined, `${slot} deleted while mounted`);
+        assert.equal(renames(before.ids, after.ids), false, `${slot} renamed a source for pods mounting it`);
+      }
+      this.secrets = { ...this.secrets, [slot]: after };
+      if (after === undefined)
+        this.secrets = Object.fromEntries(Object.entries(this.secrets).filter(([k]) => k !== slot));
+    }
+    const changed = this.live !== undefined && this.live.mount !== plan.mount;
+    if (changed) this.rolls++;
     this.live = { mount: plan.mount, complete: this.live === undefined ? true : !changed && this.live.complete };
     return plan;
   }
   finishRollout(): void {
     if (this.live !== undefined) this.live.complete = true;
   }
-  /** Reconcile until steady, finishing each rollout; returns the mounts passed through. */
-  settle(migration: boolean, target: ConfigMode): SecretSlot[] {
-    const mounts: SecretSlot[] = [];
+  /** Reconcile until steady, finishing each rollout. */
+  settle(migration: boolean, target: ConfigMode): void {
     for (let i = 0; i < 10; i++) {
-      const plan = this.reconcile(migration, target);
-      mounts.push(plan.mount);
-      if (plan.phase === 'Steady') return mounts;
+      if (this.reconcile(migration, target).phase === 'Steady') return;
       this.finishRollout();
     }
     throw new Error('did not settle');
   }
+  mounted(): Content | undefined {
+    return this.live === undefined ? undefined : this.secrets[this.live.mount];
+  }
 }
 
 describe('checkpoint migration: Secret binding', () => {
-  it('follows the binding table in steady state', () => {
+  it('starts on the slot of its mode, the other slot holding the other mode', () => {
     const rows: [boolean, ConfigMode, SecretSlot, ConfigMode, ConfigMode | 'absent'][] = [
       [false, 'legacy', 'agent', 'legacy', 'absent'],
       [false, 'optimized', 'agent', 'optimized', 'absent'],
@@ -65,49 +92,76 @@ describe('checkpoint migration: Secret binding', () => {
       const c = new Cluster();
       c.settle(migration, target);
       assert.equal(c.live?.mount, mount, `${String(migration)}/${target}`);
-      assert.equal(c.modes.agent, agent);
-      assert.equal(c.modes.opt ?? 'absent', opt);
+      assert.equal(c.secrets.agent?.mode, agent);
+      assert.equal(c.secrets.opt?.mode ?? 'absent', opt);
     }
   });
 
-  it('enabling optimization with migration on mounts -agent-opt and never flips -agent', () => {
+  it('enabling optimization with migration on rolls once, to -agent-opt, and never renames in -agent', () => {
     const c = new Cluster();
     c.settle(true, 'legacy');
     const plan = c.reconcile(true, 'optimized');
-    assert.equal(plan.mount, 'opt');
-    assert.equal(plan.phase, 'Rolling');
+    assert.deepEqual([plan.mount, plan.roll, plan.phase], ['opt', 'rename', 'Rolling']);
     assert.deepEqual([plan.agent, plan.opt], ['legacy', 'optimized']);
     c.finishRollout();
     assert.equal(c.reconcile(true, 'optimized').phase, 'Steady');
+    assert.equal(c.rolls, 1);
   });
 
-  it('enabling migration while already optimized keeps -agent optimized until the rollout to -agent-opt completes', () => {
+  it('a rename within optimized mode (a group going 1 -> 2) switches slots: the old one keeps what its pods run', () => {
     const c = new Cluster();
-    c.settle(false, 'optimized');
-    assert.equal(c.modes.agent, 'optimized');
-    const first = c.reconcile(true, 'optimized');
-    assert.equal(first.mount, 'opt');
-    assert.equal(first.agent, 'optimized', '-agent is still mounted by pods that have not rolled');
-    assert.equal(first.opt, 'optimized');
-    // A resync mid-rollout changes nothing.
-    const again = c.reconcile(true, 'optimized');
-    assert.equal(again.agent, 'optimized');
+    c.world.optimized = { a: 'a-src', b: 'grp', c: 'grp' };
+    c.settle(true, 'optimized');
+    const running = c.mounted();
+    c.world.optimized = { a: 'grp', b: 'grp', c: 'grp' };
+    const plan = c.reconcile(true, 'optimized');
+    assert.deepEqual([plan.mount, plan.roll, plan.agent, plan.opt], ['agent', 'rename', 'optimized', 'keep']);
+    assert.deepEqual(c.secrets.opt, running, 'pods not yet rolled keep their config');
     c.finishRollout();
     const done = c.reconcile(true, 'optimized');
-    assert.equal(done.agent, 'legacy', 'once nothing mounts -agent it becomes the legacy standby');
-    assert.equal(done.phase, 'Steady');
+    assert.deepEqual([done.phase, done.mount, done.agent, done.opt], ['Steady', 'agent', 'optimized', 'legacy']);
+    assert.equal(c.rolls, 1);
   });
 
-  it('enabling migration and disabling optimization at once goes through the optimized row first', () => {
+  it('adding or removing a pipeline that renames nothing is a live reload: no roll', () => {
+    const c = new Cluster();
+    c.settle(true, 'optimized');
+    c.world = { legacy: { ...c.world.legacy, d: 'd-src' }, optimized: { ...c.world.optimized, d: 'grp' } };
+    const plan = c.reconcile(true, 'optimized');
+    assert.deepEqual([plan.mount, plan.phase, plan.roll], ['opt', 'Steady', undefined]);
+    assert.deepEqual(c.mounted()?.ids, c.world.optimized);
+    assert.equal(c.rolls, 0);
+  });
+
+  it('a rename during a rollout waits; additions still reach the pods on either Secret; then it rolls', () => {
+    const c = new Cluster();
+    c.settle(true, 'legacy');
+    c.reconcile(true, 'optimized'); // rolling to -agent-opt
+    c.world = { legacy: { ...c.world.legacy, d: 'd-src' }, optimized: { ...c.world.optimized, d: 'grp' } };
+    const added = c.reconcile(true, 'optimized');
+    assert.deepEqual([added.phase, added.agent, added.opt], ['Rolling', 'legacy', 'optimized']);
+    c.world.optimized = { ...c.world.optimized, a: 'a-out' }; // a pipeline opts out: a rename
+    const waiting = c.reconcile(true, 'optimized');
+    assert.deepEqual([waiting.phase, waiting.mount, waiting.opt], ['Waiting', 'opt', 'keep']);
+    c.finishRollout();
+    const rolled = c.reconcile(true, 'optimized');
+    assert.deepEqual([rolled.mount, rolled.roll, rolled.agent], ['agent', 'rename', 'optimized']);
+  });
+
+  it('enabling migration while already optimized keeps the mount: nothing renames', () => {
     const c = new Cluster();
     c.settle(false, 'optimized');
-    const first = c.reconcile(true, 'legacy');
-    assert.equal(first.phase, 'Waiting');
-    assert.equal(first.mount, 'opt');
-    assert.match(first.message, /still holds the optimized config/);
-    c.finishRollout();
-    const second = c.reconcile(true, 'legacy');
-    assert.deepEqual([second.mount, second.agent, second.opt], ['agent', 'legacy', 'optimized']);
+    const plan = c.reconcile(true, 'optimized');
+    assert.deepEqual([plan.mount, plan.agent, plan.opt, plan.phase], ['agent', 'optimized', 'legacy', 'Steady']);
+  });
+
+  it('enabling migration and disabling optimization at once is one rollout', () => {
+    const c = new Cluster();
+    c.settle(false, 'optimized');
+    const plan = c.reconcile(true, 'legacy');
+    assert.deepEqual([plan.mount, plan.opt, plan.agent], ['opt', 'legacy', 'optimized']);
+    c.settle(true, 'legacy');
+    assert.equal(c.rolls, 1);
   });
 
   it('turning migration off keeps -agent-opt until the pods rolled off it, then deletes it', () => {
@@ -121,12 +175,22 @@ describe('checkpoint migration: Secret binding', () => {
     assert.equal(done.phase, 'Steady');
   });
 
-  it('flipping the mode back and forth mid-rollout never rewrites a mounted Secret', () => {
+  it('any walk of mode flips, renames and rollouts keeps the invariant and settles on the desired config', () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
     const c = new Cluster();
-    c.settle(true, 'legacy');
-    for (const target of ['optimized', 'legacy', 'optimized', 'legacy'] as const) c.reconcile(true, target);
-    c.settle(true, 'legacy');
-    assert.deepEqual([c.live?.mount, c.modes.agent, c.modes.opt], ['agent', 'legacy', 'optimized']);
+    const pick = (): Ids => ({ a: ['a-src', 'grp', 'x'][rnd(3)] as string, b: ['b-src', 'grp'][rnd(2)] as string });
+    for (let step = 0; step < 400; step++) {
+      const target: ConfigMode = rnd(2) === 0 ? 'legacy' : 'optimized';
+      if (rnd(3) === 0) c.world = { legacy: { a: 'a-src', b: 'b-src' }, optimized: pick() };
+      c.reconcile(rnd(5) !== 0, target); // the invariant is asserted inside
+      if (rnd(2) === 0) c.finishRollout();
+    }
+    c.settle(true, 'optimized');
+    assert.deepEqual(c.mounted(), { mode: 'optimized', ids: c.world.optimized });
   });
 });
 

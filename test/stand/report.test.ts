@@ -20,6 +20,7 @@ function scenario(name: string, shutdowns: ShutdownSummary, lost: number, duplic
     shutdowns,
     drained: true,
     durationMs: 1,
+    server: { kube: 'stand-in', gitVersion: 'v1.32.0-lab' },
   };
 }
 
@@ -46,6 +47,7 @@ const report: LabReport = {
     maxFileBytes: 1000,
     maxFiles: 2,
   },
+  kube: { target: 'stand-in', gitVersion: 'v1.32.0-lab', description: 'the API server stand-in' },
   scenarios: [
     scenario('quiet', none, 0, 0),
     scenario('long-grace', { ...none, agents: 3, graceSecs: [70], drained: 3, mappedAfterFinalWrite: 6 }, 0, 6),
