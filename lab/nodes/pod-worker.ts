@@ -241,6 +241,8 @@ export class PodWorker {
         deliveriesFile: join(deliveries, `${ns}_${name}-${c.name}-${st.restartCount}.tsv`),
         controlFile: this.k.opts.controlFile,
         timing: this.k.opts.timing,
+        // The simulator plays the SIGKILL at the end of the grace on its own scaled clock (vector-sim/shutdown.ts).
+        terminationGracePeriodSeconds: this.pod.spec?.terminationGracePeriodSeconds,
       }),
     };
     const args = (c.args ?? []).map((a) => rewriteArg(mounts, a));

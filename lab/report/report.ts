@@ -21,6 +21,8 @@ export interface LabReport {
     globCooldownMs: number;
     checkpointFlushMs: number;
     readIntervalMs: number;
+    sinkBufferEvents: number;
+    channelLines: number;
     maxFileBytes: number;
     maxFiles: number;
   };
@@ -64,6 +66,8 @@ export async function runLab(
       globCooldownMs: cooldown,
       checkpointFlushMs: cooldown,
       readIntervalMs: timing.readIntervalMs,
+      sinkBufferEvents: timing.sinkBufferEvents,
+      channelLines: timing.channelLines,
       maxFileBytes: size.maxFileBytes,
       maxFiles: size.maxFiles,
     },
@@ -107,6 +111,7 @@ export function renderTable(r: LabReport): string {
     `vector-operator lab: ${r.size.pipelines} namespaces, ${r.size.nodes} nodes, ${r.size.podsPerNamespace} pods per namespace, seed ${r.size.seed}`,
     `API server: ${r.kube.description}`,
     `time: timeScale ${t.timeScale.toPrecision(3)} (Vector's 60 s -> ${t.globCooldownMs.toFixed(0)} ms glob cooldown and checkpoint flush), read every ${t.readIntervalMs} ms; log files rotate at ${t.maxFileBytes} B, ${t.maxFiles} files kept`,
+    `buffers: ${t.sinkBufferEvents} events per sink (Vector: 500), ${t.channelLines} lines per source channel; the checkpoint moves when a line is mapped, before it is buffered`,
     '',
   );
   const rows = [
@@ -151,7 +156,7 @@ export function renderTable(r: LabReport): string {
   for (const s of r.scenarios) {
     out.push(`${s.name}: ${s.title}${s.drained ? '' : ' (lines still missing when deliveries went quiet)'}`);
     for (const p of s.phases) {
-      const flags = `optimize=${String(p.flags.optimize)} migration=${String(p.flags.migration)}${p.flags.policy === undefined ? '' : ` policy=${p.flags.policy}`}`;
+      const flags = `optimize=${String(p.flags.optimize)} migration=${String(p.flags.migration)}${p.flags.policy === undefined ? '' : ` policy=${p.flags.policy}`}${p.flags.grace === undefined ? '' : ` grace=${p.flags.grace}s`}`;
       out.push(
         `  ${p.label} [${flags}, ${p.operator}]: rollout ${(p.rolloutMs / 1000).toFixed(1)} s${p.settled ? '' : ' (did not settle)'}, ${p.sources} kubernetes_logs sources, agent watches ${p.agentWatches} (3 x sources x nodes = ${p.expectedWatches}), agent restarts ${p.agentRestarts}`,
       );
@@ -169,6 +174,11 @@ export function renderTable(r: LabReport): string {
       for (const b of s.backlog.pipelines)
         out.push(`    ${b.pipeline}: backlog lost ${b.lost}, re-delivered ${b.redelivered}`);
     }
+    const sd = s.shutdowns;
+    if (sd.agents > 0)
+      out.push(
+        `  agent shutdowns: ${sd.agents}, grace ${sd.graceSecs.join(', ')} s (drained ${sd.drained}, Vector's drain limit ${sd.drainLimit}, killed at the grace ${sd.killed}); checkpointed but undelivered ${sd.lostEvents}, mapped after the final checkpoint write ${sd.mappedAfterFinalWrite}, final writes missed ${sd.missingFinalWrites}`,
+      );
     out.push(
       `  pipelines with duplicates or losses: ${affected.length} of ${s.pipelines.length}${affected.length > 0 && affected.length <= 6 ? `: ${affected.map((p) => `${p.ns}/${p.pipeline} dup ${p.duplicated} lost ${p.lost}`).join('; ')}` : ''}`,
       '',
@@ -217,10 +227,49 @@ function watchesSvg(r: LabReport): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${20 + 18 * phases.length}" font-family="sans-serif" font-size="11">${rows.join('')}</svg>`;
 }
 
+/**
+ * The agents' shutdown windows, per scenario that stopped any: a row per scenario, so that the same stuck sink with
+ * and without the grace fix sit side by side. Lost and repeated are the ledger's figures, not the agents' own.
+ */
+function shutdownsHtml(r: LabReport): string {
+  const rows = r.scenarios
+    .filter((s) => s.shutdowns.agents > 0)
+    .map((s) => {
+      const sd = s.shutdowns;
+      const cells = [
+        s.name,
+        sd.graceSecs.map((g) => `${g} s`).join(', '),
+        sd.agents,
+        sd.drained,
+        sd.drainLimit,
+        sd.killed,
+        sd.lostEvents,
+        sd.mappedAfterFinalWrite,
+        s.totals.lost,
+        s.totals.duplicated,
+      ];
+      return `<tr>${cells.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`;
+    });
+  const head = [
+    'scenario',
+    'grace',
+    'agents stopped',
+    'drained',
+    "Vector's drain limit",
+    'killed at the grace',
+    'checkpointed, undelivered',
+    'mapped after the final write',
+    'lost',
+    'duplicated',
+  ];
+  return `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
+
 export function renderHtml(r: LabReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vector-operator lab</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:1100px}pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}
+table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child{text-align:left}
 .k span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}</style></head>
 <body><h1>vector-operator lab</h1>
 <p>API server: ${esc(r.kube.description)}.</p>
@@ -228,6 +277,9 @@ export function renderHtml(r: LabReport): string {
 <h2>Duplicates and losses per scenario</h2>
 <p class="k"><span style="background:#ccc"></span>retained at the switch<span style="background:#e69f00"></span>duplicated<span style="background:#d55e00"></span>lost</p>
 ${barsSvg(r)}
+<h2>Agent shutdown windows</h2>
+<p>Vector checkpoints a line before it is buffered: what a window leaves buffered is lost, and the lines mapped after a source's final checkpoint write are read again (docs/checkpoint-merger.md).</p>
+${shutdownsHtml(r)}
 <h2>Agent watch connections per phase</h2>
 <p class="k"><span style="background:#999"></span>legacy config<span style="background:#0072b2"></span>optimized config</p>
 ${watchesSvg(r)}

@@ -10,11 +10,13 @@
  *   pipelines: what a source without checkpoints re-reads, the reference for duplicates without migration.
  * - A scenario never throws for a wrong figure; it reports it. It throws only when the stand cannot run.
  */
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { LabStand, type Flags, type StandSize } from './stand.ts';
 import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
-import type { Deliveries } from '../vector-sim/deliveries.ts';
+import { readShutdownRecords, type Deliveries } from '../vector-sim/deliveries.ts';
+import type { ShutdownRecord } from '../vector-sim/sim.ts';
 import { scenarioNames, type ScenarioName } from './names.ts';
 import * as renames from './renames.ts';
 import type { KubeKind } from './kube.ts';
@@ -34,10 +36,49 @@ export interface ScenarioResult {
    * decides, so it is exact; duplicates elsewhere are not the policy's doing (docs/stand.md).
    */
   backlog: { lines: number; pipelines: { pipeline: string; lost: number; redelivered: number }[] };
+  /** What the agents' shutdown windows did (sim.ts), summed over every agent stopped during the scenario. */
+  shutdowns: ShutdownSummary;
   drained: boolean;
   durationMs: number;
   /** The API server the scenario ran on, and the `gitVersion` its `/version` reported. */
   server: { kube: KubeKind; gitVersion: string };
+}
+
+export interface ShutdownSummary {
+  agents: number;
+  /** The termination graces (seconds) the stopped agents' pods had, distinct, ascending. */
+  graceSecs: number[];
+  drained: number;
+  drainLimit: number;
+  killed: number;
+  /** Mapped (checkpointed) events left undelivered, counted per sink: lost. */
+  lostEvents: number;
+  /** Lines mapped after their source's final checkpoint write: delivered, then read again. */
+  mappedAfterFinalWrite: number;
+  /** Sources killed or stopped by force before their final checkpoint write. */
+  missingFinalWrites: number;
+}
+
+function summarize(records: ShutdownRecord[]): ShutdownSummary {
+  const s: ShutdownSummary = {
+    agents: records.length,
+    graceSecs: [...new Set(records.map((r) => r.graceSecs))].sort((a, b) => a - b),
+    drained: 0,
+    drainLimit: 0,
+    killed: 0,
+    lostEvents: 0,
+    mappedAfterFinalWrite: 0,
+    missingFinalWrites: 0,
+  };
+  for (const r of records) {
+    if (r.outcome === 'drained') s.drained++;
+    else if (r.outcome === 'drain-limit') s.drainLimit++;
+    else s.killed++;
+    s.lostEvents += r.lostEvents;
+    s.mappedAfterFinalWrite += r.mappedAfterFinalWrite;
+    s.missingFinalWrites += r.missingFinalWrites;
+  }
+  return s;
 }
 
 interface Ctx {
@@ -145,6 +186,42 @@ function deletedPodScenario(): Body {
   };
 }
 
+/**
+ * A sink of the second namespace (one pipeline, so no neighbour shares its files) is stuck before the switch to
+ * optimized with migration, and stays stuck while the pods roll: each agent's sink accepts again 45 s (Vector
+ * time) after that agent's SIGTERM, between Kubernetes' 30 s grace and Vector's 60 s drain limit. `grace` is the
+ * agent pod's termination grace (`--agent-termination-grace-period-seconds`; undefined = migration's default).
+ */
+function stuckSinkScenario(grace?: number): Body {
+  return async (c) => {
+    const flags = (f: Flags): Flags => (grace === undefined ? f : { ...f, grace });
+    await phase(c, 'start', flags(migLegacy));
+    write(c.stand, 2);
+    await drain(c.stand);
+    const stuck = c.stand.pipelines.find((p) => p.name === 'logs' && p !== c.stand.pipelines[0]);
+    if (stuck === undefined) throw new Error('no second namespace to hold up');
+    c.lagging = [`${stuck.ns}/${stuck.name}`];
+    writeFileSync(
+      c.stand.nodes.controlFile,
+      JSON.stringify({ stuckSinks: [stuck.sink], recoverAfterShutdownSecs: stallAfterSigtermSecs }),
+    );
+    await sleep(2 * 60_000 * c.stand.nodes.timing.timeScale + 200);
+    const before = new Set(c.stand.workload.written(stuck.ns));
+    // More than a sink buffer, a held event and a channel per node: the buffer is full at SIGTERM.
+    write(c.stand, 3);
+    c.backlog = c.stand.workload.written(stuck.ns).filter((id) => !before.has(id));
+    // Two checkpoint flushes while blocked: the periodic write covers every mapped line.
+    await drain(c.stand, 1_500);
+    c.retainedAtSwitch = retained(c.stand);
+    await phase(c, 'switch', flags(migOpt));
+    c.stand.nodes.setStuckSinks([]);
+    write(c.stand, 1);
+  };
+}
+
+/** When the stuck sink accepts again, after each agent's SIGTERM (Vector seconds). */
+const stallAfterSigtermSecs = 45;
+
 function backlogFigures(stand: LabStand, c: Ctx, deliveries: Deliveries): ScenarioResult['backlog'] {
   const ns = c.lagging[0]?.split('/')[0];
   const pipelines = stand.pipelines
@@ -232,6 +309,14 @@ export const scenarios: Record<string, Scenario> = {
     body: renames.chunkBoundary(migOpt),
     size: renames.chunkBoundarySize,
   },
+  'stuck-sink-switch': {
+    title: `sink stuck at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 70 s (migration's)`,
+    body: stuckSinkScenario(),
+  },
+  'stuck-sink-switch-short-grace': {
+    title: `sink stuck at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 30 s (Kubernetes' default)`,
+    body: stuckSinkScenario(30),
+  },
 } satisfies Record<ScenarioName, Scenario>;
 
 export async function runScenario(name: string, size: StandSize): Promise<ScenarioResult> {
@@ -263,6 +348,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
       retainedAtSwitch: c.retainedAtSwitch,
       lagging: c.lagging,
       backlog: backlogFigures(stand, c, deliveries),
+      shutdowns: summarize(readShutdownRecords<ShutdownRecord>(stand.nodes.deliveriesDir)),
       drained,
       durationMs: Date.now() - started,
       server: { kube: stand.kube.kind, gitVersion: stand.kube.gitVersion },

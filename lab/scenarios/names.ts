@@ -20,6 +20,8 @@ export const scenarioNames = [
   'rename-group-2-to-1',
   'rename-opt-out',
   'rename-chunk-boundary',
+  'stuck-sink-switch',
+  'stuck-sink-switch-short-grace',
 ] as const;
 
 export type ScenarioName = (typeof scenarioNames)[number];

@@ -19,6 +19,8 @@ export interface ProcessFlags {
   optimize: boolean;
   migration: boolean;
   policy?: 'min' | 'max';
+  /** `--agent-termination-grace-period-seconds`. */
+  grace?: number;
 }
 
 export class OperatorProcess {
@@ -35,6 +37,7 @@ export class OperatorProcess {
     if (flags.optimize) args.push('--enable-config-optimization');
     if (flags.migration) args.push('--enable-checkpoint-migration');
     if (flags.policy !== undefined) args.push('--checkpoint-merger-position-policy', flags.policy);
+    if (flags.grace !== undefined) args.push('--agent-termination-grace-period-seconds', String(flags.grace));
     args.push('--log-level', 'warn');
     const child = spawn(execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

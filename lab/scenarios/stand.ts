@@ -49,6 +49,8 @@ export interface Flags {
   optimize: boolean;
   migration: boolean;
   policy?: 'min' | 'max';
+  /** The agent pod's termination grace, as `--agent-termination-grace-period-seconds` sets it. */
+  grace?: number;
 }
 
 export interface StandSize {
@@ -283,6 +285,7 @@ export class LabStand {
           migration: flags.migration,
           mergerImage: defaultMergerImage,
           ...(flags.policy === undefined ? {} : { mergerPositionPolicy: flags.policy }),
+          ...(flags.grace === undefined ? {} : { terminationGraceSeconds: flags.grace }),
           ...(this.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: this.maxNamespacesPerSource }),
         },
         log: quiet,

@@ -7,6 +7,8 @@
  *   checkpoint on disk never covers a line whose delivery is not on disk.
  * - An event without a workload id (`id=<ns>/<pod>/<seq>` in its message) is recorded under the id `-`.
  * - Sink ids are per pipeline (`<ns>-<pipeline>-<sink>`), so per-sink counts are per-pipeline counts.
+ * - Beside each delivery file, `<file>.shutdown.json` holds what that agent's shutdown window did (sim.ts
+ *   ShutdownRecord), written before the process exits.
  */
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,4 +73,17 @@ export function readDeliveries(dir: string): Deliveries {
     else if (e.name.endsWith('.tsv')) files.push(p);
   }
   return readDeliveryFiles(files.sort());
+}
+
+/** Every agent's shutdown record under `dir` (one level of node subdirectories), in path order. */
+export function readShutdownRecords<R>(dir: string): R[] {
+  if (!existsSync(dir)) return [];
+  const out: R[] = [];
+  for (const node of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!node.isDirectory()) continue;
+    const p = join(dir, node.name);
+    for (const f of readdirSync(p).sort())
+      if (f.endsWith('.shutdown.json')) out.push(JSON.parse(readFileSync(join(p, f), 'utf8')) as R);
+  }
+  return out;
 }

@@ -8,8 +8,9 @@
  * - A new fingerprint starts at its checkpoint if one exists, else at the beginning: kubernetes_logs finds files in
  *   the discovery loop (startup=false), so `read_from` never applies. A checkpoint is used as is, beyond EOF too.
  * - A file whose mtime is before `ignoreBeforeMs` starts at its end, even with a checkpoint.
- * - The checkpoint only moves to just past a complete line that was consumed; a line the topology refuses
- *   (backpressure from a stuck sink) stops the pass with nothing consumed, so the checkpoint stays before it.
+ * - Reading is not checkpointing: each complete line goes to `onLine` with the offset just past it (Vector's
+ *   `Line.end_offset`), and the source moves the checkpoint when it maps the line (buffers.ts). A line `onLine`
+ *   refuses (the source's channel is full: backpressure) stops the pass unconsumed, and is read again.
  * - Not-ready files (first line incomplete) are not watched and are retried each discovery cycle.
  * - A watcher not found by a discovery cycle dies at its next empty read: its descriptor is closed and its checkpoint
  *   is marked dead (expired by the checkpointer later). Until then it drains through the open descriptor, even if the
@@ -40,8 +41,11 @@ export interface FileServerOptions {
   checkpointer: Checkpointer;
   /** The candidate paths right now (Vector's paths provider, include/exclude already applied). */
   paths: () => string[];
-  /** One complete line, without its `\n`; `false` refuses it (backpressure) and ends the pass. */
-  onLine: (line: Buffer, file: WatchedFile) => boolean;
+  /**
+   * One complete line, without its `\n`, and the offset just past it; `false` refuses it (backpressure) and ends
+   * the pass. The buffer is reused after the call returns.
+   */
+  onLine: (line: Buffer, file: WatchedFile, endOffset: bigint) => boolean;
   /** Bytes read per file per pass; larger than Vector's 2048 so that a scaled-down clock still keeps up. */
   maxReadBytes?: number;
   ignoreBeforeMs?: number;
@@ -209,7 +213,7 @@ export class FileServer {
       let start = 0;
       let blocked = false;
       for (let nl = this.buf.indexOf(0x0a, 0); nl !== -1 && nl < n; nl = this.buf.indexOf(0x0a, start)) {
-        if (!this.opts.onLine(this.buf.subarray(start, nl), w)) {
+        if (!this.opts.onLine(this.buf.subarray(start, nl), w, BigInt(w.position + nl + 1))) {
           blocked = true;
           break;
         }
@@ -218,7 +222,6 @@ export class FileServer {
       if (start > 0) {
         w.position += start;
         consumed += start;
-        this.opts.checkpointer.update(w.fingerprint, BigInt(w.position));
       }
       if (blocked) break;
     }

@@ -10,9 +10,9 @@
  *   whose namespace is not in the namespace store (that is how the namespace selector filters), containers listed in
  *   `vector.dev/exclude-containers`, and the exclude globs (default `**\/*.gz`, `**\/*.tmp`). A deleted pod stays
  *   listed for `delay_deletion_ms` (scaled).
- * - Checkpoints are written every glob cooldown, the first one cooldown after start, and once more on stop.
- *   Deliveries are flushed after each read tick and before each write, so a checkpoint never covers an unrecorded
- *   delivery.
+ * - Checkpoints are written every glob cooldown, the first one cooldown after start, and once more at shutdown
+ *   (by the event path, buffers.ts). They hold what was mapped, not what was delivered: `map` moves the checkpoint
+ *   before the event is routed or buffered (`vector@v0.48.0:src/sources/kubernetes_logs/mod.rs:908`).
  */
 import { readdirSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
@@ -33,12 +33,21 @@ export interface SourceContext {
   /** Multiplies Vector's own durations (cooldown, expiry, deletion delay). */
   timeScale: number;
   readIntervalMs: number;
-  /** Routes and delivers one event; false = a sink it reaches is stuck (backpressure). */
-  deliver: (sourceId: string, event: SimEvent) => boolean;
-  /** Called before each checkpoint write. */
+  /** The file server's send into the source's channel (buffers.ts); false = full, the file server waits. */
+  offer: (sourceId: string, line: SourceLine) => boolean;
+  /** The sinks an event reaches (the topology's routes). */
+  route: (sourceId: string, event: SimEvent) => string[];
+  /** Records the deliveries made so far. */
   flushDeliveries: () => void;
   /** Failed lists and watches, with their cause (they are retried). */
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A line read by the file server, waiting in the source's channel to be mapped. */
+export interface SourceLine {
+  text: string;
+  file: WatchedFile;
+  endOffset: bigint;
 }
 
 interface WatchedPod extends PodInfo {
@@ -144,7 +153,7 @@ export class KubernetesLogsSource {
     this.server = new FileServer({
       checkpointer: this.checkpointer,
       paths: () => this.paths(),
-      onLine: (line, file) => this.onLine(line, file),
+      onLine: (line, file, endOffset) => this.ctx.offer(config.id, { text: line.toString('utf8'), file, endOffset }),
       ignoreBeforeMs,
       fingerprint: config.fingerprint,
     });
@@ -193,7 +202,6 @@ export class KubernetesLogsSource {
         void this.discoverOnce();
       }, this.cooldownMs),
       setInterval(() => {
-        this.ctx.flushDeliveries();
         this.checkpointer.write();
       }, this.cooldownMs),
       setInterval(() => {
@@ -220,12 +228,18 @@ export class KubernetesLogsSource {
     if (consumed > 0) this.ctx.flushDeliveries();
   }
 
-  /** Vector's shutdown: stop reading, write the checkpoints a last time, close the watches. */
-  async stop(): Promise<void> {
+  /**
+   * Shutdown reaches the source: no more reads, discovery or periodic writes (the checkpoint writer task ends without
+   * writing; the final write is the file server's, through the event path).
+   */
+  stopReading(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    this.ctx.flushDeliveries();
-    this.checkpointer.write();
+  }
+
+  /** Closes the files and the watches. */
+  async close(): Promise<void> {
+    this.stopReading();
     this.server.close();
     await Promise.all([this.pods.stop(), this.namespaces.stop(), this.nodes.stop()]);
   }
@@ -272,22 +286,27 @@ export class KubernetesLogsSource {
     return out;
   }
 
-  private onLine(line: Buffer, file: WatchedFile): boolean {
-    const m = CRI.exec(line.toString('utf8'));
+  /**
+   * The source's `map`: the checkpoint moves past the line first, then CRI parsing, partial merge and annotation;
+   * returns the routed event, or undefined when the line yields none.
+   */
+  map(line: SourceLine): { event: SimEvent; sinks: string[] } | undefined {
+    const { file } = line;
+    this.checkpointer.update(file.fingerprint, line.endOffset);
+    const m = CRI.exec(line.text);
     // Vector's CRI parser drops a line it cannot parse (and logs an error).
-    if (m === null) return true;
+    if (m === null) return undefined;
     const [, timestamp, stream, tag, text] = m as unknown as [string, string, string, string, string];
     if (tag === 'P') {
-      // A partial line is merged with what follows; the checkpoint still moves past it (updated before merging).
+      // A partial line is merged with what follows; its checkpoint has moved all the same.
       this.partial.set(file.fpKey, (this.partial.get(file.fpKey) ?? '') + text);
-      return true;
+      return undefined;
     }
     const message = (this.partial.get(file.fpKey) ?? '') + text;
+    this.partial.delete(file.fpKey);
     const path = this.containerPaths.get(file.path) ?? file.path;
     const event = annotateEvent(this.config, { message, stream, timestamp }, path, this.podOfPath(path));
-    if (!this.ctx.deliver(this.config.id, event)) return false;
-    this.partial.delete(file.fpKey);
-    return true;
+    return { event, sinks: this.ctx.route(this.config.id, event) };
   }
 
   private podOfPath(path: string): WatchedPod | undefined {

@@ -8,17 +8,25 @@
  * from its mount namespace and service account.
  *
  * Invariants:
- * - Exit 0 after SIGTERM or SIGINT, once every source wrote its final checkpoints (Vector's graceful shutdown).
+ * - After SIGTERM or SIGINT, the shutdown window of sim.ts: exit 0 once the buffers drained or Vector's drain limit
+ *   passed; exit 137 at once, closing nothing, when the pod's termination grace ended first (the kubelet's SIGKILL).
+ *   Either way the window's figures go to `<deliveriesFile>.shutdown.json` first (ShutdownRecord).
+ * - The drain limit is Vector's: `--graceful-shutdown-limit-secs`, `--no-graceful-shutdown-limit` or their
+ *   environment variables, default 60 s; the grace is the pod's `terminationGracePeriodSeconds` (default 30 s), which
+ *   the kubelet passes in LAB_VECTOR_SIM.
  * - Exit 78 (EX_CONFIG) with the reason on stderr when the config cannot be run; the kubelet then reports the
  *   container as failed, as for a real Vector that rejects its config.
  * - `{"type":"ready"}` is sent over IPC (when present) once every source has its three watches open and synced:
  *   the kubelet's readiness signal.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import process from 'node:process';
 import * as k8s from '@kubernetes/client-node';
 import { sharePool } from '../common/kube-http.ts';
 import { mapPath, type Mount } from '../common/mounts.ts';
+import { kubernetesDefaultGraceSecs } from './shutdown.ts';
+import { drainLimitSecs } from '../../src/vector/shutdown.ts';
 import { VectorSim, type SimTiming } from './sim.ts';
 
 interface Env {
@@ -27,6 +35,8 @@ interface Env {
   deliveriesFile: string;
   controlFile?: string;
   timing?: Partial<SimTiming>;
+  /** The pod's terminationGracePeriodSeconds, when it sets one. */
+  terminationGracePeriodSeconds?: number;
 }
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -59,8 +69,11 @@ async function main(): Promise<void> {
     if (sim === undefined || state.stopping) return;
     state.stopping = true;
     sim.stop().then(
-      () => {
-        log('stopped, checkpoints written');
+      async (record) => {
+        writeFileSync(`${env.deliveriesFile}.shutdown.json`, JSON.stringify(record));
+        log('shutdown window over', { ...record });
+        if (record.outcome === 'killed') process.exit(137);
+        await sim.close();
         process.exit(0);
       },
       (err: unknown) => {
@@ -83,6 +96,10 @@ async function main(): Promise<void> {
       controlFile: env.controlFile,
       watchConfig: values['watch-config'] === true,
       timing: env.timing,
+      shutdown: {
+        drainLimitSecs: drainLimitSecs(process.argv.slice(2), process.env),
+        graceSecs: env.terminationGracePeriodSeconds ?? kubernetesDefaultGraceSecs,
+      },
       log,
     });
   } catch (err) {

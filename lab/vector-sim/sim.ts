@@ -8,15 +8,23 @@
  *   is unchanged keep running (their checkpoints and positions untouched); removed or changed ones are stopped
  *   (final checkpoint write); new or changed ones start from their own checkpoint dir. A config that fails to load
  *   leaves the running one in place.
- * - A stuck sink (listed in the control file) refuses events, and the source feeding it stops reading: Vector's
- *   backpressure with a zero-length buffer.
- * - `stop()` is SIGTERM: every source writes its checkpoints a last time, deliveries are flushed, watches closed.
+ * - Between the sources and the sinks lies Vector's event path (buffers.ts): a stuck sink (listed in the control
+ *   file) fills its buffer, then the source stops reading; its checkpoint is ahead of delivery by what is buffered.
+ * - `stop()` is SIGTERM (shutdown.ts): the sources stop reading, the file servers write their final checkpoints,
+ *   and the buffers drain until they are empty, Vector's drain limit passes, or the pod's termination grace ends
+ *   (the kubelet's SIGKILL, played here on the simulator's scaled clock). It returns what the window left undelivered;
+ *   `close()` then closes the files and watches (not after a kill).
+ * - Deliveries are recorded (flushed) after every read tick and pump, and before `stop()` returns.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
+import { EventPath, type Leftover } from './buffers.ts';
 import { DeliveryLog, lineId } from './deliveries.ts';
-import { KubernetesLogsSource } from './kubernetes-logs.ts';
+import { KubernetesLogsSource, type SourceLine } from './kubernetes-logs.ts';
+import { drainWithin, kubernetesDefaultGraceSecs, type ShutdownOutcome } from './shutdown.ts';
+import { vectorDrainLimitSecs } from '../../src/vector/shutdown.ts';
 import { buildTopology, readConfigDir, type Topology } from './topology.ts';
 import type { SimEvent } from './vrl.ts';
 
@@ -25,9 +33,37 @@ export interface SimTiming {
   timeScale: number;
   /** Interval between read passes. */
   readIntervalMs: number;
+  /**
+   * Events per sink buffer (Vector: 500) and lines per source channel. The stand scales them down with its volumes
+   * (tens of lines per namespace and round), so that a backlog outgrows the buffer as a real one outgrows 500.
+   */
+  sinkBufferEvents: number;
+  channelLines: number;
 }
 
-export const defaultTiming: SimTiming = { timeScale: 1 / 300, readIntervalMs: 10 };
+export const defaultTiming: SimTiming = {
+  timeScale: 1 / 300,
+  readIntervalMs: 10,
+  sinkBufferEvents: 10,
+  channelLines: 3,
+};
+
+/** The control file: sinks stuck now, and optionally how long after this agent's SIGTERM they accept again. */
+interface Control {
+  stuckSinks?: string[];
+  /** Vector seconds after SIGTERM at which the stuck sinks recover (a stall that ends during the drain). */
+  recoverAfterShutdownSecs?: number;
+}
+
+/** What the shutdown window did (Vector's seconds, unscaled). */
+export interface ShutdownRecord extends Leftover {
+  outcome: ShutdownOutcome;
+  afterSecs: number;
+  drainLimitSecs: number | null;
+  graceSecs: number;
+  /** Lines mapped after their source's final checkpoint write: delivered, and read again after the restart. */
+  mappedAfterFinalWrite: number;
+}
 
 export interface SimOptions {
   kc: k8s.KubeConfig;
@@ -36,9 +72,11 @@ export interface SimOptions {
   nodeName: string;
   mapPath: (containerPath: string) => string;
   deliveriesFile: string;
-  /** JSON `{"stuckSinks": [...]}`, re-read each cooldown; absent = nothing stuck. */
+  /** JSON `{"stuckSinks": [...], "recoverAfterShutdownSecs"?: n}`, re-read each cooldown; absent = nothing stuck. */
   controlFile?: string;
   watchConfig?: boolean;
+  /** Vector's drain limit in seconds (undefined = none) and the pod's termination grace. */
+  shutdown?: { drainLimitSecs: number | undefined; graceSecs: number };
   timing?: Partial<SimTiming>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -59,8 +97,12 @@ export class VectorSim {
   private configText: string;
   private readonly sources = new Map<string, KubernetesLogsSource>();
   private stuck = new Set<string>();
+  private recoverAfterShutdownMs: number | undefined;
+  private shutdownAt: number | undefined;
   private controlMtime = -1;
+  private readonly path: EventPath<SourceLine, SimEvent>;
   private timer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
 
   private constructor(opts: SimOptions, topology: Topology, configText: string) {
@@ -69,6 +111,27 @@ export class VectorSim {
     this.deliveries = new DeliveryLog(opts.deliveriesFile);
     this.topology = topology;
     this.configText = configText;
+    this.path = new EventPath<SourceLine, SimEvent>(
+      { sinkEvents: this.timing.sinkBufferEvents, channelLines: this.timing.channelLines },
+      {
+        map: (id, line) => this.sources.get(id)?.map(line),
+        stuck: (sink) => this.isStuck(sink),
+        deliver: (sink, e) => {
+          this.deliveries.add(sink, lineId(e.message));
+        },
+        finalWrite: (id) => this.sources.get(id)?.checkpointer.write(),
+      },
+    );
+  }
+
+  private isStuck(sink: string): boolean {
+    if (!this.stuck.has(sink)) return false;
+    const r = this.recoverAfterShutdownMs;
+    return r === undefined || this.shutdownAt === undefined || Date.now() - this.shutdownAt < r;
+  }
+
+  private scaledMs(secs: number): number {
+    return secs * 1000 * this.timing.timeScale;
   }
 
   static async start(opts: SimOptions): Promise<VectorSim> {
@@ -84,6 +147,11 @@ export class VectorSim {
       sim.readControl();
       if (opts.watchConfig === true) sim.reloading = sim.reloading.then(() => sim.maybeReload());
     }, cooldown);
+    // Sinks that recovered take their buffers, and sources blocked behind them move on.
+    sim.pumpTimer = setInterval(() => {
+      sim.path.pump();
+      sim.deliveries.flush();
+    }, sim.timing.readIntervalMs);
     return sim;
   }
 
@@ -99,7 +167,8 @@ export class VectorSim {
       dataDir: this.topology.dataDir,
       timeScale: this.timing.timeScale,
       readIntervalMs: this.timing.readIntervalMs,
-      deliver: (id, e) => this.deliver(id, e),
+      offer: (id, line) => this.path.offer(id, line),
+      route: (id, e) => this.topology.route(id, e),
       flushDeliveries: () => {
         this.deliveries.flush();
       },
@@ -109,14 +178,6 @@ export class VectorSim {
     await source.start();
   }
 
-  private deliver(sourceId: string, event: SimEvent): boolean {
-    const sinks = this.topology.route(sourceId, event);
-    if (sinks.some((s) => this.stuck.has(s))) return false;
-    const id = lineId(event.message);
-    for (const s of sinks) this.deliveries.add(s, id);
-    return true;
-  }
-
   private readControl(): void {
     const f = this.opts.controlFile;
     if (f === undefined) return;
@@ -124,8 +185,10 @@ export class VectorSim {
       const m = statSync(f).mtimeMs;
       if (m === this.controlMtime) return;
       this.controlMtime = m;
-      const doc = JSON.parse(readFileSync(f, 'utf8')) as { stuckSinks?: string[] };
+      const doc = JSON.parse(readFileSync(f, 'utf8')) as Control;
       this.stuck = new Set(doc.stuckSinks ?? []);
+      const r = doc.recoverAfterShutdownSecs;
+      this.recoverAfterShutdownMs = typeof r === 'number' ? this.scaledMs(r) : undefined;
     } catch {
       if (this.controlMtime !== -1) this.stuck = new Set();
       this.controlMtime = -1;
@@ -147,7 +210,11 @@ export class VectorSim {
     const wanted = new Map(next.sources.map((s) => [s.id, s]));
     const dataDirChanged = next.dataDir !== this.topology.dataDir;
     const stopping = [...this.sources].filter(([id, s]) => dataDirChanged || wanted.get(id)?.raw !== s.config.raw);
-    await Promise.all(stopping.map(([, s]) => s.stop()));
+    for (const [id, s] of stopping) {
+      s.stopReading();
+      this.path.removeSource(id);
+    }
+    await Promise.all(stopping.map(([, s]) => s.close()));
     for (const [id] of stopping) this.sources.delete(id);
     this.topology = next;
     const starting = next.sources.filter((s) => !this.sources.has(s.id));
@@ -155,11 +222,44 @@ export class VectorSim {
     this.opts.log?.('config reloaded', { stopped: stopping.map(([id]) => id), started: starting.map((s) => s.id) });
   }
 
-  /** SIGTERM: final checkpoint writes and delivery flush. */
-  async stop(): Promise<void> {
+  /** SIGTERM: stop reading, final checkpoint writes, and the drain within the shutdown window. */
+  async stop(): Promise<ShutdownRecord> {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.pumpTimer !== undefined) clearInterval(this.pumpTimer);
     await this.reloading;
-    await Promise.all([...this.sources.values()].map((s) => s.stop()));
+    this.shutdownAt = Date.now();
+    for (const s of this.sources.values()) s.stopReading();
+    this.path.shutdown(this.sources.keys());
+    const w = this.opts.shutdown ?? { drainLimitSecs: vectorDrainLimitSecs, graceSecs: kubernetesDefaultGraceSecs };
+    const window = {
+      drainLimitMs: w.drainLimitSecs === undefined ? undefined : this.scaledMs(w.drainLimitSecs),
+      graceMs: this.scaledMs(w.graceSecs),
+    };
+    const clock = { now: () => Date.now(), sleep: (ms: number) => sleep(ms) };
+    const { path, deliveries } = this;
+    const pumpAndRecord = {
+      pump(): void {
+        path.pump();
+        deliveries.flush();
+      },
+      get idle(): boolean {
+        return path.idle;
+      },
+    };
+    const r = await drainWithin(pumpAndRecord, window, clock, this.timing.readIntervalMs);
     this.deliveries.flush();
+    return {
+      outcome: r.outcome,
+      afterSecs: Math.round(r.afterMs / this.timing.timeScale / 100) / 10,
+      drainLimitSecs: w.drainLimitSecs ?? null,
+      graceSecs: w.graceSecs,
+      mappedAfterFinalWrite: this.path.mappedAfterFinalWrite,
+      ...this.path.leftover(),
+    };
+  }
+
+  /** After a drain or Vector's own forced stop: close the files and watches. */
+  async close(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((s) => s.close()));
   }
 }

@@ -12,6 +12,7 @@ export const objectFlagOptions = {
   'checkpoint-merger-image': { type: 'string', default: '' },
   'checkpoint-merger-position-policy': { type: 'string', default: 'min' },
   'agent-least-privilege': { type: 'boolean', default: false },
+  'agent-termination-grace-period-seconds': { type: 'string', default: '' },
 } as const;
 
 export const objectFlagUsage = `With --objects, the operator flags that change its objects (as for run):
@@ -19,6 +20,8 @@ export const objectFlagUsage = `With --objects, the operator flags that change i
       --checkpoint-merger-image IMAGE        (default ${defaultMergerImage})
       --checkpoint-merger-position-policy P  min (default) or max
       --agent-least-privilege                the hardened agent pod
+      --agent-termination-grace-period-seconds N
+                                             the agent pod's grace (default: Vector's drain + 10 s with migration)
 `;
 
 interface ObjectFlagValues {
@@ -27,6 +30,7 @@ interface ObjectFlagValues {
   'checkpoint-merger-image': string;
   'checkpoint-merger-position-policy': string;
   'agent-least-privilege': boolean;
+  'agent-termination-grace-period-seconds': string;
 }
 
 /** The operator's flags, or a usage error naming the flag. Whether the PodMonitor CRD is served is the caller's. */
@@ -41,6 +45,9 @@ export function operatorFlagsFrom(
   const position = values['checkpoint-merger-position-policy'];
   if (position !== 'min' && position !== 'max')
     return `--checkpoint-merger-position-policy '${position}' must be min or max`;
+  const grace = values['agent-termination-grace-period-seconds'];
+  if (grace !== '' && !/^\d{1,9}$/.test(grace))
+    return `--agent-termination-grace-period-seconds '${grace}' must be a whole number of seconds`;
   return {
     optimize: values['enable-config-optimization'],
     migration: values['enable-checkpoint-migration'],
@@ -48,5 +55,6 @@ export function operatorFlagsFrom(
     mergerPositionPolicy: position,
     policy,
     leastPrivilege: values['agent-least-privilege'],
+    ...(grace === '' ? {} : { terminationGraceSeconds: Number(grace) }),
   };
 }

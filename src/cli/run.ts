@@ -66,6 +66,9 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
                                       kaasops' logging flags, mapped onto ours (docs/operator.md)
   --agent-least-privilege             read-only host mounts and no privilege escalation for the agent pod, even
                                       without checkpoint migration (rolls every agent once) (default false)
+  --agent-termination-grace-period-seconds N
+                                      the agent pod's terminationGracePeriodSeconds, in every mode (default:
+                                      Vector's drain limit + 10 s, 70, with migration; unset without)
 Tenant policy for namespaced pipelines (docs/security.md):
 ${policyUsage}`;
 
@@ -240,6 +243,7 @@ export async function main(args: string[]): Promise<number> {
       leaderElect: values['leader-elect'],
       pipelinePolicy: pipelinePolicy.mode,
       leastPrivilege: flags.leastPrivilege,
+      terminationGraceSeconds: flags.terminationGraceSeconds,
       metricsSecure: values['metrics-secure'],
       enableHttp2: values['enable-http2'],
       watchName: values['watch-name'],

@@ -29,6 +29,7 @@ import {
   type MigrationPlan,
   type SecretSlot,
 } from './migration.ts';
+import { agentTerminationGrace } from './agent-grace.ts';
 import {
   agentDaemonSet,
   agentName,
@@ -53,6 +54,8 @@ export interface OperatorFlags {
   policy?: PipelinePolicy;
   /** `--agent-least-privilege`: harden the agent pod even without checkpoint migration (objects.ts). */
   leastPrivilege?: boolean;
+  /** `--agent-termination-grace-period-seconds`: the agent pod's grace in every mode (agent-grace.ts). */
+  terminationGraceSeconds?: number;
   /**
    * Namespaces per collapsed source before a group splits into chunks: tests and the stand only, to cross a chunk
    * boundary with a few namespaces. No flag sets it; the product runs with 1000 (routing.ts).
@@ -258,6 +261,9 @@ export function desiredState(
       }
     : undefined;
   const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger, flags.leastPrivilege === true);
+  const grace = agentTerminationGrace(vector.spec.agent ?? {}, flags.migration, flags.terminationGraceSeconds);
+  const podSpec = ds.spec?.template.spec;
+  if (grace !== undefined && podSpec !== undefined) podSpec.terminationGracePeriodSeconds = grace;
   const rest = agentObjects(vector, '').filter(
     (o) => o.kind !== 'Secret' && o.kind !== 'DaemonSet' && (flags.podMonitor || o.kind !== 'PodMonitor'),
   );

@@ -38,8 +38,10 @@ function source(id: string, log: ContainerLog, delivered: string[], stuck = { no
         .filter((f) => !f.endsWith('.gz'))
         .map((f) => join(log.dir, f)),
     ],
-    onLine: (line) => {
+    // The source's map with a zero-length buffer: the checkpoint moves as the line is delivered.
+    onLine: (line, file, endOffset) => {
       if (stuck.now) return false;
+      checkpointer.update(file.fingerprint, endOffset);
       delivered.push(lineId(line.toString()));
       return true;
     },
