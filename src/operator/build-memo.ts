@@ -7,11 +7,12 @@
  * event keeps the operator busy and delays the reconcile that carries a real pipeline change.
  *
  * Invariants:
- * - A build is reused only when its inputs are the very same: the Vector's name, namespace, labels, annotations and
- *   spec (compared by content: they are small), the same options, and the same pipeline list, element by element, by
- *   the identity of each pipeline's `metadata` and `spec` objects. Cached objects are never mutated in place (an
- *   update from the API server is a new object), so identity implies content; a relist or any change misses, and
- *   the next build is a full one.
+ * - A build is reused only when its inputs are the same: the Vector's name, namespace, labels, annotations and spec
+ *   (compared by content: they are small), the same options, and the same pipelines in the same order, each compared
+ *   by what the build reads of it: kind, namespace, name, uid, creationTimestamp, labels, annotations, and its
+ *   `generation` (the API server bumps it on every spec change, and on nothing else). A status write gives a pipeline a
+ *   new object and resourceVersion but none of these, so it does not invalidate the build. A pipeline without a
+ *   generation (built in a test, or by `render`) is compared by the identity of its `spec` object instead.
  * - Encoded Secret payloads (gzip, base64) are kept for the last few config texts, keyed by the text itself.
  * - Entries of Vectors that are gone are dropped by `forget`.
  */
@@ -23,8 +24,33 @@ import { encodePayload } from './objects.ts';
 interface Entry {
   vector: string;
   opts: BuildOptions;
-  pipelines: readonly Pipeline[];
+  pipelines: readonly PipelineStamp[];
   modes: ModeBuilds;
+}
+
+/** What a build reads of a pipeline: a string of its identity and metadata, and its spec when it has no generation. */
+type PipelineStamp = readonly [string, object | undefined];
+
+/** Per metadata object: cached objects are immutable, so a pipeline's stamp is computed once per version. */
+const stamps = new WeakMap<object, string>();
+
+function pipelineStamp(p: Pipeline): PipelineStamp {
+  const m = p.metadata as Pipeline['metadata'] & { generation?: number };
+  let text = stamps.get(m);
+  if (text === undefined) {
+    text = JSON.stringify([
+      p.kind,
+      m.namespace,
+      m.name,
+      m.uid,
+      m.creationTimestamp,
+      m.generation,
+      m.labels ?? {},
+      m.annotations ?? {},
+    ]);
+    stamps.set(m, text);
+  }
+  return [text, m.generation === undefined ? p.spec : undefined];
 }
 
 const keptPayloads = 4;
@@ -40,12 +66,12 @@ function sameOptions(a: BuildOptions, b: BuildOptions): boolean {
   return true;
 }
 
-function samePipelines(a: readonly Pipeline[], b: readonly Pipeline[]): boolean {
+function samePipelines(a: readonly PipelineStamp[], b: readonly PipelineStamp[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] as Pipeline;
-    const y = b[i] as Pipeline;
-    if (x.kind !== y.kind || x.metadata !== y.metadata || x.spec !== y.spec) return false;
+    const x = a[i] as PipelineStamp;
+    const y = b[i] as PipelineStamp;
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
   }
   return true;
 }
@@ -60,18 +86,19 @@ export class BuildMemo {
   /** `buildModes(vector, pipelines, opts)`, or the last result for `key` when every input is the same. */
   modes(key: string, vector: Vector, pipelines: readonly Pipeline[], opts: BuildOptions): ModeBuilds {
     const stamp = vectorStamp(vector);
+    const pipelineStamps = pipelines.map(pipelineStamp);
     const hit = this.entries.get(key);
     if (
       hit !== undefined &&
       hit.vector === stamp &&
       sameOptions(hit.opts, opts) &&
-      samePipelines(hit.pipelines, pipelines)
+      samePipelines(hit.pipelines, pipelineStamps)
     ) {
       this.counts.reused++;
       return hit.modes;
     }
     const modes = buildModes(vector, pipelines, opts);
-    this.entries.set(key, { vector: stamp, opts, pipelines: [...pipelines], modes });
+    this.entries.set(key, { vector: stamp, opts, pipelines: pipelineStamps, modes });
     this.counts.built++;
     return modes;
   }

@@ -21,11 +21,21 @@ export function cvp(name: string, spec: PipelineSpec, meta: Partial<Pipeline['me
 }
 
 /** The usual team pipeline: one kubernetes_logs source `pods` into one sink `out`. */
-export function logsToSink(namespace: string, name = 'logs', source: Record<string, unknown> = {}): Pipeline {
-  return vp(namespace, name, {
-    sources: { pods: { type: 'kubernetes_logs', ...source } },
-    sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
-  });
+export function logsToSink(
+  namespace: string,
+  name = 'logs',
+  source: Record<string, unknown> = {},
+  meta: Partial<Pipeline['metadata']> = {},
+): Pipeline {
+  return vp(
+    namespace,
+    name,
+    {
+      sources: { pods: { type: 'kubernetes_logs', ...source } },
+      sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
+    },
+    meta,
+  );
 }
 
 export function namespaces(n: number, prefix = 'ns'): string[] {

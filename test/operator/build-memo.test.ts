@@ -52,6 +52,20 @@ describe('build memo', () => {
     assert.deepEqual(memo.counts, { built: 6, reused: 0 });
   });
 
+  it('reuses the build across a status write, and builds again on a new generation or new labels', () => {
+    const memo = new BuildMemo();
+    const versioned = (gen: number, rv: string, labels: Record<string, string> = {}) =>
+      namespaces(3).map((ns) =>
+        logsToSink(ns, 'logs', {}, { uid: `u-${ns}`, generation: gen, resourceVersion: rv, labels }),
+      );
+    const first = memo.modes('vector/logs', vector(), versioned(1, '10'), opts);
+    // What the watch delivers after a status write: new objects, a new resourceVersion, the same generation.
+    assert.equal(memo.modes('vector/logs', vector(), versioned(1, '11'), opts), first);
+    assert.notEqual(memo.modes('vector/logs', vector(), versioned(2, '12'), opts), first);
+    memo.modes('vector/logs', vector(), versioned(2, '13', { team: 'a' }), opts);
+    assert.deepEqual(memo.counts, { built: 3, reused: 1 });
+  });
+
   it('forgets a Vector', () => {
     const memo = new BuildMemo();
     const pipelines = [logsToSink('a')];
