@@ -83,11 +83,23 @@ export function sourceGraph(doc: unknown): SourceGraph {
   return { sources, feeds };
 }
 
+/** A namespace list as a set, made once per list: a 1000-namespace chunk meets thousands of consumers. */
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function setOf(list: readonly string[]): ReadonlySet<string> {
+  let s = sets.get(list);
+  if (s === undefined) {
+    s = new Set(list);
+    sets.set(list, s);
+  }
+  return s;
+}
+
 function intersect(a: Namespaces, b: Namespaces): Namespaces {
   if (a === null) return b;
   if (b === null) return a;
-  const bs = new Set(b);
-  return a.filter((ns) => bs.has(ns));
+  // Both sorted: filtering the shorter keeps the order.
+  const [short, long] = a.length <= b.length ? [a, setOf(b)] : [b, setOf(a)];
+  return short.filter((ns) => long.has(ns));
 }
 
 /** The part of `handed` that `before` (what the receiving source read) does not cover. */
@@ -95,7 +107,7 @@ function uncovered(handed: Namespaces, before: Namespaces | undefined): Namespac
   if (before === undefined) return handed;
   if (before === null) return [];
   if (handed === null) return null;
-  const had = new Set(before);
+  const had = setOf(before);
   return handed.filter((ns) => !had.has(ns));
 }
 

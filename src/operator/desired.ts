@@ -149,12 +149,19 @@ type LiveConfig = { json: string; graph: SourceGraph } | undefined;
 /** Per cached Secret object (a new object per change): a resync does not parse the configs again. */
 const liveConfigs = new WeakMap<V1Secret, LiveConfig>();
 
-/** The config text and source graph of a live config Secret, or undefined when it holds no readable config. */
-function liveGraph(secret: V1Secret | undefined): LiveConfig {
+/**
+ * The config text and source graph of a live config Secret, or undefined when it holds no readable config.
+ * `written(b64)` finds a build whose payload the Secret holds: the echo of our own write is not parsed again.
+ */
+function liveGraph(secret: V1Secret | undefined, written: (b64: string) => LiveConfig): LiveConfig {
   if (secret === undefined) return undefined;
   if (liveConfigs.has(secret)) return liveConfigs.get(secret);
   const b64 = secret.data?.[configKey];
-  let parsed: LiveConfig;
+  let parsed = b64 === undefined ? undefined : written(b64);
+  if (parsed !== undefined) {
+    liveConfigs.set(secret, parsed);
+    return parsed;
+  }
   try {
     const json = b64 === undefined ? undefined : configPayloadText(Buffer.from(b64, 'base64'));
     parsed = json === undefined ? undefined : { json, graph: sourceGraph(JSON.parse(json) as unknown) };
@@ -163,6 +170,33 @@ function liveGraph(secret: V1Secret | undefined): LiveConfig {
   }
   liveConfigs.set(secret, parsed);
   return parsed;
+}
+
+/** Per build (a memoised one is the same object across reconciles): its source graph, made once. */
+const builtGraphs = new WeakMap<ModeBuild, SourceGraph>();
+function graphOf(build: ModeBuild): SourceGraph {
+  let g = builtGraphs.get(build);
+  if (g === undefined) {
+    g = sourceGraph(build.result.config);
+    builtGraphs.set(build, g);
+  }
+  return g;
+}
+
+/** Whether `after` renames any source of `before`, per pair of graphs: a resync asks again with the same two. */
+const renameChecks = new WeakMap<SourceGraph, WeakMap<SourceGraph, boolean>>();
+function renamesAny(before: SourceGraph, after: SourceGraph): boolean {
+  let byAfter = renameChecks.get(before);
+  if (byAfter === undefined) {
+    byAfter = new WeakMap();
+    renameChecks.set(before, byAfter);
+  }
+  let any = byAfter.get(after);
+  if (any === undefined) {
+    any = renames(before, after).length > 0;
+    byAfter.set(after, any);
+  }
+  return any;
 }
 
 function renameSummary(before: SourceGraph, after: SourceGraph): NonNullable<DesiredState['renamed']> {
@@ -200,16 +234,21 @@ export function desiredState(
       ? buildModes(withoutOptOut(vector), pipelines, opts)
       : memo.modes(key, withoutOptOut(vector), pipelines, opts);
   const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
+  const compress = vector.spec.agent?.compressConfigFile === true;
+  const written = (b64: string): LiveConfig => {
+    for (const b of memo === undefined ? [] : [modes.active, modes.standby])
+      if (memo?.payload(b.json, compress) === b64) return { json: b.json, graph: graphOf(b) };
+    return undefined;
+  };
   // Renames matter only with migration on: without it nothing is parsed.
   const contents = flags.migration
-    ? { agent: liveGraph(observed.secrets.agent), opt: liveGraph(observed.secrets.opt) }
+    ? { agent: liveGraph(observed.secrets.agent, written), opt: liveGraph(observed.secrets.opt, written) }
     : { agent: undefined, opt: undefined };
-  const graphs: Partial<Record<ConfigMode, SourceGraph>> = {};
-  const builtGraph = (m: ConfigMode): SourceGraph => (graphs[m] ??= sourceGraph(byMode[m].result.config));
+  const builtGraph = (m: ConfigMode): SourceGraph => graphOf(byMode[m]);
   const renamesFor = (slot: SecretSlot) => {
     const c = contents[slot];
     if (c === undefined) return undefined;
-    const of = (m: ConfigMode): boolean => c.json !== byMode[m].json && renames(c.graph, builtGraph(m)).length > 0;
+    const of = (m: ConfigMode): boolean => c.json !== byMode[m].json && renamesAny(c.graph, builtGraph(m));
     return { legacy: of('legacy'), optimized: of('optimized') };
   };
   const modesNow = { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) };
