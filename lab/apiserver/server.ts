@@ -10,11 +10,8 @@
  * - `close()` ends every watch and every keep-alive connection, so a test process can exit.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import process from 'node:process';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.ts';
 import { ApiError, badRequest, methodNotAllowed, PageNotFound } from './errors.ts';
 import { GarbageCollector } from './gc.ts';
@@ -33,6 +30,7 @@ import { selfSignedCertificate } from './tls.ts';
 import { serveWatch } from './watch.ts';
 import { readBody, send, sendError, type Sent } from './http.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { listen, type Req, type Res } from './listener.ts';
 
 export interface ApiServerOptions {
   /** 0 (default) picks a free port. */
@@ -73,20 +71,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/**
- * The accept queue's length: the kernel's cap (`net.core.somaxconn`), as Go's listener (so kube-apiserver) asks for.
- * Node's default, 511, overflows when a thousand-source agent opens its watches at once: SYNs are dropped, clients
- * retransmit for seconds, and their connect times out (`fetch failed`, caused by `UND_ERR_CONNECT_TIMEOUT`).
- */
-function listenBacklog(): number {
-  try {
-    const n = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : 4096;
-  } catch {
-    return 4096;
-  }
-}
-
 function verbOf(method: string, collection: boolean, watch: boolean): string {
   switch (method) {
     case 'GET':
@@ -110,7 +94,7 @@ function resourceName(t: Target): string {
 }
 
 /** The real server derives a default field manager from the User-Agent's product token. */
-function managerOf(q: URLSearchParams, req: IncomingMessage): string {
+function managerOf(q: URLSearchParams, req: Req): string {
   const given = q.get('fieldManager');
   if (given !== null && given !== '') return given;
   const ua = req.headers['user-agent'] ?? '';
@@ -135,7 +119,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const reviews = new Reviews(store, token);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   let openWatchCount = 0;
-  const conns = { open: 0, accepted: 0 };
   const watchesByResource = new Map<string, number>();
   let address = '127.0.0.1:0';
 
@@ -163,7 +146,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     openWatches: (resource) => (resource === undefined ? openWatchCount : (watchesByResource.get(resource) ?? 0)),
     dropWatches: () => store.closeAllWatches(),
-    connections: () => ({ ...conns }),
+    connections: () => ({ open: 0, accepted: 0 }),
     compact: () => {
       store.compact();
     },
@@ -179,7 +162,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     close: () => Promise.resolve(),
   };
 
-  async function labAction(action: string, req: IncomingMessage, res: ServerResponse): Promise<Sent> {
+  async function labAction(action: string, req: Req, res: Res): Promise<Sent> {
     if (action === 'counts' && req.method === 'GET') return send(res, 200, hooks.requestCounts());
     if (action === 'stats' && req.method === 'GET')
       return send(res, 200, {
@@ -187,8 +170,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
         openWatches: openWatchCount,
-        openConnections: conns.open,
-        acceptedConnections: conns.accepted,
+        openConnections: api.connections().open,
+        acceptedConnections: api.connections().accepted,
         resourceVersion: store.currentRv,
       });
     if (action === 'watches' && req.method === 'GET')
@@ -220,7 +203,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     throw new ApiError(404, 'NotFound', `no lab hook ${action}`);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<Sent | undefined> {
+  async function handle(req: Req, res: Res): Promise<Sent | undefined> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const q = url.searchParams;
     const auth = req.headers.authorization ?? '';
@@ -375,40 +358,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     }
   }
 
-  const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+  const listener = await listen(tls, options.port ?? 0, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       sendError(res, e);
     });
   });
-  server.on('secureConnection', (socket) => {
-    conns.open++;
-    conns.accepted++;
-    socket.once('close', () => {
-      conns.open--;
-    });
-  });
-  // Watches are long-lived; the socket must not be cut by Node's default request timeouts.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port ?? 0, host: '127.0.0.1', backlog: listenBacklog() }, () => {
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = listener.port;
   address = `127.0.0.1:${port}`;
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = kubeconfigYaml(url, tls.cert, token);
   Object.assign(api, { url, port, kubeconfig });
-  api.close = () =>
-    new Promise<void>((resolve) => {
-      store.closeAllWatches();
-      server.close(() => {
-        resolve();
-      });
-      server.closeAllConnections();
-    });
+  api.connections = () => listener.connections();
+  api.close = () => {
+    store.closeAllWatches();
+    return listener.close();
+  };
   return api;
 }

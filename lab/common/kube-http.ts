@@ -5,8 +5,10 @@
  * Invariants:
  * - `sharePool(kc)`: every request made through `kc` (client-node's typed APIs, its `Watch`, and `src/kube/client.ts`)
  *   goes through one undici pool. client-node alone builds a fresh pool, so a fresh TCP and TLS connection, for
- *   every request; Vector's kube client and client-go keep one keep-alive pool per client. Over HTTP/1.1 an open
- *   watch still holds a connection of its own, as it does for them; lists, gets and patches reuse idle ones.
+ *   every request; Vector's kube client and client-go keep one keep-alive pool per client. undici offers HTTP/2
+ *   through ALPN, which the stand-in and kube-apiserver accept, so the pool multiplexes requests and watches as
+ *   streams, at most 100 per connection; against an HTTP/1.1-only server an open watch holds a connection of its
+ *   own.
  * - `describeError(err)` names what failed and why: the HTTP code, or the socket error under undici's
  *   `TypeError: fetch failed` (code, syscall, address:port), following the `cause` chain.
  * - `retrying(what, fn)` retries only what client-go retries for a read: a connection that was reset, refused or timed
