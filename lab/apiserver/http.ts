@@ -32,7 +32,8 @@ export function send(res: Res, code: number, body: unknown, warnings: string[] =
   return sendBytes(res, code, Buffer.from(JSON.stringify(body)), warnings);
 }
 
-function sendBytes(res: Res, code: number, body: Buffer, warnings: string[] = []): Sent {
+/** `send` for a body already serialised (a cached list reply): the same bytes can go to many clients. */
+export function sendBytes(res: Res, code: number, body: Buffer, warnings: string[] = []): Sent {
   const headers: Record<string, string | string[]> = {
     'Content-Type': 'application/json',
     'Content-Length': String(body.length),

@@ -28,7 +28,9 @@ import { Store } from './store.ts';
 import { asTable, wantsTable } from './table.ts';
 import { selfSignedCertificate } from './tls.ts';
 import { serveWatch } from './watch.ts';
-import { readBody, send, sendError, type Sent } from './http.ts';
+import { readBody, send, sendBytes, sendError, type Sent } from './http.ts';
+import { ListCache } from './list-cache.ts';
+import { ListQueue } from './list-queue.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { listen, type Req, type Res } from './listener.ts';
 
@@ -70,6 +72,9 @@ export interface ApiServer {
   settled(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Lists served at once (`list-queue.ts`): about what APF's default seats give a service account's large lists. */
+const LISTS_AT_ONCE = 32;
 
 function verbOf(method: string, collection: boolean, watch: boolean): string {
   switch (method) {
@@ -116,6 +121,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   resources.collector = gc;
   resources.gracefulPods = options.gracefulPodDeletion ?? false;
   const hooks = new Hooks();
+  const lists = new ListCache();
+  const listQueue = new ListQueue(LISTS_AT_ONCE);
   const reviews = new Reviews(store, token);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   let openWatchCount = 0;
@@ -170,6 +177,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
         openWatches: openWatchCount,
+        lists: listQueue.depth(),
         openConnections: api.connections().open,
         acceptedConnections: api.connections().accepted,
         resourceVersion: store.currentRv,
@@ -283,12 +291,22 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return send(res, 200, table ? asTable(t.type, [o], {}, fullRows) : o);
       }
       case 'list': {
-        const list = resources.list(t, labels, fields, Number(q.get('limit') ?? 0) || 0, q.get('continue'));
-        return send(
-          res,
-          200,
-          table ? asTable(t.type, list.items as never[], list.metadata as JsonObject, fullRows) : list,
-        );
+        const list = (): JsonObject =>
+          resources.list(t, labels, fields, Number(q.get('limit') ?? 0) || 0, q.get('continue'));
+        if (table) {
+          const l = list();
+          return send(res, 200, asTable(t.type, l.items as never[], l.metadata as JsonObject, fullRows));
+        }
+        // Built when its turn comes, so it is the state of that moment, as a queued list on kube-apiserver is.
+        const flow = ('stream' in req ? req.stream.session : req.socket) ?? req;
+        listQueue.run(flow, res, () => {
+          try {
+            sendBytes(res, 200, lists.get(`${url.pathname}${url.search}`, store.currentRv, list));
+          } catch (e) {
+            sendError(res, e);
+          }
+        });
+        return 'sent';
       }
       case 'watch': {
         const timeout = q.get('timeoutSeconds');
