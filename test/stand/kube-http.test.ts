@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { startApiServer, type ApiServer } from '../../lab/apiserver/server.ts';
-import { describeError, retrying, sharePool } from '../../lab/common/kube-http.ts';
+import { describeError, httpCode, isRetriable, listJson, retrying, sharePool } from '../../lab/common/kube-http.ts';
 import { LabReflector } from '../../lab/common/reflector.ts';
 
 function kubeConfig(yaml: string, server?: string): k8s.KubeConfig {
@@ -130,6 +130,27 @@ describe('the stand talking to the stand-in at scale', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('lists as plain JSON through the pool, with the selectors; an error status comes back with its code', async () => {
+    const kc = sharePool(kubeConfig(api.kubeconfig));
+    const list = await listJson<k8s.V1Namespace>(kc, '/api/v1/namespaces', {
+      labelSelector: 'kubernetes.io/metadata.name=default',
+    });
+    assert.deepEqual(
+      list.items.map((n) => n.metadata?.name),
+      ['default'],
+    );
+    assert.ok(Number(list.metadata?.resourceVersion) > 0);
+    // As the server sent it: client-node's typed list would have made this a Date.
+    assert.equal(typeof list.items[0]?.metadata?.creationTimestamp, 'string');
+    const err = await listJson(kc, '/api/v1/nothings').then(
+      () => assert.fail('the list should fail'),
+      (e: unknown) => e,
+    );
+    assert.equal(httpCode(err), 404);
+    assert.equal(isRetriable(err), false);
+    assert.match(describeError(err), /^GET \/api\/v1\/nothings: HTTP 404/);
   });
 
   it('a hundred sources watch over one pool: their 300 watches share a few HTTP/2 connections', async () => {
