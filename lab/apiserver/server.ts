@@ -10,11 +10,8 @@
  * - `close()` ends every watch and every keep-alive connection, so a test process can exit.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import process from 'node:process';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.ts';
 import { ApiError, badRequest, methodNotAllowed, PageNotFound } from './errors.ts';
 import { GarbageCollector } from './gc.ts';
@@ -31,8 +28,11 @@ import { Store } from './store.ts';
 import { asTable, wantsTable } from './table.ts';
 import { selfSignedCertificate } from './tls.ts';
 import { serveWatch } from './watch.ts';
-import { readBody, send, sendError, type Sent } from './http.ts';
+import { readBody, send, sendBytes, sendError, type Sent } from './http.ts';
+import { ListCache } from './list-cache.ts';
+import { ListQueue } from './list-queue.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
+import { listen, type Req, type Res } from './listener.ts';
 
 export interface ApiServerOptions {
   /** 0 (default) picks a free port. */
@@ -73,19 +73,8 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/**
- * The accept queue's length: the kernel's cap (`net.core.somaxconn`), as Go's listener (so kube-apiserver) asks for.
- * Node's default, 511, overflows when a thousand-source agent opens its watches at once: SYNs are dropped, clients
- * retransmit for seconds, and their connect times out (`fetch failed`, caused by `UND_ERR_CONNECT_TIMEOUT`).
- */
-function listenBacklog(): number {
-  try {
-    const n = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : 4096;
-  } catch {
-    return 4096;
-  }
-}
+/** Lists served at once (`list-queue.ts`): about what APF's default seats give a service account's large lists. */
+const LISTS_AT_ONCE = 32;
 
 function verbOf(method: string, collection: boolean, watch: boolean): string {
   switch (method) {
@@ -110,7 +99,7 @@ function resourceName(t: Target): string {
 }
 
 /** The real server derives a default field manager from the User-Agent's product token. */
-function managerOf(q: URLSearchParams, req: IncomingMessage): string {
+function managerOf(q: URLSearchParams, req: Req): string {
   const given = q.get('fieldManager');
   if (given !== null && given !== '') return given;
   const ua = req.headers['user-agent'] ?? '';
@@ -132,10 +121,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   resources.collector = gc;
   resources.gracefulPods = options.gracefulPodDeletion ?? false;
   const hooks = new Hooks();
+  const lists = new ListCache();
+  const listQueue = new ListQueue(LISTS_AT_ONCE);
   const reviews = new Reviews(store, token);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   let openWatchCount = 0;
-  const conns = { open: 0, accepted: 0 };
   const watchesByResource = new Map<string, number>();
   let address = '127.0.0.1:0';
 
@@ -163,7 +153,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     },
     openWatches: (resource) => (resource === undefined ? openWatchCount : (watchesByResource.get(resource) ?? 0)),
     dropWatches: () => store.closeAllWatches(),
-    connections: () => ({ ...conns }),
+    connections: () => ({ open: 0, accepted: 0 }),
     compact: () => {
       store.compact();
     },
@@ -179,7 +169,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     close: () => Promise.resolve(),
   };
 
-  async function labAction(action: string, req: IncomingMessage, res: ServerResponse): Promise<Sent> {
+  async function labAction(action: string, req: Req, res: Res): Promise<Sent> {
     if (action === 'counts' && req.method === 'GET') return send(res, 200, hooks.requestCounts());
     if (action === 'stats' && req.method === 'GET')
       return send(res, 200, {
@@ -187,8 +177,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         maxRssBytes: process.resourceUsage().maxRSS * 1024,
         cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
         openWatches: openWatchCount,
-        openConnections: conns.open,
-        acceptedConnections: conns.accepted,
+        lists: listQueue.depth(),
+        openConnections: api.connections().open,
+        acceptedConnections: api.connections().accepted,
         resourceVersion: store.currentRv,
       });
     if (action === 'watches' && req.method === 'GET')
@@ -220,7 +211,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     throw new ApiError(404, 'NotFound', `no lab hook ${action}`);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<Sent | undefined> {
+  async function handle(req: Req, res: Res): Promise<Sent | undefined> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const q = url.searchParams;
     const auth = req.headers.authorization ?? '';
@@ -300,12 +291,22 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         return send(res, 200, table ? asTable(t.type, [o], {}, fullRows) : o);
       }
       case 'list': {
-        const list = resources.list(t, labels, fields, Number(q.get('limit') ?? 0) || 0, q.get('continue'));
-        return send(
-          res,
-          200,
-          table ? asTable(t.type, list.items as never[], list.metadata as JsonObject, fullRows) : list,
-        );
+        const list = (): JsonObject =>
+          resources.list(t, labels, fields, Number(q.get('limit') ?? 0) || 0, q.get('continue'));
+        if (table) {
+          const l = list();
+          return send(res, 200, asTable(t.type, l.items as never[], l.metadata as JsonObject, fullRows));
+        }
+        // Built when its turn comes, so it is the state of that moment, as a queued list on kube-apiserver is.
+        const flow = ('stream' in req ? req.stream.session : req.socket) ?? req;
+        listQueue.run(flow, res, () => {
+          try {
+            sendBytes(res, 200, lists.get(`${url.pathname}${url.search}`, store.currentRv, list));
+          } catch (e) {
+            sendError(res, e);
+          }
+        });
+        return 'sent';
       }
       case 'watch': {
         const timeout = q.get('timeoutSeconds');
@@ -375,40 +376,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     }
   }
 
-  const server: Server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+  const listener = await listen(tls, options.port ?? 0, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       sendError(res, e);
     });
   });
-  server.on('secureConnection', (socket) => {
-    conns.open++;
-    conns.accepted++;
-    socket.once('close', () => {
-      conns.open--;
-    });
-  });
-  // Watches are long-lived; the socket must not be cut by Node's default request timeouts.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port ?? 0, host: '127.0.0.1', backlog: listenBacklog() }, () => {
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = listener.port;
   address = `127.0.0.1:${port}`;
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = kubeconfigYaml(url, tls.cert, token);
   Object.assign(api, { url, port, kubeconfig });
-  api.close = () =>
-    new Promise<void>((resolve) => {
-      store.closeAllWatches();
-      server.close(() => {
-        resolve();
-      });
-      server.closeAllConnections();
-    });
+  api.connections = () => listener.connections();
+  api.close = () => {
+    store.closeAllWatches();
+    return listener.close();
+  };
   return api;
 }

@@ -13,7 +13,7 @@
  * - Each event line is serialised once per (type, apiVersion) and shared by every watcher: fan-out costs a socket
  *   write, not a JSON.stringify.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Req, Res } from './listener.ts';
 import { badRequest, expired } from './errors.ts';
 import type { KObject } from './json.ts';
 import { asTable } from './table.ts';
@@ -68,7 +68,7 @@ function eventLine(
   return line;
 }
 
-export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRequest): void {
+export function serveWatch(req: Req, res: Res, w: WatchRequest): void {
   const { store, type } = w;
   const key = storageKey(type);
   const apiVersion = apiVersionOf(type);

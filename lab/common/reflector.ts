@@ -17,7 +17,7 @@
  *   server ends cleanly, or that expires (410), is reopened without a report.
  */
 import * as k8s from '@kubernetes/client-node';
-import { describeError } from './kube-http.ts';
+import { describeError, listJson } from './kube-http.ts';
 
 export interface ListResult<T> {
   items: T[];
@@ -30,7 +30,11 @@ export interface ReflectorOptions<T extends k8s.KubernetesObject> {
   kc: k8s.KubeConfig;
   /** The collection path to watch, e.g. `/api/v1/pods`. */
   path: string;
-  list: () => Promise<ListResult<T>>;
+  /**
+   * How to list; by default `path` with the selectors, parsed as plain JSON like the watch events (`listJson`), not
+   * through client-node's model classes.
+   */
+  list?: () => Promise<ListResult<T>>;
   labelSelector?: string;
   fieldSelector?: string;
   onChange?: (type: ChangeType, obj: T) => void;
@@ -130,7 +134,8 @@ export class LabReflector<T extends k8s.KubernetesObject> {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.opts.list();
+    const { kc, path, labelSelector, fieldSelector } = this.opts;
+    const list = await (this.opts.list?.() ?? listJson<T>(kc, path, { labelSelector, fieldSelector }));
     const seen = new Set<string>();
     for (const listed of list.items) {
       const item = this.opts.slim === undefined ? listed : this.opts.slim(listed);

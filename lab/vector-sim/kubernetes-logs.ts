@@ -101,7 +101,6 @@ export class KubernetesLogsSource {
   constructor(config: KubernetesLogsConfig, ctx: SourceContext) {
     this.config = config;
     this.ctx = ctx;
-    const core = ctx.kc.makeApiClient(k8s.CoreV1Api);
     const podFields = [`spec.nodeName=${ctx.nodeName}`, config.extraFieldSelector].filter((s) => s !== '').join(',');
     const podLabels = withExclude(config.extraLabelSelector);
     this.pods = new LabReflector<k8s.V1Pod>({
@@ -109,7 +108,6 @@ export class KubernetesLogsSource {
       path: '/api/v1/pods',
       fieldSelector: podFields,
       labelSelector: podLabels,
-      list: () => core.listPodForAllNamespaces({ fieldSelector: podFields, labelSelector: podLabels }),
       // Every source caches every pod of the node (that is the cost the optimization removes); keep only what
       // the paths provider and the annotator read.
       slim: (pod) => ({
@@ -133,7 +131,6 @@ export class KubernetesLogsSource {
       kc: ctx.kc,
       path: '/api/v1/namespaces',
       labelSelector: nsLabels,
-      list: () => core.listNamespace({ labelSelector: nsLabels }),
       log: ctx.log,
     });
     const nodeFields = `metadata.name=${ctx.nodeName}`;
@@ -141,7 +138,6 @@ export class KubernetesLogsSource {
       kc: ctx.kc,
       path: '/api/v1/nodes',
       fieldSelector: nodeFields,
-      list: () => core.listNode({ fieldSelector: nodeFields }),
       log: ctx.log,
     });
     const base = config.dataDir ?? ctx.dataDir;
