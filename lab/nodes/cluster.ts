@@ -46,9 +46,10 @@ export interface Nodes {
   readonly kc: k8s.KubeConfig;
   readonly timing: SimTiming;
   readonly deliveriesDir: string;
-  /** JSON `{"stuckSinks": [...]}` read by every Vector simulator. */
+  /** JSON `{"stuckSinks": [...], "recoverAfterShutdownSecs"?: n}` read by every Vector simulator. */
   readonly controlFile: string;
-  setStuckSinks(sinks: string[]): void;
+  /** Holds these sinks; with `recoverAfterShutdownSecs`, each agent's accept again that long after its SIGTERM. */
+  setStuckSinks(sinks: string[], recoverAfterShutdownSecs?: number): void;
   deliveries(): Deliveries;
   /** Ours, on the stand-in only. */
   controller: DaemonSetController | undefined;
@@ -107,8 +108,8 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
     controlFile,
     controller,
     kubelets,
-    setStuckSinks: (sinks) => {
-      writeFileSync(controlFile, JSON.stringify({ stuckSinks: sinks }));
+    setStuckSinks: (sinks, recoverAfterShutdownSecs) => {
+      writeFileSync(controlFile, JSON.stringify({ stuckSinks: sinks, recoverAfterShutdownSecs }));
     },
     deliveries: () => readDeliveries(deliveriesDir),
     stop: async () => {

@@ -10,10 +10,9 @@
  *   pipelines: what a source without checkpoints re-reads, the reference for duplicates without migration.
  * - A scenario never throws for a wrong figure; it reports it. It throws only when the stand cannot run.
  */
-import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { LabStand, type Flags, type StandSize } from './stand.ts';
+import { LabStand, type Flags, type PipelineRef, type StandSize } from './stand.ts';
 import { drain, retained, switchOperator, tally, write, type PhaseResult, type PipelineFigures } from './steps.ts';
 import { readShutdownRecords, type Deliveries } from '../vector-sim/deliveries.ts';
 import type { ShutdownRecord } from '../vector-sim/sim.ts';
@@ -128,6 +127,25 @@ function restartScenario(flags: Flags): Body {
 }
 
 /**
+ * Holds `stuck`'s sink (until each agent's SIGTERM + `recoverAfterShutdownSecs`, when given), then writes three rounds:
+ * its backlog. Three rounds run past a rotation, and are more than a sink buffer, a held event and a channel per node,
+ * so the buffer is full at a SIGTERM. Records the lagging pipeline, its backlog and what is retained at the switch.
+ */
+async function stuckWithBacklog(c: Ctx, stuck: PipelineRef, recoverAfterShutdownSecs?: number): Promise<void> {
+  c.lagging = [`${stuck.ns}/${stuck.name}`];
+  c.stand.nodes.setStuckSinks([stuck.sink], recoverAfterShutdownSecs);
+  // Two cooldowns: every simulator has read the control file before the backlog is written.
+  await sleep(2 * 60_000 * c.stand.nodes.timing.timeScale + 200);
+  const before = new Set(c.stand.workload.written(stuck.ns));
+  write(c.stand, 3);
+  c.backlog = c.stand.workload.written(stuck.ns).filter((id) => !before.has(id));
+  // Everything but the stuck pipeline catches up, so the backlog is its alone; two checkpoint flushes while blocked
+  // make the periodic write cover every mapped line.
+  await drain(c.stand, 1_500);
+  c.retainedAtSwitch = retained(c.stand);
+}
+
+/**
  * The `audit` pipeline of the first namespace is stuck at the switch, with a backlog in retained files. Three rounds
  * of backlog run past a rotation, into files the stuck source has not started (it holds no entry for them).
  */
@@ -138,16 +156,7 @@ function laggingScenario(policy: 'min' | 'max'): Body {
     await drain(c.stand);
     const stuck = c.stand.pipelines.find((p) => p.name === 'audit');
     if (stuck === undefined) throw new Error('no audit pipeline to lag');
-    c.lagging = [`${stuck.ns}/${stuck.name}`];
-    c.stand.nodes.setStuckSinks([stuck.sink]);
-    // Two cooldowns: every simulator has read the control file before the backlog is written.
-    await sleep(2 * 60_000 * c.stand.nodes.timing.timeScale + 200);
-    const before = new Set(c.stand.workload.written(stuck.ns));
-    write(c.stand, 3);
-    c.backlog = c.stand.workload.written(stuck.ns).filter((id) => !before.has(id));
-    // Everything but the stuck pipeline catches up, so the backlog is the stuck pipeline's alone.
-    await drain(c.stand, 1_500);
-    c.retainedAtSwitch = retained(c.stand);
+    await stuckWithBacklog(c, stuck);
     await phase(c, 'switch', { ...migOpt, policy });
     c.stand.nodes.setStuckSinks([]);
     write(c.stand, 1);
@@ -200,19 +209,7 @@ function stuckSinkScenario(grace?: number): Body {
     await drain(c.stand);
     const stuck = c.stand.pipelines.find((p) => p.name === 'logs' && p !== c.stand.pipelines[0]);
     if (stuck === undefined) throw new Error('no second namespace to hold up');
-    c.lagging = [`${stuck.ns}/${stuck.name}`];
-    writeFileSync(
-      c.stand.nodes.controlFile,
-      JSON.stringify({ stuckSinks: [stuck.sink], recoverAfterShutdownSecs: stallAfterSigtermSecs }),
-    );
-    await sleep(2 * 60_000 * c.stand.nodes.timing.timeScale + 200);
-    const before = new Set(c.stand.workload.written(stuck.ns));
-    // More than a sink buffer, a held event and a channel per node: the buffer is full at SIGTERM.
-    write(c.stand, 3);
-    c.backlog = c.stand.workload.written(stuck.ns).filter((id) => !before.has(id));
-    // Two checkpoint flushes while blocked: the periodic write covers every mapped line.
-    await drain(c.stand, 1_500);
-    c.retainedAtSwitch = retained(c.stand);
+    await stuckWithBacklog(c, stuck, stallAfterSigtermSecs);
     await phase(c, 'switch', flags(migOpt));
     c.stand.nodes.setStuckSinks([]);
     write(c.stand, 1);

@@ -236,9 +236,9 @@ export function desiredState(
   const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
   const compress = vector.spec.agent?.compressConfigFile === true;
   const written = (b64: string): LiveConfig => {
-    for (const b of memo === undefined ? [] : [modes.active, modes.standby])
-      if (memo?.payload(b.json, compress) === b64) return { json: b.json, graph: graphOf(b) };
-    return undefined;
+    if (memo === undefined) return undefined;
+    const b = [modes.active, modes.standby].find((m) => memo.payload(m.json, compress) === b64);
+    return b === undefined ? undefined : { json: b.json, graph: graphOf(b) };
   };
   // Renames matter only with migration on: without it nothing is parsed.
   const contents = flags.migration
