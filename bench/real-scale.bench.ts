@@ -14,10 +14,12 @@
  * - a restart with nothing changed: requests until idle, writes expected 0;
  * - the operator's peak RSS (VmHWM).
  * Run: `npm run bench -- real-scale` (BENCH_PIPELINES, BENCH_NODES to change the size). Skipped when the binaries are not built.
+ * To look inside: BENCH_DEBUG=1 prints the operator's memory and each window's requests; BENCH_OP_STDOUT=FILE keeps the
+ * operator's stdout (with BENCH_OPERATOR_NODE_FLAGS=--trace-gc, its garbage collections).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -148,7 +150,13 @@ async function startOperator(kubeconfig: string): Promise<OperatorChild> {
       '--metrics-secure=false',
       '--log-level=warn',
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    {
+      stdio: [
+        'ignore',
+        process.env.BENCH_OP_STDOUT === undefined ? 'ignore' : openSync(process.env.BENCH_OP_STDOUT, 'a'),
+        'inherit',
+      ],
+    },
   );
   const orphan = (): void => {
     child.kill('SIGKILL');

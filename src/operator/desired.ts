@@ -245,11 +245,9 @@ export function desiredState(
     ? { agent: liveGraph(observed.secrets.agent, written), opt: liveGraph(observed.secrets.opt, written) }
     : { agent: undefined, opt: undefined };
   const builtGraph = (m: ConfigMode): SourceGraph => graphOf(byMode[m]);
-  const renamesFor = (slot: SecretSlot) => {
+  const renamesFor = (slot: SecretSlot, m: ConfigMode): boolean => {
     const c = contents[slot];
-    if (c === undefined) return undefined;
-    const of = (m: ConfigMode): boolean => c.json !== byMode[m].json && renamesAny(c.graph, builtGraph(m));
-    return { legacy: of('legacy'), optimized: of('optimized') };
+    return c !== undefined && c.json !== byMode[m].json && renamesAny(c.graph, builtGraph(m));
   };
   const modesNow = { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) };
   const plan = planMigration({
@@ -257,7 +255,7 @@ export function desiredState(
     target,
     live,
     modes: modesNow,
-    renames: { agent: renamesFor('agent'), opt: renamesFor('opt') },
+    renames: renamesFor,
   });
   let renamed: DesiredState['renamed'];
   const before = live === undefined ? undefined : contents[live.mount];

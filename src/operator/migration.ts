@@ -43,8 +43,11 @@ export interface MigrationInput {
   live: LiveRollout | undefined;
   /** The mode each existing Secret holds; absent = the Secret does not exist. */
   modes: Partial<Record<SecretSlot, ConfigMode>>;
-  /** Whether writing a mode's config into an existing Secret would rename sources for its pods; absent = no. */
-  renames?: Partial<Record<SecretSlot, Partial<Record<ConfigMode, boolean>>>>;
+  /**
+   * Whether writing a mode's config into an existing Secret would rename sources for its pods; absent = never. Asked
+   * only for the pairs the step needs (one in a steady state): each answer compares two source graphs.
+   */
+  renames?: (slot: SecretSlot, mode: ConfigMode) => boolean;
 }
 
 export type Phase = 'Steady' | 'Rolling' | 'Waiting';
@@ -107,7 +110,7 @@ function phaseOf(input: MigrationInput, mount: SecretSlot): Phase {
 }
 
 function renames(input: MigrationInput, slot: SecretSlot, mode: ConfigMode): boolean {
-  return input.renames?.[slot]?.[mode] === true;
+  return input.modes[slot] !== undefined && input.renames?.(slot, mode) === true;
 }
 
 /** What a pinned Secret gets: its own mode's build when that renames nothing for its pods, else its content as is. */

@@ -16,16 +16,15 @@
  */
 
 /** A value marked as a Go struct: its keys are emitted in insertion order, not sorted. */
-export interface GoStruct {
-  readonly goStruct: readonly (readonly [string, unknown])[];
+class GoStruct {
+  readonly fields: readonly (readonly [string, unknown])[];
+  constructor(fields: readonly (readonly [string, unknown])[]) {
+    this.fields = fields;
+  }
 }
 
-export function goStruct(fields: readonly (readonly [string, unknown])[]): GoStruct {
-  return { goStruct: fields };
-}
-
-function isGoStruct(v: object): v is GoStruct {
-  return Object.hasOwn(v, 'goStruct') && Object.keys(v).length === 1 && Array.isArray((v as GoStruct).goStruct);
+export function goStruct(fields: readonly (readonly [string, unknown])[]): object {
+  return new GoStruct(fields);
 }
 
 /** Compare strings by code point (= UTF-8 byte order), unlike `<` on UTF-16 code units. */
@@ -44,8 +43,15 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+const surrogate = /[\ud800-\udfff]/;
+
+/** Sorted by code point; the default sort (UTF-16 code units) gives the same order when no key has a surrogate. */
+export function sortCodePoints(keys: string[]): string[] {
+  return keys.some((k) => surrogate.test(k)) ? keys.sort(compareCodePoints) : keys.sort();
+}
+
 function sortedKeys(o: object): string[] {
-  return Object.keys(o).sort(compareCodePoints);
+  return sortCodePoints(Object.keys(o));
 }
 
 // Characters that need escaping: controls, quote, backslash, HTML-sensitive ones, line/paragraph separators, surrogates.
@@ -106,8 +112,8 @@ export function goJson(value: unknown): string {
         for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + goJson(value[i] as unknown);
         return out + ']';
       }
-      if (isGoStruct(value)) {
-        return '{' + value.goStruct.map(([k, v]) => goString(k) + ':' + goJson(v)).join(',') + '}';
+      if (value instanceof GoStruct) {
+        return '{' + value.fields.map(([k, v]) => goString(k) + ':' + goJson(v)).join(',') + '}';
       }
       const rec = value as Record<string, unknown>;
       let out = '{';

@@ -5,7 +5,8 @@
  * Invariant: each mode carries its own graph problems; the operator refuses to write a Secret whose mode has any.
  */
 import { validateConfigGraph, type GraphProblem } from '../vector/graph.ts';
-import { buildAgentConfig, type BuildOptions, type BuildResult } from './build.ts';
+import type { BuildCache } from './build-cache.ts';
+import { buildAgentConfigs, type BuildOptions, type BuildResult } from './build.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 import { serializeConfig } from './serialize.ts';
 
@@ -21,20 +22,22 @@ export interface ModeBuilds {
   standby: ModeBuild;
 }
 
-function buildMode(
-  vector: Vector,
-  pipelines: readonly Pipeline[],
-  optimize: boolean,
-  opts: Omit<BuildOptions, 'optimize'>,
-): ModeBuild {
-  const result = buildAgentConfig(vector, pipelines, { ...opts, optimize });
-  return { result, json: serializeConfig(result.config), problems: validateConfigGraph(result.config) };
+function modeBuild(result: BuildResult, cache: BuildCache | undefined): ModeBuild {
+  return { result, json: serializeConfig(result.config, cache), problems: validateConfigGraph(result.config) };
 }
 
-/** `optimize` is the operator flag; a Vector annotated `config-optimization: disabled` makes both modes legacy. */
-export function buildModes(vector: Vector, pipelines: readonly Pipeline[], opts: BuildOptions): ModeBuilds {
-  const { optimize, ...rest } = opts;
-  const active = buildMode(vector, pipelines, optimize, rest);
-  const standby = buildMode(vector, pipelines, !optimize, rest);
-  return { active, standby };
+/**
+ * `optimize` is the operator flag; a Vector annotated `config-optimization: disabled` makes both modes legacy.
+ * `cache` is the Vector's own (build-cache.ts): a build with it returns what a build without it returns.
+ */
+export function buildModes(
+  vector: Vector,
+  pipelines: readonly Pipeline[],
+  opts: BuildOptions,
+  cache?: BuildCache,
+): ModeBuilds {
+  const [active, standby] = buildAgentConfigs(vector, pipelines, opts, [opts.optimize, !opts.optimize], cache);
+  const modes = { active: modeBuild(active as BuildResult, cache), standby: modeBuild(standby as BuildResult, cache) };
+  cache?.sweep();
+  return modes;
 }

@@ -14,12 +14,15 @@
  *   component there, so this only differs where kaasops produced a broken config.
  * - Rewired inputs are deduplicated in order, so twin sources of one pipeline deliver once (kaasops fix a5ab772). Lists
  *   that contain no collapsed source are left exactly as they were.
+ * - Components are never mutated: a rewired consumer is a copy in the config's map (a build cache shares components
+ *   between modes and builds).
  */
-import { kubernetesLogs, type InputComponent, type SourceComponent, type VectorConfig } from '../vector/config.ts';
+import { kubernetesLogs, type SourceComponent, type VectorConfig } from '../vector/config.ts';
 import { vrlPath } from '../vector/field-path.ts';
 import { fileFieldOf, namespaceFieldOf } from '../vector/kubernetes-logs.ts';
 import { compareCodePoints } from './gojson.ts';
 import { namespaceLabel } from './pipeline.ts';
+import type { BuildCache } from './build-cache.ts';
 import { layoutRoutes, maxNamespacesPerSource, type RouteFields, type RouteLayout } from './routing.ts';
 import { groupId, sourceSignature } from './signature.ts';
 
@@ -84,13 +87,15 @@ function chunksOf(gid: string, group: GroupInput): Chunk[] {
 }
 
 /**
- * Mutates `config`. `optOut` holds source ids whose pipeline is annotated `config-optimization: disabled`.
- * `chunkSize` is injectable for tests and the stand only (to cross a chunk boundary with a few namespaces).
+ * Mutates `config`'s component maps. `optOut` holds source ids whose pipeline is annotated
+ * `config-optimization: disabled`. `chunkSize` is injectable for tests and the stand only (to cross a chunk boundary
+ * with a few namespaces). `cache` keeps layouts and rewired consumers for the next build (build-cache.ts).
  */
 export function optimizeSources(
   config: VectorConfig,
   optOut: ReadonlySet<string>,
   chunkSize: number = maxNamespacesPerSource,
+  cache?: BuildCache,
 ): OptimizationSummary {
   const groups = new Map<string, string[]>();
   const nsOf = new Map<string, string>();
@@ -100,7 +105,7 @@ export function optimizeSources(
     const ns = singleNamespaceOf(src);
     if (ns === undefined || namespaceFieldText(src) === undefined) continue;
     nsOf.set(id, ns);
-    const sig = sourceSignature(src);
+    const sig = cache === undefined ? sourceSignature(src) : cache.signature(src);
     const list = groups.get(sig);
     if (list === undefined) groups.set(sig, [id]);
     else list.push(id);
@@ -116,7 +121,7 @@ export function optimizeSources(
     // Equal signatures mean equal options, so every member writes its fields where the first does.
     const field = routeFieldsOf(config.sources[members[0] as string] as SourceComponent);
     let gid = groupId(sig);
-    const group = { namespaces, members, nsOf, field, chunkSize };
+    const group = { namespaces, members, nsOf, field, chunkSize, cache };
     let plan = planGroup(config, gid, group);
     while (plan === undefined) {
       gid += 'x';
@@ -164,24 +169,32 @@ export function optimizeSources(
 
   if (rewire.size > 0) {
     for (const kind of ['transforms', 'sinks'] as const) {
-      for (const c of Object.values(config[kind])) rewireInputs(c, rewire);
+      const section = config[kind];
+      for (const [id, c] of Object.entries(section)) {
+        const inputs = rewiredInputs(c.inputs, rewire);
+        if (inputs !== undefined) section[id] = cache === undefined ? { ...c, inputs } : cache.rewire(c, inputs);
+      }
     }
   }
   return summary;
 }
 
-function rewireInputs(c: InputComponent, rewire: ReadonlyMap<string, readonly string[]>): void {
-  if (!c.inputs.some((i) => rewire.has(i))) return;
+/** The inputs with each collapsed member replaced by its outputs, or undefined when none is a member. */
+function rewiredInputs(
+  inputs: readonly string[],
+  rewire: ReadonlyMap<string, readonly string[]>,
+): string[] | undefined {
+  if (!inputs.some((i) => rewire.has(i))) return undefined;
   const seen = new Set<string>();
   const next: string[] = [];
-  for (const input of c.inputs) {
+  for (const input of inputs) {
     for (const out of rewire.get(input) ?? [input]) {
       if (seen.has(out)) continue;
       seen.add(out);
       next.push(out);
     }
   }
-  c.inputs = next;
+  return next;
 }
 
 interface PlannedChunk {
@@ -198,6 +211,7 @@ interface GroupInput {
   field: RouteFields;
   /** Namespaces per collapsed source: more split into chunks. */
   chunkSize: number;
+  cache: BuildCache | undefined;
 }
 
 /** The VRL path where the source writes the pod namespace, or undefined when its routes could not read it. */
@@ -213,7 +227,7 @@ function routeFieldsOf(src: SourceComponent): RouteFields {
 
 /** The group's chunks and route layouts under `gid`, or undefined when an id they need is already taken. */
 function planGroup(config: VectorConfig, gid: string, group: GroupInput): PlannedChunk[] | undefined {
-  const { members, field } = group;
+  const { members, field, cache } = group;
   // kaasops' guard, first: it decides the name whenever kaasops' own output was valid.
   if (hasComponent(config, `optimizedSource-${gid}`) || hasComponent(config, `optimizedSource-${gid}-0`)) {
     return undefined;
@@ -222,7 +236,14 @@ function planGroup(config: VectorConfig, gid: string, group: GroupInput): Planne
   const memberSet = new Set(members);
   for (const chunk of chunksOf(gid, group)) {
     const sourceId = `optimizedSource-${chunk.gid}`;
-    const layout = layoutRoutes(chunk.gid, sourceId, chunk.namespaces, field);
+    const make = (): RouteLayout => layoutRoutes(chunk.gid, sourceId, chunk.namespaces, field);
+    const layout =
+      cache === undefined
+        ? make()
+        : cache.layout(
+            `${chunk.gid}\n${sourceId}\n${field.namespace}\n${field.file}\n${chunk.namespaces.join(',')}`,
+            make,
+          );
     for (const id of [sourceId, ...Object.keys(layout.transforms)]) {
       if (hasComponent(config, id) && !memberSet.has(id)) return undefined;
     }

@@ -37,14 +37,16 @@ class Cluster {
 
   reconcile(migration: boolean, target: ConfigMode): MigrationPlan {
     const modes: MigrationInput['modes'] = {};
-    const flags: NonNullable<MigrationInput['renames']> = {};
     for (const slot of slots) {
       const c = this.secrets[slot];
-      if (c === undefined) continue;
-      modes[slot] = c.mode;
-      flags[slot] = { legacy: renames(c.ids, this.world.legacy), optimized: renames(c.ids, this.world.optimized) };
+      if (c !== undefined) modes[slot] = c.mode;
     }
-    const plan = planMigration({ migration, target, live: this.live, modes, renames: flags });
+    const asks = (slot: SecretSlot, mode: ConfigMode): boolean => {
+      const c = this.secrets[slot];
+      assert.ok(c !== undefined, `asked whether ${mode} renames for the absent ${slot} Secret`);
+      return renames(c.ids, this.world[mode]);
+    };
+    const plan = planMigration({ migration, target, live: this.live, modes, renames: asks });
     for (const slot of slots) {
       const w = plan[slot];
       const before = this.secrets[slot];
