@@ -9,3 +9,5 @@ for (const { file, yaml } of generateCrds()) {
   writeFileSync(dir + file, yaml);
   console.log(`wrote deploy/crds/${file}`);
 }
+// The chart carries copies of the CRDs (scripts/chart-copies.ts): keep them in step.
+await import('./sync-chart.ts');
