@@ -15,7 +15,7 @@
  * - the operator's peak RSS (VmHWM).
  * Run: `npm run bench -- real-scale` (BENCH_PIPELINES, BENCH_NODES to change the size). Skipped when the binaries are not built.
  * To look inside: BENCH_DEBUG=1 prints the operator's memory and each window's requests; BENCH_OP_STDOUT=FILE keeps the
- * operator's stdout (with BENCH_OPERATOR_NODE_FLAGS=--trace-gc, its garbage collections).
+ * operator's stdout (with BENCH_OPERATOR_NODE_FLAGS="--trace-gc ...", its garbage collections).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,11 +31,16 @@ import { missingKubeBinaries } from '../lab/kube-real/binaries.ts';
 import { startNodes } from '../lab/nodes/cluster.ts';
 import { request } from '../src/kube/client.ts';
 import { configPayloadText } from '../src/vector/config-payload.ts';
+import { OPERATOR_NODE_FLAGS } from '../src/operator/node-flags.ts';
 import { machine, median } from './common.ts';
 import { startRealCluster, type AuditEvent, type RealCluster } from './real-cluster.ts';
 
 /** Node flags for the operator process (a trial of V8 settings; the image's ENTRYPOINT has none). */
-const OPERATOR_NODE_FLAGS = (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/** The image's flags (src/operator/node-flags.ts) unless BENCH_OPERATOR_NODE_FLAGS says otherwise ('' for none). */
+const NODE_FLAGS =
+  process.env.BENCH_OPERATOR_NODE_FLAGS === undefined
+    ? OPERATOR_NODE_FLAGS
+    : process.env.BENCH_OPERATOR_NODE_FLAGS.split(' ').filter((f) => f !== '');
 const PIPELINES = Number(process.env.BENCH_PIPELINES ?? 10_000);
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const CHANGES = 5;
@@ -137,7 +142,7 @@ async function startOperator(kubeconfig: string): Promise<OperatorChild> {
   const child = spawn(
     execPath,
     [
-      ...OPERATOR_NODE_FLAGS,
+      ...NODE_FLAGS,
       bin,
       'run',
       '--kubeconfig',

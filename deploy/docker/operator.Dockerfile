@@ -37,5 +37,6 @@ COPY --from=deps /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 USER 65532:65532
 EXPOSE 8443 8081
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/vector-operator.js"]
+# The flags are OPERATOR_NODE_FLAGS (src/operator/node-flags.ts): a heap that follows the live set, not the host.
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "--heap-growing-percent=50", "/app/dist/src/cli/vector-operator.js"]
 CMD ["run"]

@@ -13,6 +13,7 @@ import { dirname, join, posix, relative } from 'node:path';
 import { execPath } from 'node:process';
 import { MERGER_VERSION } from '../../src/merger/version.ts';
 import { MERGER_NODE_FLAGS } from '../../src/merger/node-flags.ts';
+import { OPERATOR_NODE_FLAGS } from '../../src/operator/node-flags.ts';
 import { NodeFixture, OPT_ID, entry, legacyId } from '../helpers/node-fixture.ts';
 import { deployDir, repoRoot } from './manifests.ts';
 
@@ -216,7 +217,14 @@ describe('deploy/docker: the operator and checkpoint-merger Dockerfiles', () => 
     );
     const copied = runtime.copies.flatMap((c) => c.sources.map((s) => repoPathOf(stages, c, s)));
     assert.deepEqual(copied.sort(), ['dist/src', 'node_modules', 'package.json']);
-    assert.deepEqual(runtime.entrypoint, ['/nodejs/bin/node', `${runtime.workdir}/dist/src/cli/vector-operator.js`]);
+    assert.deepEqual(runtime.entrypoint, [
+      '/nodejs/bin/node',
+      ...OPERATOR_NODE_FLAGS,
+      `${runtime.workdir}/dist/src/cli/vector-operator.js`,
+    ]);
+    // This Node takes them: V8 flags are not a stable interface, and an unknown one stops Node before it starts.
+    const probe = spawnSync(execPath, [...OPERATOR_NODE_FLAGS, '-e', ''], { encoding: 'utf8' });
+    assert.equal(probe.status, 0, probe.stderr);
     assert.ok(existsSync(join(repoRoot, 'dist/src/cli/vector-operator.js')));
 
     // What dist/src imports must be in the image: relative imports inside dist/src, bare ones built-in or production
