@@ -14,17 +14,26 @@ import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
-import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
+import {
+  InputError,
+  loadManifests,
+  namespaceOption,
+  parseCommandArgs,
+  pickVector,
+  warnOnStderr,
+} from './manifest-input.ts';
 import { objectFlagOptions, objectFlagUsage, operatorFlagsFrom } from './object-flags.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
+                               [--namespace NS]
 
 Prints the agent config (agent.json) for the Vector in the given manifests.
   -f, --filename PATH            a YAML/JSON file or a directory of them (repeatable)
       --enable-config-optimization  collapse per-namespace kubernetes_logs sources (the operator flag)
       --objects                  print every object the operator would apply instead, as multi-document YAML
       --vector NS/NAME           which Vector, when the manifests hold several
+  -n, --namespace NS             the namespace of Vectors and VectorPipelines that carry none
 ${objectFlagUsage}The operator's tenant policy flags, so the preview matches what it publishes:
 ${policyUsage}`;
 
@@ -47,7 +56,7 @@ function run(args: string[]): number {
     return 2;
   }
   try {
-    const parsed = loadManifests(values.filename);
+    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
     const vector = pickVector(parsed.vectors, values.vector);
     const built = buildAgentConfig(vector, parsed.pipelines, {
       optimize: values['enable-config-optimization'],
