@@ -32,6 +32,15 @@ function applied(d: V1DaemonSet): V1DaemonSet {
   return live;
 }
 
+/** What the cluster shows after `d` is applied: its Secrets and DaemonSet, the rollout complete or not. */
+function observe(d: ReturnType<typeof desiredState>, complete: boolean): Observed {
+  const secrets: Observed['secrets'] = {};
+  for (const o of d.objects) if (o.kind === 'Secret') secrets[o.metadata?.name === 'logs-agent' ? 'agent' : 'opt'] = o;
+  const live = applied(ds(d.objects));
+  if (!complete) live.metadata = Object.assign({}, live.metadata, { generation: 2 });
+  return { daemonSet: live, secrets };
+}
+
 describe('global options: hash and restart stamp', () => {
   it("hashes exactly as kaasops' GetGlobalConfigHash (its test vectors)", () => {
     assert.equal(globalConfigHash(undefined), 2055584866);
@@ -112,6 +121,29 @@ describe('global options: hash and restart stamp', () => {
     assert.equal(step.plan.mount, first.plan.mount);
     assert.equal(step.plan.roll, undefined, 'no rename: the stamp is the only template change');
     assert.equal(stampOf(ds(step.objects)), 'globals-3542637306');
+  });
+
+  it('while a rename waits for a rollout, the globals wait with it; then both go in one template change', () => {
+    const flags = { ...off, migration: true, optimize: true };
+    const solo = { glob_minimum_cooldown_ms: 60_000 };
+    const base = [logsToSink('a'), logsToSink('b'), logsToSink('c', 'solo', solo)];
+    const v300 = vector({ agent: { expireMetricsSecs: 300 } });
+    const v60 = vector({ agent: { expireMetricsSecs: 60 } });
+    let seen: Observed = { daemonSet: undefined, secrets: {} };
+    for (let i = 0; i < 3; i++) seen = observe(desiredState(v300, base, flags, seen), true);
+    // A group going 1 -> 2 renames: the template switches Secrets, and the rollout has not completed yet.
+    const renaming = desiredState(v300, [...base, logsToSink('d', 'solo', solo)], flags, seen);
+    assert.equal(renaming.plan.roll, 'rename');
+    const rolling = { ...observe(renaming, false), globalConfigHash: 3540258862 };
+    // Back to one member (renames again) and a new expireMetricsSecs: the pods' Secret keeps its content.
+    const waiting = desiredState(v60, base, flags, rolling);
+    assert.equal(waiting.plan.phase, 'Waiting');
+    assert.equal(stampOf(ds(waiting.objects)), undefined, 'no restart into a config without the new globals');
+    assert.equal(waiting.globalConfigHash, 3540258862, 'the record stays until the globals reach the pods');
+    const done = desiredState(v60, base, flags, { ...observe(waiting, true), globalConfigHash: 3540258862 });
+    assert.equal(done.plan.roll, 'rename');
+    assert.equal(stampOf(ds(done.objects)), 'globals-3542637306');
+    assert.equal(done.globalConfigHash, 3542637306);
   });
 
   it('records the hash in status only when the objects were applied', () => {
