@@ -1,10 +1,11 @@
 /**
- * `vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]`
+ * `vector-operator plan -f PATH... [--vector ns/name] [--namespace NS] [--json] [--all] [--enable-checkpoint-migration]`
  *
  * Shows what `--enable-config-optimization` does to the Vector in the manifests: sources collapsed and renamed, watch
  * connections before and after, route conditions per event, and which checkpoint dirs the checkpoint merger will seed
- * (both directions). Exit 0 when both configs are valid, 1 otherwise (rejections and graph problems are listed),
- * 2 on usage errors. Like `render`, it never loads the Kubernetes client.
+ * (both directions); with --enable-checkpoint-migration, the migration Secrets and the rollouts (plan-migration.ts).
+ * Objects and fields it ignores are warned about on stderr. Exit 0 when both configs are valid, 1 otherwise
+ * (rejections and graph problems are listed), 2 on usage errors. Like `render`, it never loads the Kubernetes client.
  */
 import { stderr, stdout } from 'node:process';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';

@@ -1,9 +1,11 @@
 /**
- * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name] [--pipeline-policy...]`
+ * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name] [--namespace NS]
+ *   [--pipeline-policy...]`
  *
  * Prints the agent config JSON (agent.json bytes) the operator would publish for the Vector in the manifests, or with
- * `--objects` every object it would write, as multi-document YAML. Exit 0 on success; 1 when a pipeline is rejected or
- * the config fails the structural check (each message names the pipeline and the field); 2 on usage errors.
+ * `--objects` every object it would write, as multi-document YAML. Objects and fields it ignores are warned about on
+ * stderr. Exit 0 on success; 1 when a pipeline is rejected or the config fails the structural check (each message
+ * names the pipeline and the field); 2 on usage errors.
  *
  * Must stay fast: it never imports @kubernetes/client-node (objects.ts only uses its types).
  */

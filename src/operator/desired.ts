@@ -10,7 +10,8 @@
  *   rename sources for the pods reading a Secret is decided here, from the Secret's content (handover.ts); a Secret
  *   the plan keeps is desired with exactly its live content, so nothing is written to it.
  * - Objects are returned in write order: config Secrets before the DaemonSet that mounts them, then RBAC and Service.
- * - With migration off the DaemonSet is exactly objects.ts' (no init container, the `<v>-agent` Secret).
+ * - With migration off the DaemonSet is exactly objects.ts' (no init container, the `<v>-agent` Secret), but for
+ *   the `restartedAt` stamp a change of the global options puts on its template (globals.ts).
  */
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import { renames, sourceGraph, summarizeRenames, type SourceGraph } from '../merger/handover.ts';
