@@ -69,7 +69,7 @@ function step(before: DesiredState, after: DesiredState): MigrationStep {
   const mountedSecret = after.objects[0]?.metadata?.name ?? '';
   const message = rolls
     ? `the template switches to Secret ${mountedSecret} and the agents roll once; ${after.plan.message}`
-    : `no source renames: Secret ${mountedSecret} is rewritten and the agents live-reload it, no roll`;
+    : `no source renames: Secret ${mountedSecret} is rewritten and the agents live-reload it, no rollout`;
   return { mountedSecret, rolls, message };
 }
 

@@ -132,7 +132,7 @@ describe('plan --enable-checkpoint-migration', () => {
     assert.deepEqual([preview.enable.rolls, preview.enable.mountedSecret], [true, 'logs-agent-opt']);
   });
 
-  it('says when enabling optimization renames nothing: a live reload, no roll', () => {
+  it('says when enabling optimization renames nothing: a live reload, no rollout', () => {
     const dir = manifests({
       'v.yaml': `apiVersion: observability.kaasops.io/v1alpha1
 kind: Vector
@@ -143,7 +143,7 @@ spec: {}
     });
     const r = runBin('vector-operator', ['plan', '-f', dir, '--enable-checkpoint-migration']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /Enabling optimization: no source renames: .*live-reload it, no roll/);
+    assert.match(r.stdout, /Enabling optimization: no source renames: .*live-reload it, no rollout/);
   });
 
   it('refuses a bad merger flag with exit 2, and never loads @kubernetes/client-node', () => {
