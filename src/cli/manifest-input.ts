@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
-import { parseManifests, type ManifestDoc, type ParsedManifests } from '../pipelines/manifests.ts';
+import { parseManifests, type ManifestDoc, type ParsedManifests, type ParseOptions } from '../pipelines/manifests.ts';
 import type { Vector } from '../pipelines/schemas.ts';
 
 export class InputError extends Error {
@@ -70,11 +70,30 @@ function readManifestDocs(paths: readonly string[]): ManifestDoc[] {
   return docs;
 }
 
-export function loadManifests(paths: readonly string[]): ParsedManifests {
+/**
+ * Reads and parses the manifests. `warn` gets each object and field left out (before an error is thrown, so a user
+ * sees both); `namespace` is `--namespace`, for namespaced objects that carry none.
+ */
+export function loadManifests(
+  paths: readonly string[],
+  options: ParseOptions = {},
+  warn: (line: string) => void = () => {},
+): ParsedManifests {
   if (paths.length === 0) throw new InputError('no input: pass -f PATH (a file or a directory of manifests)');
-  const parsed = parseManifests(readManifestDocs(paths));
+  const parsed = parseManifests(readManifestDocs(paths), options);
+  for (const w of parsed.warnings) warn(w);
   if (parsed.errors.length > 0) throw new InputError(parsed.errors.join('\n'));
   return parsed;
+}
+
+/** `--namespace`, as `loadManifests` takes it. */
+export function namespaceOption(namespace: string | undefined): ParseOptions {
+  return namespace === undefined || namespace === '' ? {} : { namespace };
+}
+
+/** The `warn` of the commands: one `warning:` line on stderr. */
+export function warnOnStderr(line: string): void {
+  process.stderr.write(`warning: ${line}\n`);
 }
 
 /** The Vector to work on: the only one, or the one named by `--vector ns/name`. */
@@ -99,6 +118,7 @@ export function pickVector(vectors: readonly Vector[], wanted: string | undefine
 const commonOptions = {
   filename: { type: 'string', short: 'f', multiple: true, default: [] },
   vector: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsOptionsConfig;
 

@@ -1,24 +1,41 @@
 /**
- * `vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]`
+ * `vector-operator plan -f PATH... [--vector ns/name] [--namespace NS] [--json] [--all] [--enable-checkpoint-migration]`
  *
  * Shows what `--enable-config-optimization` does to the Vector in the manifests: sources collapsed and renamed, watch
  * connections before and after, route conditions per event, and which checkpoint dirs the checkpoint merger will seed
- * (both directions). Exit 0 when both configs are valid, 1 otherwise (rejections and graph problems are listed),
- * 2 on usage errors. Like `render`, it never loads the Kubernetes client.
+ * (both directions); with --enable-checkpoint-migration, the migration Secrets and the rollouts (plan-migration.ts).
+ * Objects and fields it ignores are warned about on stderr. Exit 0 when both configs are valid, 1 otherwise
+ * (rejections and graph problems are listed), 2 on usage errors. Like `render`, it never loads the Kubernetes client.
  */
 import { stderr, stdout } from 'node:process';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { planOptimization, type Plan, type SeedPlan } from '../pipelines/plan.ts';
-import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
+import {
+  InputError,
+  loadManifests,
+  namespaceOption,
+  parseCommandArgs,
+  pickVector,
+  warnOnStderr,
+} from './manifest-input.ts';
+import { defaultMergerImage } from '../operator/merger-container.ts';
+import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
+import { formatMigration, previewMigration } from './plan-migration.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
-const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--json] [--all]
+const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--namespace NS] [--json] [--all]
+                             [--enable-checkpoint-migration]
 
 Compares the legacy and the optimized agent config for the Vector in the given manifests.
   -f, --filename PATH   a YAML/JSON file or a directory of them (repeatable)
       --vector NS/NAME  which Vector, when the manifests hold several
+  -n, --namespace NS    the namespace of Vectors and VectorPipelines that carry none
       --json            machine-readable output (everything, untruncated)
       --all             do not truncate long lists in the text output
+      --enable-checkpoint-migration          also show the migration Secrets and what enabling optimization and
+                                             rolling it back do to the agents (as the operator would, step by step)
+      --checkpoint-merger-image IMAGE        (default ${defaultMergerImage})
+      --checkpoint-merger-position-policy P  min (default) or max
 The operator's tenant policy flags, so the plan matches what it publishes:
 ${policyUsage}`;
 
@@ -91,18 +108,33 @@ function run(args: string[]): number {
   const values = parseCommandArgs('plan', usage, args, {
     json: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
+    'enable-checkpoint-migration': objectFlagOptions['enable-checkpoint-migration'],
+    'checkpoint-merger-image': objectFlagOptions['checkpoint-merger-image'],
+    'checkpoint-merger-position-policy': objectFlagOptions['checkpoint-merger-position-policy'],
     ...policyOptions,
   });
   if (typeof values === 'number') return values;
   const policy = policyFromFlags(values);
-  if (typeof policy === 'string') {
-    stderr.write(`vector-operator plan: ${policy}\n`);
+  const flags =
+    typeof policy === 'string'
+      ? policy
+      : operatorFlagsFrom(
+          {
+            ...values,
+            'enable-config-optimization': false,
+            'agent-least-privilege': false,
+            'agent-termination-grace-period-seconds': '',
+          },
+          policy,
+        );
+  if (typeof flags === 'string') {
+    stderr.write(`vector-operator plan: ${flags}\n`);
     return 2;
   }
   try {
-    const parsed = loadManifests(values.filename);
+    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
     const vector = pickVector(parsed.vectors, values.vector);
-    const plan = planOptimization(vector, parsed.pipelines, policy);
+    const plan = planOptimization(vector, parsed.pipelines, flags.policy);
     for (const s of plan.legacy.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
     for (const t of plan.legacy.tolerated) {
       stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
@@ -118,6 +150,11 @@ function run(args: string[]): number {
         failed = true;
       }
     }
+    const migration = flags.migration && !failed ? previewMigration(vector, parsed.pipelines, flags) : undefined;
+    if (migration !== undefined && 'problems' in migration) {
+      for (const p of migration.problems) stderr.write(`error: ${p}\n`);
+      return 1;
+    }
     if (values.json) {
       // The two full configs are left out: `render` prints them.
       const summary = {
@@ -132,9 +169,10 @@ function run(args: string[]): number {
         unchanged: plan.unchanged,
         enable: plan.enable,
         rollback: plan.rollback,
+        ...(migration === undefined ? {} : { migration }),
       };
       stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    } else stdout.write(formatPlan(plan, values.all));
+    } else stdout.write(formatPlan(plan, values.all) + (migration === undefined ? '' : formatMigration(migration)));
     return failed ? 1 : 0;
   } catch (err) {
     if (err instanceof InputError) {

@@ -1,9 +1,11 @@
 /**
- * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name] [--pipeline-policy...]`
+ * `vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name] [--namespace NS]
+ *   [--pipeline-policy...]`
  *
  * Prints the agent config JSON (agent.json bytes) the operator would publish for the Vector in the manifests, or with
- * `--objects` every object it would write, as multi-document YAML. Exit 0 on success; 1 when a pipeline is rejected or
- * the config fails the structural check (each message names the pipeline and the field); 2 on usage errors.
+ * `--objects` every object it would write, as multi-document YAML. Objects and fields it ignores are warned about on
+ * stderr. Exit 0 on success; 1 when a pipeline is rejected or the config fails the structural check (each message
+ * names the pipeline and the field); 2 on usage errors.
  *
  * Must stay fast: it never imports @kubernetes/client-node (objects.ts only uses its types).
  */
@@ -14,17 +16,26 @@ import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
-import { InputError, loadManifests, parseCommandArgs, pickVector } from './manifest-input.ts';
+import {
+  InputError,
+  loadManifests,
+  namespaceOption,
+  parseCommandArgs,
+  pickVector,
+  warnOnStderr,
+} from './manifest-input.ts';
 import { objectFlagOptions, objectFlagUsage, operatorFlagsFrom } from './object-flags.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
+                               [--namespace NS]
 
 Prints the agent config (agent.json) for the Vector in the given manifests.
   -f, --filename PATH            a YAML/JSON file or a directory of them (repeatable)
       --enable-config-optimization  collapse per-namespace kubernetes_logs sources (the operator flag)
       --objects                  print every object the operator would apply instead, as multi-document YAML
       --vector NS/NAME           which Vector, when the manifests hold several
+  -n, --namespace NS             the namespace of Vectors and VectorPipelines that carry none
 ${objectFlagUsage}The operator's tenant policy flags, so the preview matches what it publishes:
 ${policyUsage}`;
 
@@ -47,7 +58,7 @@ function run(args: string[]): number {
     return 2;
   }
   try {
-    const parsed = loadManifests(values.filename);
+    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
     const vector = pickVector(parsed.vectors, values.vector);
     const built = buildAgentConfig(vector, parsed.pipelines, {
       optimize: values['enable-config-optimization'],

@@ -10,7 +10,8 @@
  *   rename sources for the pods reading a Secret is decided here, from the Secret's content (handover.ts); a Secret
  *   the plan keeps is desired with exactly its live content, so nothing is written to it.
  * - Objects are returned in write order: config Secrets before the DaemonSet that mounts them, then RBAC and Service.
- * - With migration off the DaemonSet is exactly objects.ts' (no init container, the `<v>-agent` Secret).
+ * - With migration off the DaemonSet is exactly objects.ts' (no init container, the `<v>-agent` Secret), but for
+ *   the `restartedAt` stamp a change of the global options puts on its template (globals.ts).
  */
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import { renames, sourceGraph, summarizeRenames, type SourceGraph } from '../merger/handover.ts';
@@ -30,6 +31,7 @@ import {
   type SecretSlot,
 } from './migration.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
+import { globalsStep, stampTemplate } from './globals.ts';
 import {
   agentDaemonSet,
   agentName,
@@ -66,6 +68,8 @@ export interface OperatorFlags {
 export interface Observed {
   daemonSet: V1DaemonSet | undefined;
   secrets: Partial<Record<SecretSlot, V1Secret>>;
+  /** The Vector's `status.LastAppliedGlobalConfigHash` (globals.ts); absent before any was recorded. */
+  globalConfigHash?: number;
 }
 
 export interface ObjectRef {
@@ -90,6 +94,8 @@ export interface DesiredState {
   rolling: boolean;
   /** The config text of the mounted Secret (`objects[0]`), as written; undefined when that Secret is not written. */
   mountedJson: string | undefined;
+  /** `status.LastAppliedGlobalConfigHash` once these objects are applied (globals.ts). */
+  globalConfigHash: number | undefined;
   /** When this step switches Secrets because sources rename: what renames, for the Event and the status. */
   renamed?: { sources: number; namespaces: number | 'all'; examples: string[] };
 }
@@ -301,6 +307,13 @@ export function desiredState(
   const grace = agentTerminationGrace(vector.spec.agent ?? {}, flags.migration, flags.terminationGraceSeconds);
   const podSpec = ds.spec?.template.spec;
   if (grace !== undefined && podSpec !== undefined) podSpec.terminationGracePeriodSeconds = grace;
+  const globals = globalsStep(
+    vector.spec.agent,
+    observed.globalConfigHash,
+    observed.daemonSet,
+    plan[plan.mount] !== 'keep',
+  );
+  stampTemplate(ds, globals.stamp);
   const rest = agentObjects(vector, '').filter(
     (o) => o.kind !== 'Secret' && o.kind !== 'DaemonSet' && (flags.podMonitor || o.kind !== 'PodMonitor'),
   );
@@ -328,6 +341,7 @@ export function desiredState(
     served: byMode[plan.servedMode].result,
     rolling: live !== undefined && (!live.complete || live.mount !== plan.mount),
     mountedJson: writes[0]?.[0] === plan.mount ? writes[0][2] : undefined,
+    globalConfigHash: globals.record,
     ...(renamed === undefined ? {} : { renamed }),
   };
 }

@@ -155,6 +155,10 @@ export function vectorStatus(o: VectorOutcome, live: VectorStatus | undefined, n
     };
   }
   if (o.mountedJson !== undefined) status.LastAppliedConfigHash = crc32(o.mountedJson);
+  // Recorded only when this reconcile applied its objects (the stamp among them); otherwise the live record stays,
+  // so a change held back (an invalid config) still stamps once it is applied.
+  const globals = ok ? d.globalConfigHash : live?.LastAppliedGlobalConfigHash;
+  if (globals !== undefined) status.LastAppliedGlobalConfigHash = globals;
   const published = o.published ? now : live?.lastConfigPublishedAt;
   if (published !== undefined) status.lastConfigPublishedAt = published;
   if (o.migrationFlag || d.plan.opt === 'optimized' || d.plan.opt === 'legacy') {

@@ -259,6 +259,7 @@ export class VectorReconciler {
         agent: this.live('Secret', probe('Secret', agentName)),
         opt: this.live('Secret', probe('Secret', `${agentName}-opt`)),
       },
+      ...globalsRecord(this.statuses.live(obj)),
     } as Parameters<typeof desiredState>[3];
     const desired = desiredState(vector, pipelines, flags, observed, this.builds);
 
@@ -381,6 +382,12 @@ export class VectorReconciler {
       this.ctx.log.warn({ err, reason }, 'could not record an Event');
     }
   }
+}
+
+/** The recorded hash of the global options, as `Observed` takes it (absent before any was recorded). */
+function globalsRecord(status: VectorStatus | undefined): { globalConfigHash?: number } {
+  const h = status?.LastAppliedGlobalConfigHash;
+  return h === undefined ? {} : { globalConfigHash: h };
 }
 
 function decode(b64: string | undefined): string | undefined {

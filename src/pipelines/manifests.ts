@@ -4,11 +4,17 @@
  * Invariants:
  * - Never throws on bad input: each problem is reported with the object and the field path
  *   (`VectorPipeline team-a/logs: spec.sources.app: expected object, received string`).
- * - Objects of other kinds or API groups are ignored (a manifest directory may hold anything), and counted.
+ * - Objects of other kinds or API groups are ignored (a manifest directory may hold anything), counted, and each named
+ *   in a warning (aggregators with their own: this operator runs agents only).
+ * - A spec field the schema does not know is dropped, as the API server prunes it from a stored object; each one is
+ *   named in a warning (origin, object, field path), so a misspelled field does not vanish silently.
+ * - A namespaced object without a namespace takes `options.namespace` when given (as `kubectl -n` does), and is an
+ *   error otherwise; an object with one keeps it.
  * - An absent spec is an empty spec; null component maps are empty maps.
  */
 import type { z } from 'zod';
 import {
+  apiGroup,
   apiVersion,
   metadataSchema,
   pipelineSpecSchema,
@@ -27,7 +33,14 @@ export interface ParsedManifests {
   vectors: Vector[];
   pipelines: Pipeline[];
   errors: string[];
+  /** Objects and fields left out, one line each, naming the origin, the object and the field. */
+  warnings: string[];
   ignored: number;
+}
+
+export interface ParseOptions {
+  /** The namespace of namespaced objects that carry none (`--namespace`). */
+  namespace?: string;
 }
 
 function formatIssues(issues: readonly z.core.$ZodIssue[], root: string): string[] {
@@ -38,9 +51,33 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], root: string): string
 }
 
 const kinds = new Set(['Vector', 'VectorPipeline', 'ClusterVectorPipeline']);
+const aggregatorKinds = new Set(['VectorAggregator', 'ClusterVectorAggregator']);
 
-export function parseManifests(docs: readonly ManifestDoc[]): ParsedManifests {
-  const out: ParsedManifests = { vectors: [], pipelines: [], errors: [], ignored: 0 };
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Paths of the fields in `raw` that parsing dropped from `parsed` (free-form objects keep everything). */
+function droppedFields(raw: unknown, parsed: unknown, path: string): string[] {
+  if (Array.isArray(raw) && Array.isArray(parsed))
+    return raw.flatMap((item, i) => droppedFields(item, parsed[i], `${path}[${String(i)}]`));
+  if (!isRecord(raw) || !isRecord(parsed)) return [];
+  return Object.keys(raw).flatMap((k) =>
+    k in parsed ? droppedFields(raw[k], parsed[k], `${path}.${k}`) : [`${path}.${k}`],
+  );
+}
+
+function ignoredWhy(obj: Record<string, unknown>): string {
+  const kind = typeof obj.kind === 'string' ? obj.kind : '(no kind)';
+  const meta = isRecord(obj.metadata) ? obj.metadata : {};
+  const name = [meta.namespace, meta.name].filter((x) => typeof x === 'string' && x !== '').join('/');
+  const version = typeof obj.apiVersion === 'string' ? obj.apiVersion : '(no apiVersion)';
+  const what = `${version} ${kind}${name === '' ? '' : ` ${name}`}`;
+  if (version.startsWith(`${apiGroup}/`) && aggregatorKinds.has(kind))
+    return `${what}: ignored: aggregators are not supported (this operator runs agents only)`;
+  return `${what}: ignored: only Vector, VectorPipeline and ClusterVectorPipeline of ${apiVersion} are read`;
+}
+
+export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptions = {}): ParsedManifests {
+  const out: ParsedManifests = { vectors: [], pipelines: [], errors: [], warnings: [], ignored: 0 };
   for (const doc of docs) {
     const v = doc.value;
     if (v === null || v === undefined) continue;
@@ -52,15 +89,18 @@ export function parseManifests(docs: readonly ManifestDoc[]): ParsedManifests {
     if (obj.kind === 'List' && Array.isArray(obj.items)) {
       const nested = parseManifests(
         (obj.items as unknown[]).map((item, i) => ({ origin: `${doc.origin}.items[${i}]`, value: item })),
+        options,
       );
       out.vectors.push(...nested.vectors);
       out.pipelines.push(...nested.pipelines);
       out.errors.push(...nested.errors);
+      out.warnings.push(...nested.warnings);
       out.ignored += nested.ignored;
       continue;
     }
     if (obj.apiVersion !== apiVersion || typeof obj.kind !== 'string' || !kinds.has(obj.kind)) {
       out.ignored++;
+      out.warnings.push(`${doc.origin}: ${ignoredWhy(obj)}`);
       continue;
     }
     const kind = obj.kind as 'Vector' | 'VectorPipeline' | 'ClusterVectorPipeline';
@@ -70,18 +110,22 @@ export function parseManifests(docs: readonly ManifestDoc[]): ParsedManifests {
       continue;
     }
     const namespaced = kind !== 'ClusterVectorPipeline';
-    const ns = meta.data.namespace;
+    const given = meta.data.namespace;
+    const ns = namespaced && (given === undefined || given === '') ? options.namespace : given;
     const who = namespaced ? `${kind} ${ns ?? '?'}/${meta.data.name}` : `${kind} ${meta.data.name}`;
     if (namespaced && (ns === undefined || ns === '')) {
-      out.errors.push(`${who}: metadata.namespace: is required (render does not guess a default namespace)`);
+      out.errors.push(`${doc.origin}: ${who}: metadata.namespace: is required: set it, or pass --namespace NS`);
       continue;
     }
+    if (ns !== undefined) meta.data.namespace = ns;
     const specSchema = kind === 'Vector' ? vectorSpecSchema : pipelineSpecSchema;
     const spec = specSchema.safeParse(obj.spec ?? {});
     if (!spec.success) {
       out.errors.push(...formatIssues(spec.error.issues, 'spec').map((m) => `${who}: ${m}`));
       continue;
     }
+    for (const field of droppedFields(obj.spec ?? {}, spec.data, 'spec'))
+      out.warnings.push(`${doc.origin}: ${who}: ${field}: unknown field, ignored (the API server prunes it too)`);
     if (kind === 'Vector') {
       out.vectors.push({
         kind,
