@@ -7,11 +7,13 @@
  * - Queue depth is read at scrape time (a collect callback), never pushed from the hot path.
  * - A Vector's optimization gauges are removed when the Vector is, so a deleted Vector does not linger in /metrics.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface OperatorMetrics {
   registry: Registry;
   reconciles: Counter<'controller' | 'result'>;
+  /** Wall time of each reconcile, queue wait excluded, as controller-runtime's `reconcile_time_seconds`. */
+  reconcileSeconds: Histogram<'controller'>;
   errors: Counter<'controller'>;
   queueDepth: Gauge<'controller'>;
   writes: Counter<'kind' | 'verb'>;
@@ -30,6 +32,13 @@ export function createMetrics(queues: () => Record<string, number>, defaults = f
     name: 'vector_operator_reconciles_total',
     help: 'Reconciles run, by controller and result (success, error).',
     labelNames: ['controller', 'result'] as const,
+    registers: [registry],
+  });
+  const reconcileSeconds = new Histogram({
+    name: 'vector_operator_reconcile_duration_seconds',
+    help: 'Wall time of each reconcile, from its start to its end (queue wait excluded), by controller.',
+    labelNames: ['controller'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
     registers: [registry],
   });
   const errors = new Counter({
@@ -81,6 +90,7 @@ export function createMetrics(queues: () => Record<string, number>, defaults = f
     registry,
     skipped,
     reconciles,
+    reconcileSeconds,
     errors,
     queueDepth,
     writes,

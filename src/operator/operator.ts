@@ -219,9 +219,14 @@ export class Operator {
         queue,
         workers,
         reconcile: async (key) => {
-          const res = (await fn(key)) as { requeueAfterMs?: number } | undefined;
-          this.metrics.reconciles.inc({ controller: name, result: 'success' });
-          return res;
+          const end = this.metrics.reconcileSeconds.startTimer({ controller: name });
+          try {
+            const res = (await fn(key)) as { requeueAfterMs?: number } | undefined;
+            this.metrics.reconciles.inc({ controller: name, result: 'success' });
+            return res;
+          } finally {
+            end();
+          }
         },
         onError: (key, err) => {
           this.metrics.reconciles.inc({ controller: name, result: 'error' });

@@ -20,7 +20,7 @@
 import { kubernetesLogs, type SourceComponent, type VectorConfig } from '../vector/config.ts';
 import { vrlPath } from '../vector/field-path.ts';
 import { fileFieldOf, namespaceFieldOf } from '../vector/kubernetes-logs.ts';
-import { compareCodePoints } from './gojson.ts';
+import { sortCodePoints } from './gojson.ts';
 import { namespaceLabel } from './pipeline.ts';
 import type { BuildCache } from './build-cache.ts';
 import { layoutRoutes, maxNamespacesPerSource, type RouteFields, type RouteLayout } from './routing.ts';
@@ -99,7 +99,7 @@ export function optimizeSources(
 ): OptimizationSummary {
   const groups = new Map<string, string[]>();
   const nsOf = new Map<string, string>();
-  for (const id of Object.keys(config.sources).sort(compareCodePoints)) {
+  for (const id of sortCodePoints(Object.keys(config.sources))) {
     const src = config.sources[id] as SourceComponent;
     if (src.type !== kubernetesLogs || optOut.has(id)) continue;
     const ns = singleNamespaceOf(src);
@@ -113,10 +113,10 @@ export function optimizeSources(
 
   const summary: OptimizationSummary = { collapsedSources: 0, groups: [] };
   const rewire = new Map<string, readonly string[]>();
-  for (const sig of [...groups.keys()].sort(compareCodePoints)) {
+  for (const sig of sortCodePoints([...groups.keys()])) {
     const members = groups.get(sig) as string[];
     if (members.length < 2) continue;
-    const namespaces = [...new Set(members.map((id) => nsOf.get(id) as string))].sort(compareCodePoints);
+    const namespaces = sortCodePoints([...new Set(members.map((id) => nsOf.get(id) as string))]);
 
     // Equal signatures mean equal options, so every member writes its fields where the first does.
     const field = routeFieldsOf(config.sources[members[0] as string] as SourceComponent);

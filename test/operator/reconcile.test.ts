@@ -209,6 +209,19 @@ for (const target of kubeTargets())
             : undefined;
         });
         assert.deepEqual(await stand.writes(), {}, 'no create, patch, update or delete');
+        // Every reconcile is timed: the histogram counts as many as the reconciles counter, per controller.
+        const runs = await second.metrics.reconciles.get();
+        const timed = await second.metrics.reconcileSeconds.get();
+        for (const controller of ['vector', 'pipeline']) {
+          const counted = runs.values
+            .filter((v) => v.labels.controller === controller)
+            .reduce((n, v) => n + v.value, 0);
+          const count = timed.values.find(
+            (v) =>
+              v.metricName === 'vector_operator_reconcile_duration_seconds_count' && v.labels.controller === controller,
+          );
+          assert.equal(count?.value, counted, `${controller} reconciles timed`);
+        }
         const after = await stand.get(dsPath('vector', 'logs-agent'));
         assert.equal(after?.metadata?.resourceVersion, ds?.metadata?.resourceVersion, 'the template did not change');
       } finally {
