@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { connect as http2Connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,28 +15,10 @@ import { normaliseArgs } from '../../src/cli/run.ts';
 import { logSettings, notImplemented, type KaasopsValues } from '../../src/cli/kaasops-flags.ts';
 import { kubeTargets, standInOnly } from '../helpers/kube-target.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
+import { getTls } from '../helpers/scrape.ts';
 
 const startOperator = spawnOperator;
 const stop = stopOperator;
-
-/** GET over HTTPS (HTTP/1.1), not verifying the self-signed certificate, as kaasops' chart scrapes. */
-function getTls(url: string, token?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      url,
-      { rejectUnauthorized: false, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** GET over HTTP/2 only (ALPN h2); rejects when the server does not negotiate h2. */
 function getH2(origin: string, token: string): Promise<number> {

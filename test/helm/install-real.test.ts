@@ -10,7 +10,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { request as httpsRequest } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -21,6 +20,7 @@ import { realLaneSkip } from '../helpers/kube-target.ts';
 import { spawnOperator, stopOperator } from '../helpers/operator-process.ts';
 import { eventually } from '../operator/stand.ts';
 import { kaasopsValues } from './render.ts';
+import { getTls } from '../helpers/scrape.ts';
 
 const NS = 'vector';
 const RELEASE = 'vector-operator';
@@ -49,21 +49,6 @@ interface Deployment {
   metadata: { generation: number; uid: string };
   spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
   status?: { observedGeneration?: number };
-}
-
-function getTls(url: string, token?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-    const req = httpsRequest(url, { rejectUnauthorized: false, headers }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('the chart installed into the real control plane', { skip: realLaneSkip() || helmSkip }, () => {
