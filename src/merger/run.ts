@@ -13,7 +13,6 @@ import { writeFileSync } from 'node:fs';
 import { applyPlan } from './apply.ts';
 import { readAgentConfig, type AgentConfig, type KubernetesLogsSource } from './config.ts';
 import { listSourceDirs, readSourceDir, sourceIdProblem, type SourceDir } from './datadir.ts';
-import { handovers, renames, sourceGraph, type Namespaces } from './handover.ts';
 import { readJournal, writeJournal, type Journal } from './journal.ts';
 import { decideLiveness, type LivenessBasis } from './liveness.ts';
 import type { Logger } from './log.ts';
@@ -26,6 +25,7 @@ import {
   type RetiringSource,
   type SeedTarget,
 } from './plan.ts';
+import { movesOf, noMoves, type Moves } from './moves.ts';
 import { MERGER_VERSION } from './version.ts';
 
 export interface MergeOptions {
@@ -193,44 +193,6 @@ async function seedTargetsOf(
     };
   });
   return { seedTargets, unscoped };
-}
-
-/** Who hands consumers to whom between the config the pods ran (the standby, at a rollout) and this one. */
-interface Moves {
-  /** Target id -> live sources whose consumers it takes over. */
-  readonly donors: ReadonlyMap<string, string[]>;
-  readonly donorIds: ReadonlySet<string>;
-  /** Continuing source id -> the namespaces it takes over and did not read before. */
-  readonly gained: ReadonlyMap<string, Namespaces>;
-}
-
-const noMoves: Moves = { donors: new Map(), donorIds: new Set(), gained: new Map() };
-
-function union(a: Namespaces | undefined, b: Namespaces): Namespaces {
-  if (a === undefined) return b;
-  if (a === null || b === null) return null;
-  return [...new Set([...a, ...b])].sort();
-}
-
-function movesOf(config: AgentConfig, standby: AgentConfig | null, liveBefore: ReadonlySet<string>): Moves {
-  if (standby === null) return noMoves;
-  const before = sourceGraph(standby.doc);
-  const after = sourceGraph(config.doc);
-  const donors = new Map<string, string[]>();
-  const donorIds = new Set<string>();
-  for (const h of handovers(before, after)) {
-    if (!liveBefore.has(h.from) || liveBefore.has(h.to)) continue;
-    donors.set(h.to, [...new Set([...(donors.get(h.to) ?? []), h.from])].sort());
-    donorIds.add(h.from);
-  }
-  const gained = new Map<string, Namespaces>();
-  for (const r of renames(before, after)) {
-    if (!liveBefore.has(r.from) || !liveBefore.has(r.to) || !after.sources.has(r.to)) continue;
-    gained.set(r.to, union(gained.get(r.to), r.namespaces));
-    donors.set(r.to, [...new Set([...(donors.get(r.to) ?? []), r.from])].sort());
-    donorIds.add(r.from);
-  }
-  return { donors, donorIds, gained };
 }
 
 function readStandby(path: string | null, log: Logger): AgentConfig | null {
