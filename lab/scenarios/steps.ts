@@ -6,9 +6,10 @@
  * - Every figure is measured: lines written come from the workload's ledger, deliveries from the simulators' records,
  *   watches from the server's counter, merger outcomes from the agent pods' statuses and the Vector status the
  *   operator wrote. Nothing is derived from what a scenario expects.
- * - A settle wait ends unsettled only after `limitMs` without progress (agent watches, updated or Ready pods
- *   unchanged), so a thousand sources' start is waited for however long it takes; it then records what it saw
- *   (`settled: false`) instead of throwing, so a run still reports the figures of a scenario that went wrong.
+ * - A settle wait ends unsettled only after `limitMs` without progress (the agent watches no nearer to their
+ *   expected count, and the config's sources, updated and Ready pods unchanged), so a thousand sources' start is
+ *   waited for however long it takes, and a count that only wavers does not hold it forever. It then records what
+ *   it saw (`settled: false`) instead of throwing, so a run still reports the figures of a scenario that went wrong.
  * - An agent is Ready once its simulator has started every source: each has listed its pods, namespaces and node
  *   and is watching them, which is when Vector's kubernetes_logs starts reading files (main.ts). A settle requires
  *   every agent Ready, and a drain counts quiet time only while they are, so it cannot end while sources start.
@@ -179,7 +180,8 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
     stand.get<Secret>(`/api/v1/namespaces/${agentNs}/secrets/${n}`);
   let sources = 0;
   let settled = false;
-  let progress = '';
+  let state = '';
+  let gap = Infinity;
   let progressAt = started;
   while (Date.now() - progressAt < w.limitMs) {
     const ds = await stand.get<DaemonSet>(`/apis/apps/v1/namespaces/${agentNs}/daemonsets/${dsName}`);
@@ -205,8 +207,9 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
       .map(([id]) => id);
     sources = ids.length;
     const watches = await stand.agentWatches();
-    const now = `${String(watches)} ${String(s?.updatedNumberScheduled)} ${String(s?.numberReady)}`;
-    if (now !== progress) [progress, progressAt] = [now, Date.now()];
+    const now = `${String(sources)} ${String(s?.updatedNumberScheduled)} ${String(s?.numberReady)}`;
+    const off = Math.abs(3 * sources * nodes - watches);
+    if (now !== state || off < gap) [state, gap, progressAt] = [now, off, Date.now()];
     if (
       cfg !== undefined &&
       isOptimized(cfg) === flags.optimize &&
