@@ -29,7 +29,7 @@ import { asTable, wantsTable } from './table.ts';
 import { selfSignedCertificate } from './tls.ts';
 import { serveWatch } from './watch.ts';
 import { readBody, send, sendBytes, sendError, type Sent } from './http.ts';
-import { ListCache } from './list-cache.ts';
+import { ListCache, listVersion } from './list-cache.ts';
 import { ListQueue } from './list-queue.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { listen, type Req, type Res } from './listener.ts';
@@ -301,7 +301,11 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
         const flow = ('stream' in req ? req.stream.session : req.socket) ?? req;
         listQueue.run(flow, res, () => {
           try {
-            sendBytes(res, 200, lists.get(`${url.pathname}${url.search}`, store.currentRv, list));
+            sendBytes(
+              res,
+              200,
+              lists.get(`${url.pathname}${url.search}`, listVersion(store, t.type, q), store.currentRv, list),
+            );
           } catch (e) {
             sendError(res, e);
           }

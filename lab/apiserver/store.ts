@@ -44,6 +44,8 @@ export class Store {
   private compacted = 1;
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly capacity: number;
+  /** Storage key -> the revision of its last write. */
+  private readonly changed = new Map<string, number>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -51,6 +53,11 @@ export class Store {
 
   get currentRv(): number {
     return this.rv;
+  }
+
+  /** The revision of the last write to `key`'s objects (0: none yet): a list of them is unchanged since. */
+  changedRv(key: string): number {
+    return this.changed.get(key) ?? 0;
   }
 
   get compactedRv(): number {
@@ -89,6 +96,7 @@ export class Store {
   commit(key: string, type: EventType, obj: KObject, prev: KObject | undefined): KObject {
     this.rv++;
     obj.metadata.resourceVersion = String(this.rv);
+    this.changed.set(key, this.rv);
     const k = objectKey(obj.metadata.namespace, obj.metadata.name ?? '');
     if (type === 'DELETED') this.bucket(key).delete(k);
     else this.bucket(key).set(k, obj);

@@ -11,7 +11,7 @@
  */
 import { defaultTiming, type SimTiming } from '../vector-sim/sim.ts';
 import { runScenario, type ScenarioResult } from '../scenarios/catalog.ts';
-import type { StandSize } from '../scenarios/stand.ts';
+import { standClock, type StandSize } from '../scenarios/stand.ts';
 import type { KubeKind } from '../scenarios/kube.ts';
 
 export interface LabReport {
@@ -48,7 +48,7 @@ export async function runLab(
   size: StandSize,
   progress: (line: string) => void = () => undefined,
 ): Promise<LabReport> {
-  const timing: SimTiming = { ...defaultTiming, ...size.timing };
+  const timing: SimTiming = { ...defaultTiming, ...standClock(size).timing };
   const started = Date.now();
   const scenarios: ScenarioResult[] = [];
   for (const name of names) {

@@ -26,7 +26,7 @@ import { Workload } from '../workload/workload.ts';
 import { errorCode, request } from '../../src/kube/client.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
 import { Operator } from '../../src/operator/operator.ts';
-import type { SimTiming } from '../vector-sim/sim.ts';
+import { defaultTiming, type SimTiming } from '../vector-sim/sim.ts';
 import { startKube, type KubeKind, type StandKube } from './kube.ts';
 import { OperatorProcess } from './operator-process.ts';
 
@@ -51,6 +51,27 @@ export interface Flags {
   policy?: 'min' | 'max';
   /** The agent pod's termination grace, as `--agent-termination-grace-period-seconds` sets it. */
   grace?: number;
+}
+
+/** Pipelines up to which the stand runs on the default clock. */
+const clockPipelines = 200;
+
+/**
+ * The stand's clock for a size without explicit `timing`: the default up to 200 pipelines, then slower in proportion
+ * (1 000 pipelines: Vector's 60 s glob cooldown is 1 s, not 200 ms), and the kubelets' Secret re-reads alike. Every
+ * Vector duration scales together, so what a scenario simulates is the same in Vector's time; what changes is how
+ * often a thousand sources per agent walk their pods and directories, which on two cores would otherwise take the
+ * CPU the agents need to list, read and deliver.
+ */
+export function standClock(size: Pick<StandSize, 'pipelines' | 'timing'>): {
+  timing: Partial<SimTiming>;
+  secretSyncMs: number;
+} {
+  const factor = Math.max(1, size.pipelines / clockPipelines);
+  return {
+    timing: size.timing ?? { timeScale: defaultTiming.timeScale * factor },
+    secretSyncMs: Math.round(100 * factor),
+  };
 }
 
 export interface StandSize {
@@ -135,7 +156,7 @@ export class LabStand {
         root,
         nodes: size.nodes,
         kube: kube.kind,
-        ...(size.timing === undefined ? {} : { timing: size.timing }),
+        ...standClock(size),
       });
       const namespaces = Array.from({ length: size.pipelines }, (_, i) => `ns-${String(i).padStart(4, '0')}`);
       if (kube.kind === 'real') await LabStand.readyForPods(kc, namespaces);

@@ -6,8 +6,13 @@
  * - Every figure is measured: lines written come from the workload's ledger, deliveries from the simulators' records,
  *   watches from the server's counter, merger outcomes from the agent pods' statuses and the Vector status the
  *   operator wrote. Nothing is derived from what a scenario expects.
- * - A settle wait is bounded; on time-out it records what it saw (`settled: false`) instead of throwing, so a run
- *   still reports the figures of a scenario that went wrong.
+ * - A settle wait ends unsettled only after `limitMs` without progress (the agent watches no nearer to their
+ *   expected count, and the config's sources, updated and Ready pods unchanged), so a thousand sources' start is
+ *   waited for however long it takes, and a count that only wavers does not hold it forever. It then records what
+ *   it saw (`settled: false`) instead of throwing, so a run still reports the figures of a scenario that went wrong.
+ * - An agent is Ready once its simulator has started every source: each has listed its pods, namespaces and node
+ *   and is watching them, which is when Vector's kubernetes_logs starts reading files (main.ts). A settle requires
+ *   every agent Ready, and a drain counts quiet time only while they are, so it cannot end while sources start.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deliveries } from '../vector-sim/deliveries.ts';
@@ -50,6 +55,7 @@ interface Pod {
   metadata?: { uid?: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec?: { nodeName?: string };
   status?: {
+    conditions?: { type: string; status: string }[];
     containerStatuses?: { restartCount?: number }[];
     initContainerStatuses?: { name: string; state?: { terminated?: { message?: string } } }[];
   };
@@ -72,6 +78,18 @@ interface DaemonSet {
 async function agentPods(stand: LabStand): Promise<Pod[]> {
   const list = await stand.get<{ items: Pod[] }>(`/api/v1/namespaces/${agentNs}/pods`);
   return (list?.items ?? []).filter((p) => p.metadata?.deletionTimestamp === undefined);
+}
+
+/** One Ready agent pod per node, none of them terminating. */
+async function agentsReady(stand: LabStand): Promise<boolean> {
+  const pods = await agentPods(stand);
+  const ready = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  return ready.length === stand.nodes.nodes.length;
+}
+
+/** Polls often while a rollout is young (its time is a figure), then every second: the polls read the config. */
+function pollMs(elapsedMs: number): number {
+  return Math.min(1_000, Math.max(100, elapsedMs / 20));
 }
 
 function restartState(pods: Pod[]): Map<string, number> {
@@ -162,8 +180,10 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
     stand.get<Secret>(`/api/v1/namespaces/${agentNs}/secrets/${n}`);
   let sources = 0;
   let settled = false;
-  const deadline = started + w.limitMs;
-  while (Date.now() < deadline) {
+  let state = '';
+  let gap = Infinity;
+  let progressAt = started;
+  while (Date.now() - progressAt < w.limitMs) {
     const ds = await stand.get<DaemonSet>(`/apis/apps/v1/namespaces/${agentNs}/daemonsets/${dsName}`);
     const mounted = ds?.spec?.template?.spec?.volumes?.find((v) => v.name === 'config')?.secret?.secretName;
     const cfg = mounted === undefined ? undefined : configOf(await secret(mounted));
@@ -186,6 +206,10 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
       .filter(([, x]) => x.type === 'kubernetes_logs')
       .map(([id]) => id);
     sources = ids.length;
+    const watches = await stand.agentWatches();
+    const now = `${String(sources)} ${String(s?.updatedNumberScheduled)} ${String(s?.numberReady)}`;
+    const off = Math.abs(3 * sources * nodes - watches);
+    if (now !== state || off < gap) [state, gap, progressAt] = [now, off, Date.now()];
     if (
       cfg !== undefined &&
       isOptimized(cfg) === flags.optimize &&
@@ -193,12 +217,12 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
       rolled &&
       pinned &&
       (phase === undefined || phase === 'Steady') &&
-      (await stand.agentWatches()) === 3 * sources * nodes
+      watches === 3 * sources * nodes
     ) {
       settled = true;
       break;
     }
-    await sleep(100);
+    await sleep(pollMs(Date.now() - started));
   }
   const rolloutMs = Date.now() - started;
   const pods = await agentPods(stand);
@@ -243,7 +267,8 @@ function total(d: Deliveries): number {
 
 /**
  * Waits until every pipeline has every written line and deliveries stopped growing, or, when lines stay missing
- * (a skipped backlog), until deliveries have been quiet for `quietMs`. Returns whether everything arrived.
+ * (a skipped backlog), until deliveries have been quiet for `quietMs` with every agent Ready. Returns whether
+ * everything arrived.
  */
 export async function drain(stand: LabStand, quietMs = 3_000, limitMs = 600_000): Promise<boolean> {
   const deadline = Date.now() + limitMs;
@@ -252,7 +277,8 @@ export async function drain(stand: LabStand, quietMs = 3_000, limitMs = 600_000)
   for (;;) {
     const d = stand.nodes.deliveries();
     const n = total(d);
-    if (n !== last) {
+    // Time while an agent is not Ready (sources still listing) is not quiet: nothing could be delivered yet.
+    if (n !== last || !(await agentsReady(stand))) {
       last = n;
       quietSince = Date.now();
     }

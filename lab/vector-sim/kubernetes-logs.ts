@@ -78,6 +78,37 @@ function withExclude(extra: string): string {
   return extra === '' ? 'vector.dev/exclude!=true' : `vector.dev/exclude!=true,${extra}`;
 }
 
+/** Per exclude-containers annotation: listed pod -> its slim copy, shared by the sources that listed the same reply. */
+const slimmed = new Map<string, WeakMap<k8s.V1Pod, k8s.V1Pod>>();
+/** Slim pod -> the paths provider's view of it, shared likewise. */
+const watchedOf = new WeakMap<k8s.V1Pod, WatchedPod>();
+
+/**
+ * Every source caches every pod of the node (that is the cost the optimization removes); it keeps only what the
+ * paths provider and the annotator read. Sources of one agent that decoded the same list (kube-http.ts) share the
+ * copies, which nobody mutates: a thousand sources then hold one node's pods once, not a thousand times.
+ */
+function slimPod(pod: k8s.V1Pod, annotation: string): k8s.V1Pod {
+  let cache = slimmed.get(annotation);
+  if (cache === undefined) slimmed.set(annotation, (cache = new WeakMap()));
+  const hit = cache.get(pod);
+  if (hit !== undefined) return hit;
+  const m = pod.metadata;
+  const slim: k8s.V1Pod = {
+    metadata: {
+      name: m?.name,
+      namespace: m?.namespace,
+      uid: m?.uid,
+      resourceVersion: m?.resourceVersion,
+      labels: m?.labels,
+      annotations: pick(m?.annotations, annotation),
+    },
+    spec: { nodeName: pod.spec?.nodeName, containers: [] },
+  };
+  cache.set(pod, slim);
+  return slim;
+}
+
 const CRI = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/s;
 
 export class KubernetesLogsSource {
@@ -87,6 +118,8 @@ export class KubernetesLogsSource {
   private readonly namespaces: LabReflector<k8s.V1Namespace>;
   private readonly nodes: LabReflector<k8s.V1Node>;
   private readonly byUid = new Map<string, WatchedPod>();
+  /** Namespace -> uids of `byUid` in it: the paths provider visits the listed namespaces' pods only. */
+  private readonly byNs = new Map<string, Set<string>>();
   private readonly deletedUntil = new Map<string, number>();
   private readonly partial = new Map<FingerprintKey, string>();
   /** Node path -> the container path Vector sees (`/var/log/pods/...`), as listed by the paths provider. */
@@ -108,19 +141,7 @@ export class KubernetesLogsSource {
       path: '/api/v1/pods',
       fieldSelector: podFields,
       labelSelector: podLabels,
-      // Every source caches every pod of the node (that is the cost the optimization removes); keep only what
-      // the paths provider and the annotator read.
-      slim: (pod) => ({
-        metadata: {
-          name: pod.metadata?.name,
-          namespace: pod.metadata?.namespace,
-          uid: pod.metadata?.uid,
-          resourceVersion: pod.metadata?.resourceVersion,
-          labels: pod.metadata?.labels,
-          annotations: pick(pod.metadata?.annotations, config.excludeContainersAnnotation),
-        },
-        spec: { nodeName: pod.spec?.nodeName, containers: [] },
-      }),
+      slim: (pod) => slimPod(pod, config.excludeContainersAnnotation),
       onChange: (type, pod) => {
         this.podChanged(type, pod);
       },
@@ -171,18 +192,27 @@ export class KubernetesLogsSource {
       return;
     }
     this.deletedUntil.delete(uid);
-    const excluded = (m.annotations?.[this.config.excludeContainersAnnotation] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    this.byUid.set(uid, {
-      ns: m.namespace ?? '',
-      name: m.name ?? '',
-      uid,
-      labels: m.labels ?? {},
-      excludedContainers: new Set(excluded),
-      node: pod.spec?.nodeName ?? '',
-    });
+    const ns = m.namespace ?? '';
+    let uids = this.byNs.get(ns);
+    if (uids === undefined) this.byNs.set(ns, (uids = new Set()));
+    uids.add(uid);
+    let watched = watchedOf.get(pod);
+    if (watched === undefined) {
+      const excluded = (m.annotations?.[this.config.excludeContainersAnnotation] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      watched = {
+        ns,
+        name: m.name ?? '',
+        uid,
+        labels: m.labels ?? {},
+        excludedContainers: new Set(excluded),
+        node: pod.spec?.nodeName ?? '',
+      };
+      watchedOf.set(pod, watched);
+    }
+    this.byUid.set(uid, watched);
   }
 
   async start(): Promise<void> {
@@ -249,11 +279,10 @@ export class KubernetesLogsSource {
     for (const [uid, until] of this.deletedUntil) {
       if (until <= now) {
         this.deletedUntil.delete(uid);
-        this.byUid.delete(uid);
+        this.forget(uid);
       }
     }
-    for (const p of this.byUid.values()) {
-      if (this.config.insertNamespaceFields && this.namespaces.get(p.ns) === undefined) continue;
+    for (const p of this.candidatePods()) {
       const dir = `/var/log/pods/${p.ns}_${p.name}_${p.uid}`;
       let containers: string[];
       try {
@@ -280,6 +309,33 @@ export class KubernetesLogsSource {
       }
     }
     return out;
+  }
+
+  private forget(uid: string): void {
+    const p = this.byUid.get(uid);
+    this.byUid.delete(uid);
+    if (p === undefined) return;
+    const uids = this.byNs.get(p.ns);
+    uids?.delete(uid);
+    if (uids?.size === 0) this.byNs.delete(p.ns);
+  }
+
+  /**
+   * The pods whose paths are listed: with namespace fields, those of namespaces in the namespace store (that is how
+   * the namespace selector filters), else all. Visiting the listed namespaces rather than every pod of the node gives
+   * the same pods; it matters when each of a thousand sources holds the node's pods and the cycle is scaled to 200 ms.
+   */
+  private *candidatePods(): Generator<WatchedPod> {
+    if (!this.config.insertNamespaceFields) {
+      yield* this.byUid.values();
+      return;
+    }
+    for (const ns of this.namespaces.store.keys()) {
+      for (const uid of this.byNs.get(ns) ?? []) {
+        const p = this.byUid.get(uid);
+        if (p !== undefined) yield p;
+      }
+    }
   }
 
   /**

@@ -153,6 +153,23 @@ describe('the stand talking to the stand-in at scale', () => {
     assert.match(describeError(err), /^GET \/api\/v1\/nothings: HTTP 404/);
   });
 
+  it('decodes a list reply identical to the last one for its URL once; a changed reply is decoded anew', async () => {
+    const kc = sharePool(kubeConfig(api.kubeconfig));
+    const path = '/api/v1/namespaces';
+    const selectors = { labelSelector: 'kubernetes.io/metadata.name in (default,decoded-once)' };
+    const first = await listJson<k8s.V1Namespace>(kc, path, selectors);
+    const again = await listJson<k8s.V1Namespace>(kc, path, selectors);
+    assert.equal(again, first, 'the same reply: the same objects');
+    await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: 'decoded-once' } } });
+    const after = await listJson<k8s.V1Namespace>(kc, path, selectors);
+    assert.notEqual(after, first);
+    assert.deepEqual(
+      after.items.map((n) => n.metadata?.name),
+      ['decoded-once', 'default'],
+    );
+    assert.ok(Number(after.metadata?.resourceVersion) > Number(first.metadata?.resourceVersion));
+  });
+
   it('a hundred sources watch over one pool: their 300 watches share a few HTTP/2 connections', async () => {
     const sources = 100;
     const before = api.connections();
