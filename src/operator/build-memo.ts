@@ -36,26 +36,26 @@ interface Entry {
 /** What a build reads of a pipeline: a string of its identity and metadata, and its spec when it has no generation. */
 type PipelineStamp = readonly [string, object | undefined];
 
-/** Per metadata object: cached objects are immutable, so a pipeline's stamp is computed once per version. */
-const stamps = new WeakMap<object, string>();
+/** Per metadata object: cached objects are immutable, so a pipeline's stamp is made once per version. */
+const stamps = new WeakMap<object, PipelineStamp>();
 
 function pipelineStamp(p: Pipeline): PipelineStamp {
   const m = p.metadata as Pipeline['metadata'] & { generation?: number };
-  let text = stamps.get(m);
-  if (text === undefined) {
-    text = JSON.stringify([
-      p.kind,
-      m.namespace,
-      m.name,
-      m.uid,
-      m.creationTimestamp,
-      m.generation,
-      m.labels ?? {},
-      m.annotations ?? {},
-    ]);
-    stamps.set(m, text);
-  }
-  return [text, m.generation === undefined ? p.spec : undefined];
+  const known = stamps.get(m);
+  if (known !== undefined && (m.generation !== undefined || known[1] === p.spec)) return known;
+  const text = JSON.stringify([
+    p.kind,
+    m.namespace,
+    m.name,
+    m.uid,
+    m.creationTimestamp,
+    m.generation,
+    m.labels ?? {},
+    m.annotations ?? {},
+  ]);
+  const stamp: PipelineStamp = [text, m.generation === undefined ? p.spec : undefined];
+  stamps.set(m, stamp);
+  return stamp;
 }
 
 const keptPayloads = 4;

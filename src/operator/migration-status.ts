@@ -45,7 +45,19 @@ interface Summary {
   checkpointsCarried?: unknown;
 }
 
+/** Per pod object: cached pods are immutable, and a Vector reconcile reads every agent pod's termination message. */
+const readPods = new WeakMap<AgentPod, NodeMigration>();
+
 export function nodeMigration(pod: AgentPod): NodeMigration {
+  let read = readPods.get(pod);
+  if (read === undefined) {
+    read = readNodeMigration(pod);
+    readPods.set(pod, read);
+  }
+  return read;
+}
+
+function readNodeMigration(pod: AgentPod): NodeMigration {
   const base = { node: pod.spec?.nodeName ?? '', pod: pod.metadata?.name ?? '', checkpointsCarried: 0 };
   const status = pod.status?.initContainerStatuses?.find((s) => s.name === mergerContainerName);
   const terminated = status?.state?.terminated ?? status?.lastState?.terminated;

@@ -62,6 +62,7 @@ export function validatePipeline(p: Pipeline, policy: PipelinePolicy = defaultPo
 /** Memoises validatePipeline; `prune` drops entries of pipelines that no longer exist. */
 export class PipelineValidator {
   private readonly memo = new Map<string, { stamp: string; verdict: PipelineVerdict }>();
+  private readonly seen = new WeakMap<object, { kind: string; spec: object; verdict: PipelineVerdict }>();
   private readonly policy: PipelinePolicy;
 
   /** The policy is fixed for the validator's life (the operator's flags), so it is not part of the memo key. */
@@ -82,6 +83,16 @@ export class PipelineValidator {
   }
 
   verdict(p: Pipeline): PipelineVerdict {
+    // A Vector reconcile asks for every pipeline it selects: the cached objects are immutable, so one lookup by the
+    // metadata object answers until the pipeline changes, without building its stamp again.
+    const seen = this.seen.get(p.metadata);
+    if (seen !== undefined && seen.spec === p.spec && seen.kind === p.kind) return seen.verdict;
+    const verdict = this.byStamp(p);
+    this.seen.set(p.metadata, { kind: p.kind, spec: p.spec, verdict });
+    return verdict;
+  }
+
+  private byStamp(p: Pipeline): PipelineVerdict {
     const id = PipelineValidator.identity(p);
     const stamp = PipelineValidator.stamp(p);
     const hit = this.memo.get(id);

@@ -115,4 +115,25 @@ describe('build cache', () => {
     // The legacy build's consumer reads its own source: the optimized build rewired a copy, not the shared object.
     assert.deepEqual(after.standby.result.config.sinks['team-00-logs-out']?.inputs, ['team-00-logs-pods']);
   });
+
+  it('keeps the parts of a pipeline whose object changed but not its version (a status write), and not across versions', () => {
+    const versioned = (i: number, generation: number, rate: number): Pipeline => {
+      const p = teamPipeline(i, rate, 0);
+      return { ...p, metadata: { ...p.metadata, generation } };
+    };
+    const ps = Array.from({ length: 4 }, (_, i) => versioned(i, 1, 1));
+    const cache = new BuildCache();
+    const sinkOf = (b: ReturnType<typeof buildModes>) => b.standby.result.config.sinks['team-01-logs-out'];
+    const before = buildModes(vector(), ps, { optimize: true }, cache);
+    // The watch delivers a new object, spec included, after a status write: same uid, same generation.
+    const echoed = ps.map((p) => structuredClone(p));
+    assert.equal(sinkOf(buildModes(vector(), echoed, { optimize: true }, cache)), sinkOf(before));
+    // A spec change bumps the generation: compiled anew, with the new spec.
+    const changed = [...echoed];
+    changed[1] = versioned(1, 2, 9);
+    const after = buildModes(vector(), changed, { optimize: true }, cache);
+    assert.notEqual(sinkOf(after), sinkOf(before));
+    assert.equal(sinkOf(after)?.rate, 9);
+    assert.equal(after.active.json, buildModes(vector(), changed, { optimize: true }).active.json);
+  });
 });
