@@ -21,3 +21,13 @@ export function runBin(name: keyof typeof binPaths, args: string[], options: Spa
   const r = spawnSync(execPath, [binPaths[name], ...args], { encoding: 'utf8', ...options });
   return { status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** A module hook that fails any import of client-node: for commands that must start without loading it. */
+const noClientNode =
+  'data:text/javascript,import{registerHooks}from"node:module";registerHooks({resolve(s,c,n){if(s.includes("@kubernetes/client-node"))throw new Error("client-node was loaded");return n(s,c)}})';
+
+/** `vector-operator args` with client-node made unloadable: it exits non-zero if the command loads it. */
+export function runWithoutClientNode(args: string[]): BinResult {
+  const r = spawnSync(execPath, ['--import', noClientNode, binPaths['vector-operator'], ...args], { encoding: 'utf8' });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
