@@ -214,6 +214,119 @@ function renameSummary(before: SourceGraph, after: SourceGraph): NonNullable<Des
   };
 }
 
+type Contents = Record<SecretSlot, LiveConfig>;
+
+/** The migration step, and what renames when it rolls the agents to rename sources (for the Event and status). */
+function migrationStepFor(
+  flags: OperatorFlags,
+  target: ConfigMode,
+  live: LiveRollout | undefined,
+  modesNow: Partial<Record<SecretSlot, ConfigMode>>,
+  byMode: Record<ConfigMode, ModeBuild>,
+  contents: Contents,
+): { plan: MigrationPlan; renamed?: NonNullable<DesiredState['renamed']> } {
+  const builtGraph = (m: ConfigMode): SourceGraph => graphOf(byMode[m]);
+  const renamesFor = (slot: SecretSlot, m: ConfigMode): boolean => {
+    const c = contents[slot];
+    return c !== undefined && c.json !== byMode[m].json && renamesAny(c.graph, builtGraph(m));
+  };
+  const plan = planMigration({ migration: flags.migration, target, live, modes: modesNow, renames: renamesFor });
+  const before = live === undefined ? undefined : contents[live.mount];
+  if (plan.roll !== 'rename' || before === undefined) return { plan };
+  const renamed = renameSummary(before.graph, builtGraph(target));
+  const n = renamed.namespaces;
+  plan.message =
+    `${plan.message}: ${String(renamed.sources)} source rename(s) over ${String(n)} namespace(s) ` +
+    `(${renamed.examples.join(', ')}${renamed.sources > renamed.examples.length ? ', …' : ''}); ` +
+    'each agent pod runs checkpoint-merger before Vector sees the new source ids';
+  return { plan, renamed };
+}
+
+/** The config Secrets the step writes, mounted one first, and the problems that forbid writing them. */
+function configSecrets(
+  vector: Vector,
+  plan: MigrationPlan,
+  modesNow: Partial<Record<SecretSlot, ConfigMode>>,
+  byMode: Record<ConfigMode, ModeBuild>,
+  contents: Contents,
+  memo: BuildMemo | undefined,
+): { secrets: V1Secret[]; mountedJson: string | undefined; problems: string[] } {
+  const writes: [SecretSlot, ConfigMode, string][] = [];
+  const problems: string[] = [];
+  for (const slot of ['agent', 'opt'] as const) {
+    const w = plan[slot];
+    if (w === 'legacy' || w === 'optimized') {
+      writes.push([slot, w, byMode[w].json]);
+      for (const p of byMode[w].problems) problems.push(`${w} config: ${p.kind}.${p.component}: ${p.message}`);
+    } else if (w === 'keep') {
+      // Desired with exactly its live content (checked when it was written), so the apply finds it up to date.
+      writes.push([slot, modesNow[slot] as ConfigMode, contents[slot]?.json ?? '']);
+    }
+  }
+  const unique = [...new Set(problems)];
+  // Mounted Secret first, then the standby: the template never references a Secret that is not written yet.
+  writes.sort((a, b) => (a[0] === plan.mount ? -1 : b[0] === plan.mount ? 1 : 0));
+  const secrets = writes.map(([slot, mode, json]) => modeSecret(vector, slot, mode, json, memo));
+  for (const s of secrets) {
+    const tooBig = secretSizeProblem(vector, s);
+    if (tooBig !== undefined) unique.push(tooBig);
+  }
+  const mountedJson = writes[0]?.[0] === plan.mount ? writes[0][2] : undefined;
+  return { secrets, mountedJson, problems: unique };
+}
+
+/** The agent DaemonSet for the step: the mounted Secret, the merger with migration, the grace and the globals stamp. */
+function daemonSetFor(
+  vector: Vector,
+  flags: OperatorFlags,
+  plan: MigrationPlan,
+  observed: Observed,
+): { ds: V1DaemonSet; globalConfigHash: number | undefined } {
+  const standby = plan.mount === 'agent' ? 'opt' : 'agent';
+  const merger = flags.migration
+    ? {
+        image: flags.mergerImage,
+        standbySecretName: secretName(vector, standby),
+        ...(flags.mergerPositionPolicy === 'max' ? { positionPolicy: 'max' as const } : {}),
+      }
+    : undefined;
+  const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger, flags.leastPrivilege === true);
+  const grace = agentTerminationGrace(vector.spec.agent ?? {}, flags.migration, flags.terminationGraceSeconds);
+  const podSpec = ds.spec?.template.spec;
+  if (grace !== undefined && podSpec !== undefined) podSpec.terminationGracePeriodSeconds = grace;
+  const globals = globalsStep(
+    vector.spec.agent,
+    observed.globalConfigHash,
+    observed.daemonSet,
+    plan[plan.mount] !== 'keep',
+  );
+  stampTemplate(ds, globals.stamp);
+  return { ds, globalConfigHash: globals.record };
+}
+
+/** Objects that must not exist: the `-agent-opt` Secret once free, the Service and PodMonitor when turned off. */
+function deletionsFor(
+  vector: Vector,
+  plan: MigrationPlan,
+  rest: readonly AgentObject[],
+  podMonitor: boolean,
+): ObjectRef[] {
+  const ns = vector.metadata.namespace;
+  const deletions: ObjectRef[] = [];
+  if (plan.opt === 'delete')
+    deletions.push({ apiVersion: 'v1', kind: 'Secret', name: secretName(vector, 'opt'), namespace: ns });
+  if (!rest.some((o) => o.kind === 'Service'))
+    deletions.push({ apiVersion: 'v1', kind: 'Service', name: agentName(vector), namespace: ns });
+  if (podMonitor && !rest.some((o) => o.kind === 'PodMonitor'))
+    deletions.push({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      name: agentName(vector),
+      namespace: ns,
+    });
+  return deletions;
+}
+
 /**
  * Everything the operator wants for one Vector, from the Vector, its pipelines, the flags and the observed Secrets
  * and DaemonSet. `memo` (the controller's) reuses the last build and encoded payloads when their inputs are the same
@@ -247,101 +360,27 @@ export function desiredState(
     return b === undefined ? undefined : { json: b.json, graph: graphOf(b) };
   };
   // Renames matter only with migration on: without it nothing is parsed.
-  const contents = flags.migration
+  const contents: Contents = flags.migration
     ? { agent: liveGraph(observed.secrets.agent, written), opt: liveGraph(observed.secrets.opt, written) }
     : { agent: undefined, opt: undefined };
-  const builtGraph = (m: ConfigMode): SourceGraph => graphOf(byMode[m]);
-  const renamesFor = (slot: SecretSlot, m: ConfigMode): boolean => {
-    const c = contents[slot];
-    return c !== undefined && c.json !== byMode[m].json && renamesAny(c.graph, builtGraph(m));
-  };
   const modesNow = { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) };
-  const plan = planMigration({
-    migration: flags.migration,
-    target,
-    live,
-    modes: modesNow,
-    renames: renamesFor,
-  });
-  let renamed: DesiredState['renamed'];
-  const before = live === undefined ? undefined : contents[live.mount];
-  if (plan.roll === 'rename' && before !== undefined) {
-    renamed = renameSummary(before.graph, builtGraph(target));
-    const n = renamed.namespaces;
-    plan.message =
-      `${plan.message}: ${String(renamed.sources)} source rename(s) over ${String(n)} namespace(s) ` +
-      `(${renamed.examples.join(', ')}${renamed.sources > renamed.examples.length ? ', …' : ''}); ` +
-      'each agent pod runs checkpoint-merger before Vector sees the new source ids';
-  }
-
-  const writes: [SecretSlot, ConfigMode, string][] = [];
-  const problems: string[] = [];
-  for (const slot of ['agent', 'opt'] as const) {
-    const w = plan[slot];
-    if (w === 'legacy' || w === 'optimized') {
-      writes.push([slot, w, byMode[w].json]);
-      for (const p of byMode[w].problems) problems.push(`${w} config: ${p.kind}.${p.component}: ${p.message}`);
-    } else if (w === 'keep') {
-      // Desired with exactly its live content (checked when it was written), so the apply finds it up to date.
-      writes.push([slot, modesNow[slot] as ConfigMode, contents[slot]?.json ?? '']);
-    }
-  }
-  const uniqueProblems = [...new Set(problems)];
-
-  // Mounted Secret first, then the standby: the template never references a Secret that is not written yet.
-  writes.sort((a, b) => (a[0] === plan.mount ? -1 : b[0] === plan.mount ? 1 : 0));
-  const secrets = writes.map(([slot, mode, json]) => modeSecret(vector, slot, mode, json, memo));
-  for (const s of secrets) {
-    const tooBig = secretSizeProblem(vector, s);
-    if (tooBig !== undefined) uniqueProblems.push(tooBig);
-  }
-  const standby = plan.mount === 'agent' ? 'opt' : 'agent';
-  const merger = flags.migration
-    ? {
-        image: flags.mergerImage,
-        standbySecretName: secretName(vector, standby),
-        ...(flags.mergerPositionPolicy === 'max' ? { positionPolicy: 'max' as const } : {}),
-      }
-    : undefined;
-  const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger, flags.leastPrivilege === true);
-  const grace = agentTerminationGrace(vector.spec.agent ?? {}, flags.migration, flags.terminationGraceSeconds);
-  const podSpec = ds.spec?.template.spec;
-  if (grace !== undefined && podSpec !== undefined) podSpec.terminationGracePeriodSeconds = grace;
-  const globals = globalsStep(
-    vector.spec.agent,
-    observed.globalConfigHash,
-    observed.daemonSet,
-    plan[plan.mount] !== 'keep',
-  );
-  stampTemplate(ds, globals.stamp);
+  const { plan, renamed } = migrationStepFor(flags, target, live, modesNow, byMode, contents);
+  const { secrets, mountedJson, problems } = configSecrets(vector, plan, modesNow, byMode, contents, memo);
+  const { ds, globalConfigHash } = daemonSetFor(vector, flags, plan, observed);
   const rest = agentObjects(vector, '').filter(
     (o) => o.kind !== 'Secret' && o.kind !== 'DaemonSet' && (flags.podMonitor || o.kind !== 'PodMonitor'),
   );
-  const ns = vector.metadata.namespace;
-  const deletions: ObjectRef[] = [];
-  if (plan.opt === 'delete')
-    deletions.push({ apiVersion: 'v1', kind: 'Secret', name: secretName(vector, 'opt'), namespace: ns });
-  if (!rest.some((o) => o.kind === 'Service'))
-    deletions.push({ apiVersion: 'v1', kind: 'Service', name: agentName(vector), namespace: ns });
-  if (flags.podMonitor && !rest.some((o) => o.kind === 'PodMonitor'))
-    deletions.push({
-      apiVersion: 'monitoring.coreos.com/v1',
-      kind: 'PodMonitor',
-      name: agentName(vector),
-      namespace: ns,
-    });
-
   return {
-    ok: uniqueProblems.length === 0,
-    problems: uniqueProblems,
+    ok: problems.length === 0,
+    problems,
     objects: [...secrets, ds, ...rest],
-    deletions,
+    deletions: deletionsFor(vector, plan, rest, flags.podMonitor),
     plan,
     target,
     served: byMode[plan.servedMode].result,
     rolling: live !== undefined && (!live.complete || live.mount !== plan.mount),
-    mountedJson: writes[0]?.[0] === plan.mount ? writes[0][2] : undefined,
-    globalConfigHash: globals.record,
+    mountedJson,
+    globalConfigHash,
     ...(renamed === undefined ? {} : { renamed }),
   };
 }
