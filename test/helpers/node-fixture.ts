@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc64 } from '../../src/vector/crc64.ts';
 import { parseCheckpoints, serializeCheckpoints, type Checkpoint } from '../../src/vector/checkpoints.ts';
-import { runMerge, type MergeOptions, type Summary } from '../../src/merger/run.ts';
+import { runMerge, type MergeOptions } from '../../src/merger/run.ts';
+import type { Summary } from '../../src/merger/summary.ts';
 import { memoryLogger } from '../../src/merger/log.ts';
 
 export interface LogFileSpec {
