@@ -193,6 +193,82 @@ function allFileKeys(index: LogIndex): Set<FingerprintKey> {
   return keys;
 }
 
+/**
+ * Seeds: the union, scoped to the files this target's namespaces hold when the node's logs are visible. `fromStart`
+ * holds the files of those namespaces to be read from their start: neither seeded nor kept from the own entries.
+ */
+function scopeSeeds(
+  t: SeedTarget,
+  union: ReadonlyMap<FingerprintKey, Checkpoint>,
+  unstarted: ReadonlySet<FingerprintKey> | null,
+): { seeds: ReadonlyMap<FingerprintKey, Checkpoint>; beyondEnd: number; fromStart: Set<FingerprintKey> } {
+  const fromStart = new Set<FingerprintKey>();
+  if (t.logIndex === null) return { seeds: union, beyondEnd: 0, fromStart };
+  let beyondEnd = 0;
+  const scoped = new Map<FingerprintKey, Checkpoint>();
+  const namespaces = t.namespaces ?? [...t.logIndex.keys()];
+  for (const ns of namespaces) {
+    const files = t.logIndex.get(ns);
+    if (files === undefined) continue;
+    for (const [key, file] of files) {
+      if (unstarted?.has(key) === true) {
+        fromStart.add(key);
+        continue;
+      }
+      const e = union.get(key);
+      if (e === undefined) continue;
+      scoped.set(key, e);
+      if (!file.gzip && e.position > file.size) beyondEnd++;
+    }
+  }
+  return { seeds: scoped, beyondEnd, fromStart };
+}
+
+interface Merged {
+  merged: ReadonlyMap<FingerprintKey, Checkpoint>;
+  applied: number;
+  dropped: number;
+  /** Positions withheld for files read from their start: one the retiring sources offered, or the target's own. */
+  withheld: number;
+}
+
+/**
+ * The target's own entries stay unless a seed supersedes them or (with a log index) their file is gone. A target
+ * with no usable entries of its own holds exactly the seeds: no copy.
+ */
+function withOwnEntries(
+  t: SeedTarget,
+  scoped: ReturnType<typeof scopeSeeds>,
+  union: ReadonlyMap<FingerprintKey, Checkpoint>,
+  presentCache: Map<LogIndex, Set<FingerprintKey>>,
+): Merged {
+  const { seeds, fromStart } = scoped;
+  let withheld = 0;
+  for (const key of fromStart) if (union.has(key)) withheld++;
+  if (t.existing.kind !== 'ok') return { merged: seeds, applied: seeds.size, dropped: 0, withheld };
+  let present: Set<FingerprintKey> | undefined;
+  if (t.logIndex !== null) {
+    present = presentCache.get(t.logIndex);
+    if (present === undefined) presentCache.set(t.logIndex, (present = allFileKeys(t.logIndex)));
+  }
+  let dropped = 0;
+  const own = new Map<FingerprintKey, Checkpoint>();
+  for (const e of t.existing.checkpoints) {
+    const key = fingerprintKey(e.fingerprint);
+    if (present !== undefined && e.fingerprint.kind === 'first_lines_checksum' && !present.has(key)) dropped++;
+    else if (fromStart.has(key)) {
+      if (!union.has(key)) withheld++;
+    } else own.set(key, e);
+  }
+  let applied = 0;
+  for (const [key, e] of seeds) {
+    const mine = own.get(key);
+    if (mine === undefined || mine.position !== e.position || mine.modified !== e.modified) applied++;
+    own.set(key, e);
+  }
+  return { merged: own, applied, dropped, withheld };
+}
+
 function planTarget(
   t: SeedTarget,
   union: ReadonlyMap<FingerprintKey, Checkpoint>,
@@ -206,60 +282,8 @@ function planTarget(
   if (t.existing.kind === 'unreadable') {
     return { ...base, action: 'skip', reason: `cannot read the target: ${t.existing.reason}`, total: 0 };
   }
-  // Seeds: the union, scoped to the files this target's namespaces hold when the node's logs are visible.
-  let seeds: ReadonlyMap<FingerprintKey, Checkpoint> = union;
-  let beyondEnd = 0;
-  // Files of this target's namespaces to be read from their start: neither seeded nor kept from its own entries.
-  const fromStart = new Set<FingerprintKey>();
-  if (t.logIndex !== null) {
-    const scoped = new Map<FingerprintKey, Checkpoint>();
-    const namespaces = t.namespaces ?? [...t.logIndex.keys()];
-    for (const ns of namespaces) {
-      const files = t.logIndex.get(ns);
-      if (files === undefined) continue;
-      for (const [key, file] of files) {
-        if (unstarted?.has(key) === true) {
-          fromStart.add(key);
-          continue;
-        }
-        const e = union.get(key);
-        if (e === undefined) continue;
-        scoped.set(key, e);
-        if (!file.gzip && e.position > file.size) beyondEnd++;
-      }
-    }
-    seeds = scoped;
-  }
-  // The target's own entries stay unless a seed supersedes them or (with a log index) their file is gone.
-  // A target with no usable entries of its own holds exactly the seeds: no copy.
-  let merged: ReadonlyMap<FingerprintKey, Checkpoint> = seeds;
-  let applied = seeds.size;
-  let dropped = 0;
-  // Counted where a position is withheld: one the retiring sources offered, or the target's own.
-  let withheld = 0;
-  for (const key of fromStart) if (union.has(key)) withheld++;
-  if (t.existing.kind === 'ok') {
-    let present: Set<FingerprintKey> | undefined;
-    if (t.logIndex !== null) {
-      present = presentCache.get(t.logIndex);
-      if (present === undefined) presentCache.set(t.logIndex, (present = allFileKeys(t.logIndex)));
-    }
-    const own = new Map<FingerprintKey, Checkpoint>();
-    for (const e of t.existing.checkpoints) {
-      const key = fingerprintKey(e.fingerprint);
-      if (present !== undefined && e.fingerprint.kind === 'first_lines_checksum' && !present.has(key)) dropped++;
-      else if (fromStart.has(key)) {
-        if (!union.has(key)) withheld++;
-      } else own.set(key, e);
-    }
-    applied = 0;
-    for (const [key, e] of seeds) {
-      const mine = own.get(key);
-      if (mine === undefined || mine.position !== e.position || mine.modified !== e.modified) applied++;
-      own.set(key, e);
-    }
-    merged = own;
-  }
+  const scoped = scopeSeeds(t, union, unstarted);
+  const { merged, applied, dropped, withheld } = withOwnEntries(t, scoped, union, presentCache);
   const text = serializeCheckpoints(merged.values());
   const existing = t.existing;
   const hasTmp = existing.kind !== 'absent' && existing.hasTmp;
@@ -275,7 +299,7 @@ function planTarget(
     removeTmp: hasTmp,
     applied: unchanged ? 0 : applied,
     total: merged.size,
-    beyondEnd,
+    beyondEnd: scoped.beyondEnd,
     dropped,
     readFromStart: withheld,
   };

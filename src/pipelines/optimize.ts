@@ -86,17 +86,8 @@ function chunksOf(gid: string, group: GroupInput): Chunk[] {
   return chunks;
 }
 
-/**
- * Mutates `config`'s component maps. `optOut` holds source ids whose pipeline is annotated
- * `config-optimization: disabled`. `chunkSize` is injectable for tests and the stand only (to cross a chunk boundary
- * with a few namespaces). `cache` keeps layouts and rewired consumers for the next build (build-cache.ts).
- */
-export function optimizeSources(
-  config: VectorConfig,
-  optOut: ReadonlySet<string>,
-  chunkSize: number = maxNamespacesPerSource,
-  cache?: BuildCache,
-): OptimizationSummary {
+/** Candidate sources by signature (ids in code-point order): single-namespace, routable, not opted out. */
+function groupsBySignature(config: VectorConfig, optOut: ReadonlySet<string>, cache: BuildCache | undefined) {
   const groups = new Map<string, string[]>();
   const nsOf = new Map<string, string>();
   for (const id of sortCodePoints(Object.keys(config.sources))) {
@@ -110,7 +101,68 @@ export function optimizeSources(
     if (list === undefined) groups.set(sig, [id]);
     else list.push(id);
   }
+  return { groups, nsOf };
+}
 
+/** Replaces a chunk's members by its collapsed source and routes; records each member's outputs in `rewire`. */
+function collapseChunk(
+  config: VectorConfig,
+  { chunk, layout, sourceId }: PlannedChunk,
+  nsOf: ReadonlyMap<string, string>,
+  rewire: Map<string, readonly string[]>,
+): { outputs: Record<string, string>; largestBucket: number } {
+  const first = config.sources[chunk.members[0] as string] as SourceComponent;
+  const collapsed: SourceComponent = {
+    ...first,
+    extra_namespace_label_selector: `${namespaceLabel} in (${chunk.namespaces.join(',')})`,
+  };
+  const outputs: Record<string, string> = {};
+  for (const id of chunk.members) {
+    const ns = nsOf.get(id) as string;
+    const out = layout.output.get(ns) as string;
+    outputs[id] = out;
+    rewire.set(id, [out, layout.fallback.get(ns) as string]);
+  }
+  for (const id of chunk.members) Reflect.deleteProperty(config.sources, id);
+  config.sources[sourceId] = collapsed;
+  Object.assign(config.transforms, layout.transforms);
+  let largestBucket = 0;
+  for (const [tid, t] of Object.entries(layout.transforms)) {
+    if (t.type === 'route' && !tid.endsWith('-l1') && !tid.startsWith('optimizedFallback-')) {
+      largestBucket = Math.max(largestBucket, Object.keys(t.route as object).length);
+    }
+  }
+  return { outputs, largestBucket };
+}
+
+/** Points every transform and sink that read a collapsed member at that member's outputs instead. */
+function rewireConsumers(
+  config: VectorConfig,
+  rewire: ReadonlyMap<string, readonly string[]>,
+  cache: BuildCache | undefined,
+): void {
+  if (rewire.size === 0) return;
+  for (const kind of ['transforms', 'sinks'] as const) {
+    const section = config[kind];
+    for (const [id, c] of Object.entries(section)) {
+      const inputs = rewiredInputs(c.inputs, rewire);
+      if (inputs !== undefined) section[id] = cache === undefined ? { ...c, inputs } : cache.rewire(c, inputs);
+    }
+  }
+}
+
+/**
+ * Mutates `config`'s component maps. `optOut` holds source ids whose pipeline is annotated
+ * `config-optimization: disabled`. `chunkSize` is injectable for tests and the stand only (to cross a chunk boundary
+ * with a few namespaces). `cache` keeps layouts and rewired consumers for the next build (build-cache.ts).
+ */
+export function optimizeSources(
+  config: VectorConfig,
+  optOut: ReadonlySet<string>,
+  chunkSize: number = maxNamespacesPerSource,
+  cache?: BuildCache,
+): OptimizationSummary {
+  const { groups, nsOf } = groupsBySignature(config, optOut, cache);
   const summary: OptimizationSummary = { collapsedSources: 0, groups: [] };
   const rewire = new Map<string, readonly string[]>();
   for (const sig of sortCodePoints([...groups.keys()])) {
@@ -127,29 +179,9 @@ export function optimizeSources(
       gid += 'x';
       plan = planGroup(config, gid, group);
     }
-
-    for (const { chunk, layout, sourceId } of plan) {
-      const first = config.sources[chunk.members[0] as string] as SourceComponent;
-      const collapsed: SourceComponent = {
-        ...first,
-        extra_namespace_label_selector: `${namespaceLabel} in (${chunk.namespaces.join(',')})`,
-      };
-      const outputs: Record<string, string> = {};
-      for (const id of chunk.members) {
-        const ns = nsOf.get(id) as string;
-        const out = layout.output.get(ns) as string;
-        outputs[id] = out;
-        rewire.set(id, [out, layout.fallback.get(ns) as string]);
-      }
-      for (const id of chunk.members) Reflect.deleteProperty(config.sources, id);
-      config.sources[sourceId] = collapsed;
-      Object.assign(config.transforms, layout.transforms);
-      let largestBucket = 0;
-      for (const [tid, t] of Object.entries(layout.transforms)) {
-        if (t.type === 'route' && !tid.endsWith('-l1') && !tid.startsWith('optimizedFallback-')) {
-          largestBucket = Math.max(largestBucket, Object.keys(t.route as object).length);
-        }
-      }
+    for (const chunkPlan of plan) {
+      const { chunk, layout, sourceId } = chunkPlan;
+      const { outputs, largestBucket } = collapseChunk(config, chunkPlan, nsOf, rewire);
       summary.groups.push({
         source: sourceId,
         gid: chunk.gid,
@@ -166,16 +198,7 @@ export function optimizeSources(
     }
     summary.collapsedSources += members.length;
   }
-
-  if (rewire.size > 0) {
-    for (const kind of ['transforms', 'sinks'] as const) {
-      const section = config[kind];
-      for (const [id, c] of Object.entries(section)) {
-        const inputs = rewiredInputs(c.inputs, rewire);
-        if (inputs !== undefined) section[id] = cache === undefined ? { ...c, inputs } : cache.rewire(c, inputs);
-      }
-    }
-  }
+  rewireConsumers(config, rewire, cache);
   return summary;
 }
 
