@@ -61,6 +61,8 @@ export interface ApiServer {
   writeKubeconfig(path: string): void;
   /** Open watch connections, optionally for one resource (`pods`, `vectors.observability.kaasops.io`). */
   openWatches(resource?: string): number;
+  /** Watches opened since start: with `openWatches`, how often clients reopen them. */
+  watchesOpened(): number;
   dropWatches(): number;
   /** TLS connections: open now, and accepted since start (each one a handshake). */
   connections(): { open: number; accepted: number };
@@ -126,6 +128,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const reviews = new Reviews(store, token);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   let openWatchCount = 0;
+  let watchesOpened = 0;
   const watchesByResource = new Map<string, number>();
   let address = '127.0.0.1:0';
 
@@ -152,6 +155,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       writeFileSync(path, api.kubeconfig, { mode: 0o600 });
     },
     openWatches: (resource) => (resource === undefined ? openWatchCount : (watchesByResource.get(resource) ?? 0)),
+    watchesOpened: () => watchesOpened,
     dropWatches: () => store.closeAllWatches(),
     connections: () => ({ open: 0, accepted: 0 }),
     compact: () => {
@@ -331,6 +335,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
           table: table ? { fullRows } : undefined,
           onOpen: () => {
             openWatchCount++;
+            watchesOpened++;
             watchesByResource.set(resource, (watchesByResource.get(resource) ?? 0) + 1);
           },
           onClose: () => {

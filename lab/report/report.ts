@@ -158,7 +158,7 @@ export function renderTable(r: LabReport): string {
     for (const p of s.phases) {
       const flags = `optimize=${String(p.flags.optimize)} migration=${String(p.flags.migration)}${p.flags.policy === undefined ? '' : ` policy=${p.flags.policy}`}${p.flags.grace === undefined ? '' : ` grace=${p.flags.grace}s`}`;
       out.push(
-        `  ${p.label} [${flags}, ${p.operator}]: rollout ${(p.rolloutMs / 1000).toFixed(1)} s${p.settled ? '' : ' (did not settle)'}, ${p.sources} kubernetes_logs sources, agent watches ${p.agentWatches} (3 x sources x nodes = ${p.expectedWatches}), agent restarts ${p.agentRestarts}`,
+        `  ${p.label} [${flags}, ${p.operator}]: rollout ${(p.rolloutMs / 1000).toFixed(1)} s${p.settled ? '' : ' (did not settle)'}, ${p.sources} kubernetes_logs sources, agent watches ${p.agentWatches} (3 x sources x nodes = ${p.expectedWatches}${p.watchesOpened === undefined ? '' : `; ${p.watchesOpened} opened in the phase`}), agent restarts ${p.agentRestarts}`,
       );
       const m = p.migrationStatus;
       if (m !== undefined) {

@@ -24,6 +24,8 @@ export interface StandKube {
   readonly gitVersion: string;
   /** Watch connections open now on each of `resources` (core group, e.g. `pods`), as the server counts them. */
   openWatches(resources: readonly string[]): Promise<Record<string, number>>;
+  /** Watches opened since the server started (the stand-in's counter; kube-apiserver has no such figure). */
+  watchesOpened?(): number;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ async function standIn(): Promise<StandKube> {
     kubeconfig: server.kubeconfig,
     gitVersion: String(versionInfo().gitVersion),
     openWatches: (resources) => Promise.resolve(Object.fromEntries(resources.map((r) => [r, server.openWatches(r)]))),
+    watchesOpened: () => server.watchesOpened(),
     close: () => server.close(),
   };
 }

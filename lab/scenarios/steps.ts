@@ -10,6 +10,8 @@
  *   expected count, and the config's sources, updated and Ready pods unchanged), so a thousand sources' start is
  *   waited for however long it takes, and a count that only wavers does not hold it forever. It then records what
  *   it saw (`settled: false`) instead of throwing, so a run still reports the figures of a scenario that went wrong.
+ * - Watches above the expected count, with everything else settled, settle the phase after `surplusGraceMs`: the
+ *   reported `agentWatches` then shows the surplus, and `watchesOpened` (stand-in) the reopens behind it.
  * - An agent is Ready once its simulator has started every source: each has listed its pods, namespaces and node
  *   and is watching them, which is when Vector's kubernetes_logs starts reading files (main.ts). A settle requires
  *   every agent Ready, and a drain counts quiet time only while they are, so it cannot end while sources start.
@@ -35,6 +37,8 @@ export interface PhaseResult {
   sources: number;
   agentWatches: number;
   expectedWatches: number;
+  /** Stand-in only: watches opened during the phase; beyond the agents' expected count, they are reopens. */
+  watchesOpened?: number;
   /** Agent pods replaced plus container restarts during the phase. */
   agentRestarts: number;
   /** `status.migration` of the Vector as the operator wrote it. */
@@ -88,6 +92,14 @@ async function agentsReady(stand: LabStand): Promise<boolean> {
 }
 
 /** Polls often while a rollout is young (its time is a figure), then every second: the polls read the config. */
+/**
+ * How long every agent may hold more watches than 3 per source, with everything else settled, before the phase
+ * counts as settled anyway. An agent under load reopens a watch its client gave up on before the server has seen
+ * the old stream close, so a thousand-source stand can hold a few dozen extra watches for minutes, and never the
+ * exact count. A stopped agent's watches close within a second or two of its exit, well inside this.
+ */
+const surplusGraceMs = 30_000;
+
 function pollMs(elapsedMs: number): number {
   return Math.min(1_000, Math.max(100, elapsedMs / 20));
 }
@@ -176,6 +188,7 @@ interface SettleWait {
 async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
   const { label, flags, how, before, started } = w;
   const nodes = stand.nodes.nodes.length;
+  const openedBefore = stand.kube.watchesOpened?.();
   const secret = (n: string): Promise<Secret | undefined> =>
     stand.get<Secret>(`/api/v1/namespaces/${agentNs}/secrets/${n}`);
   let sources = 0;
@@ -183,6 +196,7 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
   let state = '';
   let gap = Infinity;
   let progressAt = started;
+  let surplusSince: number | undefined;
   while (Date.now() - progressAt < w.limitMs) {
     const ds = await stand.get<DaemonSet>(`/apis/apps/v1/namespaces/${agentNs}/daemonsets/${dsName}`);
     const mounted = ds?.spec?.template?.spec?.volumes?.find((v) => v.name === 'config')?.secret?.secretName;
@@ -210,15 +224,20 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
     const now = `${String(sources)} ${String(s?.updatedNumberScheduled)} ${String(s?.numberReady)}`;
     const off = Math.abs(3 * sources * nodes - watches);
     if (now !== state || off < gap) [state, gap, progressAt] = [now, off, Date.now()];
-    if (
+    const current =
       cfg !== undefined &&
       isOptimized(cfg) === flags.optimize &&
       (w.ready === undefined || w.ready(ids)) &&
       rolled &&
       pinned &&
-      (phase === undefined || phase === 'Steady') &&
-      watches === 3 * sources * nodes
-    ) {
+      (phase === undefined || phase === 'Steady');
+    const expected = 3 * sources * nodes;
+    if (current && watches === expected) {
+      settled = true;
+      break;
+    }
+    surplusSince = current && watches > expected ? (surplusSince ?? Date.now()) : undefined;
+    if (surplusSince !== undefined && Date.now() - surplusSince >= surplusGraceMs) {
       settled = true;
       break;
     }
@@ -226,6 +245,7 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
   }
   const rolloutMs = Date.now() - started;
   const pods = await agentPods(stand);
+  const openedAfter = stand.kube.watchesOpened?.();
   const vector = await stand.get<{ status?: { migration?: Record<string, unknown> } }>(stand.vectorPath());
   return {
     label,
@@ -236,6 +256,7 @@ async function settle(stand: LabStand, w: SettleWait): Promise<PhaseResult> {
     sources,
     agentWatches: await stand.agentWatches(),
     expectedWatches: 3 * sources * nodes,
+    ...(openedAfter === undefined || openedBefore === undefined ? {} : { watchesOpened: openedAfter - openedBefore }),
     agentRestarts: restartsBetween(before, restartState(pods)),
     migrationStatus: vector?.status?.migration,
     mergers: pods

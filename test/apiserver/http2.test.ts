@@ -32,12 +32,14 @@ describe('HTTP/2 and HTTP/1.1 on the API server stand-in', () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const before = lab.server.connections().accepted;
     const watches = lab.server.openWatches();
+    const opened = lab.server.watchesOpened();
     const reflectors: LabReflector<k8s.V1Namespace>[] = [];
     for (let i = 0; i < 300; i++)
       reflectors.push(new LabReflector({ kc, path: '/api/v1/namespaces', list: () => core.listNamespace() }));
     try {
       await Promise.all(reflectors.map((r) => r.start()));
       await until(() => lab.server.openWatches() - watches === 300, 'all 300 watches open');
+      assert.equal(lab.server.watchesOpened() - opened, 300, 'each reflector opened its watch once');
       // undici opens at most 100 streams per connection: 3 connections, a few more if lists overlapped the watches.
       const handshakes = lab.server.connections().accepted - before;
       assert.ok(handshakes <= 6, `${String(handshakes)} connections for 300 watches`);
@@ -47,6 +49,7 @@ describe('HTTP/2 and HTTP/1.1 on the API server stand-in', () => {
       await Promise.all(reflectors.map((r) => r.stop()));
     }
     await until(() => lab.server.openWatches() === watches, 'stopped watches close their streams on the server');
+    assert.equal(lab.server.watchesOpened() - opened, 300, 'a closed watch stays counted as opened');
   });
 
   it('sends a watch stream its headers at once, then events on the same stream', async () => {
