@@ -63,6 +63,7 @@ function run(args: string[]): number {
     const built = buildAgentConfig(vector, parsed.pipelines, {
       optimize: values['enable-config-optimization'],
       policy: flags.policy,
+      secrets: { stamp: '', get: () => ({ ok: false, error: 'pipeline secrets are not served by this operator yet' }) },
     });
     for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
     for (const t of built.tolerated) stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);

@@ -42,6 +42,12 @@ import {
   type AgentObject,
 } from './objects.ts';
 
+/** Until the assets Secret is written, a pipeline that references a Secret is left out (no value to mount). */
+const unservedSecrets = {
+  stamp: '',
+  get: () => ({ ok: false as const, error: 'pipeline secrets are not served by this operator yet' }),
+};
+
 export const configModeAnnotation = 'vector-operator.kaasops.io/config-mode';
 
 export interface OperatorFlags {
@@ -344,6 +350,7 @@ export function desiredState(
   // Build the optimized mode even for a Vector that opts out: pods still mounting an optimized Secret keep it.
   const opts = {
     optimize: true,
+    secrets: unservedSecrets,
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
     ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
   };
