@@ -18,6 +18,7 @@ import { isSubset } from '../kube/diff.ts';
 import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
+import { checkPipelineSecrets } from './pipeline-secrets.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';
@@ -41,7 +42,11 @@ export class PipelineReconciler {
     }
     const kind = namespaced ? 'VectorPipeline' : 'ClusterVectorPipeline';
     const pipeline = toPipeline({ ...obj, kind });
-    const verdict = validator.verdict(pipeline);
+    const { verdict, relatedSecretsHash } = await checkPipelineSecrets(
+      pipeline,
+      validator.verdict(pipeline),
+      this.ctx.secrets,
+    );
     const live = this.statuses.live(obj);
     const status = pipelineStatus(
       verdict,
@@ -49,9 +54,11 @@ export class PipelineReconciler {
       live,
       this.ctx.now?.() ?? new Date().toISOString(),
     );
+    if (typeof relatedSecretsHash === 'number') status.relatedSecretsHash = relatedSecretsHash;
     const patch: Record<string, unknown> = { ...status };
     if (live?.role !== undefined && status.role === undefined) patch.role = null;
-    if (patch.role === null || !isSubset(status, live ?? {})) {
+    if (live?.relatedSecretsHash !== undefined && relatedSecretsHash === null) patch.relatedSecretsHash = null;
+    if (patch.role === null || patch.relatedSecretsHash === null || !isSubset(status, live ?? {})) {
       const target: KubeObject = { ...obj, apiVersion, kind };
       await applier.patchStatus(target, patch);
       this.statuses.remember(obj, patch);

@@ -24,7 +24,7 @@ import type { Pipeline, PipelineSpec } from './schemas.ts';
 
 /** The one backend of the agent config, and where the assets Secret is mounted in the vector container. */
 const secretBackend = 'k8s';
-const secretsMountPath = '/etc/vector/secrets';
+export const secretsMountPath = '/etc/vector/secrets';
 const secretBackendType = 'kubernetes_secret';
 
 /** The config's `secret` block, exactly as kaasops writes it (`{"k8s":{"path":...,"type":"directory"}}`). */
@@ -203,7 +203,7 @@ export interface SecretSource {
 }
 
 /** The text of a read that found no Secret, as the API server words it. */
-function notFoundError(name: string): string {
+export function notFoundError(name: string): string {
   return `secrets "${name}" not found`;
 }
 
@@ -318,4 +318,14 @@ export function secretSourceOf(secrets: readonly SecretManifest[]): SecretSource
       return data === undefined ? { ok: false, error: notFoundError(name) } : { ok: true, data };
     },
   };
+}
+
+/** The Secrets a pipeline declares (used or not), where each is read; a backend with a shape problem is skipped. */
+export function declaredSecrets(p: Pipeline): { namespace: string; name: string }[] {
+  const out: { namespace: string; name: string }[] = [];
+  for (const b of Object.values(p.spec.secret ?? {})) {
+    const namespace = p.kind === 'VectorPipeline' ? (p.metadata.namespace ?? '') : (b.namespace ?? '');
+    if (namespace !== '' && b.name !== '') out.push({ namespace, name: b.name });
+  }
+  return out;
 }
