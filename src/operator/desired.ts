@@ -31,7 +31,7 @@ import {
   type SecretSlot,
 } from './migration.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
-import { assetsStep, mountSecretAssets, slotSecretName } from './secret-assets.ts';
+import { assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
 import { secretSourceOf, type SecretSource } from '../pipelines/secrets.ts';
 import { globalsStep, stampTemplate } from './globals.ts';
 import {
@@ -65,6 +65,8 @@ export interface OperatorFlags {
    * boundary with a few namespaces. No flag sets it; the product runs with 1000 (routing.ts).
    */
   maxNamespacesPerSource?: number;
+  /** The assets' prune grace (secret-assets.ts), 90 s when absent: tests only, no flag sets it. */
+  assetsPruneGraceMs?: number;
 }
 
 export interface Observed {
@@ -74,6 +76,10 @@ export interface Observed {
   globalConfigHash?: number;
   /** Where the pipelines' Secret values are read; absent: no Secret exists (their pipelines are left out). */
   secretValues?: SecretSource;
+  /** The live assets Secrets' data per slot (secret-assets.ts). */
+  assets?: Partial<Record<SecretSlot, Readonly<Record<string, string>>>>;
+  /** Milliseconds since `status.lastConfigPublishedAt`, when recorded: the assets' prune grace runs from it. */
+  sincePublishedMs?: number;
 }
 
 export interface ObjectRef {
@@ -102,6 +108,8 @@ export interface DesiredState {
   mountedJson: string | undefined;
   /** `status.LastAppliedGlobalConfigHash` once these objects are applied (globals.ts). */
   globalConfigHash: number | undefined;
+  /** Set while an assets Secret keeps keys the config no longer names (the prune grace): reconcile again then. */
+  requeueAfterMs?: number;
   /** When this step switches Secrets because sources rename: what renames, for the Event and the status. */
   renamed?: { sources: number; namespaces: number | 'all'; examples: string[] };
 }
@@ -370,7 +378,12 @@ export function desiredState(
   const { plan, renamed } = migrationStepFor(flags, target, live, modesNow, byMode, contents);
   const { secrets, mountedJson, problems } = configSecrets(vector, plan, modesNow, byMode, contents, memo);
   const { ds, globalConfigHash } = daemonSetFor(vector, flags, plan, observed);
-  const assets = assetsStep(vector, plan, byMode[plan.servedMode].result.secretAssets);
+  const assets = assetsStep(vector, plan, byMode[plan.servedMode].result.secretAssets, {
+    data: observed.assets ?? {},
+    configUnchanged: secrets.every((x) => sameConfig(x, observed.secrets)),
+    sincePublishedMs: observed.sincePublishedMs,
+    ...(flags.assetsPruneGraceMs === undefined ? {} : { graceMs: flags.assetsPruneGraceMs }),
+  });
   if (assets.mount !== undefined) mountSecretAssets(ds, vector, assets.mount);
   const ns = vector.metadata.namespace;
   const rest = agentObjects(vector, '').filter(
@@ -392,5 +405,6 @@ export function desiredState(
     mountedJson,
     globalConfigHash,
     ...(renamed === undefined ? {} : { renamed }),
+    ...(assets.requeueAfterMs === undefined ? {} : { requeueAfterMs: assets.requeueAfterMs }),
   };
 }

@@ -48,6 +48,7 @@ import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
 import type { PipelineValidator } from './validate.ts';
 import { secretValuesFor, type SecretReader } from './secret-reader.ts';
+import { assetsRecord } from './secret-assets.ts';
 
 const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 
@@ -264,6 +265,12 @@ export class VectorReconciler {
       },
       ...globalsRecord(this.statuses.live(obj)),
       ...(await secretValuesFor(this.ctx.secrets, pipelines)),
+      ...assetsRecord(
+        (n) => this.live('Secret', probe('Secret', n)) as V1Secret | undefined,
+        agentName,
+        this.statuses.live(obj)?.lastConfigPublishedAt,
+        this.ctx.now?.() ?? new Date().toISOString(),
+      ),
     } as Parameters<typeof desiredState>[3];
     const desired = desiredState(vector, pipelines, flags, observed, this.builds);
 
@@ -337,7 +344,8 @@ export class VectorReconciler {
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind: 'Vector', verb: 'status' });
     }
-    return desired.plan.phase === 'Steady' ? undefined : { requeueAfterMs: 30_000 };
+    const requeue = Math.min(desired.plan.phase === 'Steady' ? Infinity : 30_000, desired.requeueAfterMs ?? Infinity);
+    return requeue === Infinity ? undefined : { requeueAfterMs: requeue };
   }
 
   /**

@@ -104,4 +104,66 @@ describe('secret-assets Secrets in the desired state', () => {
     assert.deepEqual(d.assets, []);
     assert.match(d.served.rejected[0]?.reason ?? '', /failed to get secret team-a\/tok: secrets "tok" not found/);
   });
+
+  describe('write safety: the bridge and the prune grace', () => {
+    const enc = (x: string) => Buffer.from(x).toString('base64');
+    const oldKeys = { team_a_old_t_token: enc('old'), team_a_es_t_token: enc('before') };
+    /** The step with the live config Secret as `configured` (the same config: nothing published this round). */
+    const step = (live: Partial<Observed>, configured: boolean) => {
+      const first = desiredState(v, [withSecret], flags, { ...observed, ...live });
+      const secrets = configured ? { agent: first.objects[0] as V1Secret } : {};
+      return desiredState(v, [withSecret], flags, { ...observed, ...live, secrets });
+    };
+    const agentData = (d: ReturnType<typeof desiredState>) =>
+      d.assets.find((a) => a.metadata?.name === 'logs-agent-secret-assets')?.data;
+
+    it('writes a rotation at once, never delayed', () => {
+      const d = step({ assets: { agent: { team_a_es_t_token: enc('before') } } }, true);
+      assert.deepEqual(agentData(d), { team_a_es_t_token: enc('abc') });
+      assert.equal(d.requeueAfterMs, undefined);
+    });
+
+    it('keeps the keys the new config drops while that config is being published, new values winning', () => {
+      const d = step({ assets: { agent: oldKeys } }, false);
+      assert.deepEqual(agentData(d), { team_a_es_t_token: enc('abc'), team_a_old_t_token: enc('old') });
+      assert.equal(d.requeueAfterMs, undefined, 'the config write wakes the next reconcile');
+    });
+
+    it('prunes 90 s after the publish, anchored to lastConfigPublishedAt, and not before', () => {
+      const none = step({ assets: { agent: oldKeys } }, true);
+      assert.equal(none.requeueAfterMs, 90_000, 'no timestamp: a full grace');
+      assert.ok(agentData(none)?.team_a_old_t_token !== undefined);
+      const within = step({ assets: { agent: oldKeys }, sincePublishedMs: 30_000 }, true);
+      assert.equal(within.requeueAfterMs, 60_000);
+      assert.ok(agentData(within)?.team_a_old_t_token !== undefined);
+      const past = step({ assets: { agent: oldKeys }, sincePublishedMs: 90_000 }, true);
+      assert.deepEqual(agentData(past), { team_a_es_t_token: enc('abc') });
+      assert.equal(past.requeueAfterMs, undefined);
+    });
+
+    it('keeps the mount and the old values while the last reference goes, then deletes both', () => {
+      const plain = [logsToSink('team-a')];
+      const first = desiredState(v, plain, flags, observed);
+      const live = { ...observed, assets: { agent: oldKeys }, secrets: { agent: first.objects[0] as V1Secret } };
+      const bridging = desiredState(v, plain, flags, { ...live, sincePublishedMs: 10_000 });
+      assert.deepEqual(agentData(bridging), oldKeys);
+      assert.ok(JSON.stringify(ds(bridging)).includes('secret-assets'));
+      const pruned = desiredState(v, plain, flags, { ...live, sincePublishedMs: 95_000 });
+      assert.deepEqual(pruned.assets, []);
+      assert.ok(pruned.deletions.some((x) => x.name === 'logs-agent-secret-assets'));
+      assert.ok(!JSON.stringify(ds(pruned)).includes('secret-assets'));
+    });
+
+    it('prunes early rather than write a union a Secret cannot hold (it would hold back the config for good)', () => {
+      const big = { team_a_gone_t_token: Buffer.alloc(1024 * 1024).toString('base64') };
+      const d = step({ assets: { agent: big } }, false);
+      assert.deepEqual(agentData(d), { team_a_es_t_token: enc('abc') });
+    });
+
+    it('deletes the -opt assets at once when migration is off, whatever they held', () => {
+      const d = step({ assets: { agent: { team_a_es_t_token: enc('abc') }, opt: oldKeys } }, true);
+      assert.ok(d.deletions.some((x) => x.name === 'logs-agent-opt-secret-assets'));
+      assert.ok(!d.assets.some((a) => a.metadata?.name === 'logs-agent-opt-secret-assets'));
+    });
+  });
 });

@@ -2,7 +2,7 @@
  * Pipeline secrets end to end, on the stand-in and the real API server: a team's Elasticsearch credentials reach the
  * agent through the assets Secret and its mount, never through the config; a rotation rewrites the assets only (no
  * agent roll) and moves `relatedSecretsHash`; a missing Secret is reported on the pipeline, which is left out alone;
- * dropping the references removes the mount and the assets.
+ * dropping the references removes the mount and the assets once the prune grace has passed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,7 +78,10 @@ for (const target of kubeTargets()) {
       await stand.create(vpPath('team-a'), vpObj('team-a', 'es-pipeline', esSpec));
       await stand.create(vpPath('team-b'), vpObj('team-b', 'plain'));
       await stand.create(vectorPath('vector'), vectorObj('logs', 'vector'));
-      op = operator(stand);
+      // A short prune grace (90 s in the product): the last test waits for it.
+      op = operator(stand, {
+        flags: { optimize: false, migration: false, mergerImage: 'merger:test', assetsPruneGraceMs: 1000 },
+      });
       await op.start();
       const data = await eventually('the assets Secret', async () => (await assets())?.data);
       assert.deepEqual(data, {
@@ -162,7 +165,7 @@ for (const target of kubeTargets()) {
       );
     });
 
-    it('without references, the mount and the assets Secret go', async () => {
+    it('without references, the mount and the assets Secret go once the prune grace has passed', async () => {
       await stand.del(vpPath('team-a', 'es-pipeline'));
       await stand.del(vpPath('team-a', 'broken'));
       await eventually('no assets Secret', async () => ((await assets()) === undefined ? true : undefined));
