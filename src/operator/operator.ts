@@ -28,6 +28,7 @@ import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { PipelineReconciler } from './pipeline-controller.ts';
 import { PipelineValidator } from './validate.ts';
 import { SecretReader } from './secret-reader.ts';
+import { SecretAttribution } from './secret-attribution.ts';
 import { declaredSecrets } from '../pipelines/secrets.ts';
 import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
 
@@ -200,6 +201,12 @@ export class Operator {
       log,
       adoptManagers: this.opts.adoptFieldManagers ?? defaultAdoptedManagers,
       secrets: new SecretReader(kc, informers.userSecrets, this.opts.watchNamespace),
+      attribution: {
+        store: new SecretAttribution(),
+        wake: (key) => {
+          pipelineQueue.add(key);
+        },
+      },
       ...(this.opts.watchNamespace === undefined || this.opts.watchNamespace === ''
         ? {}
         : { watchNamespace: this.opts.watchNamespace }),

@@ -18,7 +18,7 @@ import { isSubset } from '../kube/diff.ts';
 import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
-import { checkPipelineSecrets } from './pipeline-secrets.ts';
+import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';
@@ -42,10 +42,9 @@ export class PipelineReconciler {
     }
     const kind = namespaced ? 'VectorPipeline' : 'ClusterVectorPipeline';
     const pipeline = toPipeline({ ...obj, kind });
-    const { verdict, relatedSecretsHash } = await checkPipelineSecrets(
-      pipeline,
-      validator.verdict(pipeline),
-      this.ctx.secrets,
+    const { verdict, relatedSecretsHash } = attributed(
+      await checkPipelineSecrets(pipeline, validator.verdict(pipeline), this.ctx.secrets),
+      this.ctx.attribution?.store.reason(key),
     );
     const live = this.statuses.live(obj);
     const status = pipelineStatus(

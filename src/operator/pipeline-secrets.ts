@@ -61,3 +61,12 @@ export async function checkPipelineSecrets(
   // An int64 in the status; a JSON number holds it to 53 bits, and the same Secrets give the same number.
   return { verdict, relatedSecretsHash: Number(relatedSecretsToken(ids)) };
 }
+
+/**
+ * A valid pipeline some Vector left out for a secret reason (secret-attribution.ts) is invalid with that reason,
+ * written bare so that it starts with kaasops' frozen prefix, and its hash cleared.
+ */
+export function attributed(v: SecretsVerdict, reason: string | undefined): SecretsVerdict {
+  if (reason === undefined || !v.verdict.valid) return v;
+  return { verdict: { valid: false, role: v.verdict.role, reason }, relatedSecretsHash: null };
+}

@@ -49,6 +49,7 @@ import { vectorStatus } from './status.ts';
 import type { PipelineValidator } from './validate.ts';
 import { secretValuesFor, type SecretReader } from './secret-reader.ts';
 import { assetsRecord } from './secret-assets.ts';
+import type { SecretAttribution } from './secret-attribution.ts';
 
 const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 
@@ -77,6 +78,8 @@ export interface ControllerContext {
   adoptManagers?: readonly string[];
   /** Reads the Secrets pipelines reference (secret-reader.ts); without it no Secret exists. */
   secrets?: SecretReader;
+  /** Pipelines a Vector build left out for a secret reason, and how to reconcile one again (secret-attribution.ts). */
+  attribution?: { store: SecretAttribution; wake: (pipelineKey: string) => void };
 }
 
 export function toVector(obj: KubeObject): Vector {
@@ -226,6 +229,7 @@ export class VectorReconciler {
     if (obj === undefined) {
       this.statuses.forget(key);
       this.builds.forget(key);
+      for (const p of this.ctx.attribution?.store.record(key, []) ?? []) this.ctx.attribution?.wake(p);
       // Gone without our finalizer (e.g. removed by hand): still clean up what GC cannot.
       await this.deleteClusterObjects(namespace ?? '', name);
       metrics.dropVector(namespace ?? '', name);
@@ -273,6 +277,8 @@ export class VectorReconciler {
       ),
     } as Parameters<typeof desiredState>[3];
     const desired = desiredState(vector, pipelines, flags, observed, this.builds);
+    const attribution = this.ctx.attribution;
+    for (const p of attribution?.store.record(key, desired.served.rejected) ?? []) attribution?.wake(p);
 
     let published = false;
     const checkFailure = desired.ok

@@ -165,6 +165,46 @@ for (const target of kubeTargets()) {
       );
     });
 
+    it("writes a lost flat-key collision onto the younger pipeline with kaasops' frozen prefix, and heals it", async () => {
+      const httpTo = (alias: string, secret: string) => ({
+        sources: { pods: { type: 'kubernetes_logs' } },
+        sinks: { out: { type: 'http', inputs: ['pods'], uri: `SECRET[${alias}.url]`, encoding: { codec: 'json' } } },
+        secret: { [alias]: { type: 'kubernetes_secret', name: secret } },
+      });
+      for (const name of ['one', 'two'])
+        await stand.create('/api/v1/namespaces/team-a/secrets', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace: 'team-a' },
+          stringData: { url: `https://${name}` },
+        });
+      // Created first, so older (a tie of the second-resolution timestamps goes to the smaller name, `b` too).
+      await stand.create(vpPath('team-a'), vpObj('team-a', 'b', httpTo('c_es', 'one')));
+      await eventually('the older one published', async () =>
+        (await assets())?.data?.team_a_b_c_es_url === b64('https://one') ? true : undefined,
+      );
+      await stand.create(vpPath('team-a'), vpObj('team-a', 'b-c', httpTo('es', 'two')));
+      const status = await eventually('the younger one told', async () => {
+        const s = await pipelineStatus('b-c');
+        return s?.reason?.startsWith('secret flat key collision: ') === true ? s : undefined;
+      });
+      assert.equal(status.configCheckResult, false);
+      assert.equal(
+        status.reason,
+        'secret flat key collision: flat key "team_a_b_c_es_url" collides with pipeline team-a/b on Vector ' +
+          'vector/logs; rename one of them (or its secret backend alias/key) to change its flat key',
+      );
+      assert.equal((await assets())?.data?.team_a_b_c_es_url, b64('https://one'), 'the older keeps its value');
+      await stand.del(vpPath('team-a', 'b'));
+      await eventually('the younger one flows', async () =>
+        (await pipelineStatus('b-c'))?.configCheckResult === true ? true : undefined,
+      );
+      await eventually('with its own value', async () =>
+        (await assets())?.data?.team_a_b_c_es_url === b64('https://two') ? true : undefined,
+      );
+      await stand.del(vpPath('team-a', 'b-c'));
+    });
+
     it('without references, the mount and the assets Secret go once the prune grace has passed', async () => {
       await stand.del(vpPath('team-a', 'es-pipeline'));
       await stand.del(vpPath('team-a', 'broken'));
