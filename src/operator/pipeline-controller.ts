@@ -19,6 +19,7 @@ import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/sch
 import { WrittenStatus } from './informers.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
 import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
+import { declaredSecrets } from '../pipelines/secrets.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';
@@ -32,7 +33,7 @@ export class PipelineReconciler {
     this.ctx = ctx;
   }
 
-  async reconcile(key: string): Promise<undefined> {
+  async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
     const { informers, validator, applier, metrics } = this.ctx;
     const namespaced = key.includes('/');
     const obj = (namespaced ? informers.vectorPipelines : informers.clusterPipelines).get(key);
@@ -65,7 +66,12 @@ export class PipelineReconciler {
       if (!verdict.valid) this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: verdict.reason }, 'pipeline invalid');
       await this.warnTolerated(pipeline, status, live);
     }
-    return undefined;
+    const used = declaredSecrets(pipeline);
+    const poll =
+      used.length === 0
+        ? undefined
+        : this.ctx.secrets?.pollAfterMs(used, pipeline.metadata.namespace ?? '', pipeline.metadata.name);
+    return poll === undefined ? undefined : { requeueAfterMs: poll };
   }
 
   /** One Warning Event each time a pipeline becomes tolerated, or is tolerated for a different reason. */

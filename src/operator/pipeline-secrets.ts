@@ -38,7 +38,8 @@ export async function checkPipelineSecrets(
   reader: SecretReader | undefined,
 ): Promise<SecretsVerdict> {
   const none = { verdict, relatedSecretsHash: undefined };
-  if (!verdict.valid || reader === undefined) return none;
+  // Without spec.secret a reference is an undeclared alias, which the verdict already refuses.
+  if (!verdict.valid || reader === undefined || Object.keys(p.spec.secret ?? {}).length === 0) return none;
   const ref = pipelineRefOf(p);
   const rewritten = rewriteSecretRefs(p, ref);
   if (!rewritten.ok || rewritten.refs.length === 0) return none;

@@ -24,6 +24,7 @@ import type { Pipeline } from '../pipelines/schemas.ts';
 import {
   declaredSecrets,
   notFoundError,
+  rotationPollMs,
   type SecretIdentity,
   type SecretRead,
   type SecretSource,
@@ -71,6 +72,14 @@ export class SecretReader {
       : (await this.fetch(namespace, name)).meta;
     if (m === undefined) return undefined;
     return { namespace, name, uid: m.uid ?? '', resourceVersion: m.resourceVersion ?? '' };
+  }
+
+  /**
+   * When to read `wanted` again because no watch covers some of them (another namespace than `--watch-namespace`):
+   * kaasops' poll interval for `namespace/name` (the reconciled object); undefined when the watch covers them all.
+   */
+  pollAfterMs(wanted: readonly { namespace: string }[], namespace: string, name: string): number | undefined {
+    return wanted.every((w) => this.cached(w.namespace)) ? undefined : rotationPollMs(namespace, name);
   }
 
   /** Forget the values of a Secret that is gone (the cache's delete event). */
@@ -135,8 +144,10 @@ export class SecretReader {
 export async function secretValuesFor(
   reader: SecretReader | undefined,
   pipelines: readonly Pipeline[],
-): Promise<{ secretValues?: SecretSource }> {
+  vector: { namespace: string; name: string },
+): Promise<{ secretValues?: SecretSource; pollAfterMs?: number }> {
   const wanted = pipelines.flatMap(declaredSecrets);
   if (wanted.length === 0 || reader === undefined) return {};
-  return { secretValues: await reader.source(wanted) };
+  const poll = reader.pollAfterMs(wanted, vector.namespace, vector.name);
+  return { secretValues: await reader.source(wanted), ...(poll === undefined ? {} : { pollAfterMs: poll }) };
 }

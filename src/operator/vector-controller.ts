@@ -261,6 +261,7 @@ export class VectorReconciler {
     const pipelines = this.pipelinesFor(vector);
     const agentName = `${name}-agent`;
     const probe = (kind: OwnedKind, n: string): KubeObject => ({ kind, metadata: { name: n, namespace } });
+    const secrets = await secretValuesFor(this.ctx.secrets, pipelines, vector.metadata);
     const observed = {
       daemonSet: this.live('DaemonSet', probe('DaemonSet', agentName)),
       secrets: {
@@ -268,7 +269,7 @@ export class VectorReconciler {
         opt: this.live('Secret', probe('Secret', `${agentName}-opt`)),
       },
       ...globalsRecord(this.statuses.live(obj)),
-      ...(await secretValuesFor(this.ctx.secrets, pipelines)),
+      ...secrets,
       ...assetsRecord(
         (n) => this.live('Secret', probe('Secret', n)) as V1Secret | undefined,
         agentName,
@@ -350,7 +351,11 @@ export class VectorReconciler {
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind: 'Vector', verb: 'status' });
     }
-    const requeue = Math.min(desired.plan.phase === 'Steady' ? Infinity : 30_000, desired.requeueAfterMs ?? Infinity);
+    const requeue = Math.min(
+      desired.plan.phase === 'Steady' ? Infinity : 30_000,
+      desired.requeueAfterMs ?? Infinity,
+      secrets.pollAfterMs ?? Infinity, // Secrets no watch covers: read again then
+    );
     return requeue === Infinity ? undefined : { requeueAfterMs: requeue };
   }
 

@@ -329,3 +329,13 @@ export function declaredSecrets(p: Pipeline): { namespace: string; name: string 
   }
   return out;
 }
+
+/**
+ * kaasops' rotation poll interval for a pipeline (or here also a Vector) whose Secrets no watch covers: 4 min plus
+ * FNV-1a-32(namespace, NUL, name) mod 60 000 ms, so it is spread out yet the same across restarts and replicas.
+ */
+export function rotationPollMs(namespace: string, name: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(`${namespace}\0${name}`, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return 240_000 + (h % 60_000);
+}

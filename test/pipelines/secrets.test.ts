@@ -12,6 +12,7 @@ import {
   relatedSecrets,
   relatedSecretsToken,
   rewriteSecretRefs,
+  rotationPollMs,
   safeSecretValue,
   secretSourceOf,
   type SecretManifest,
@@ -278,5 +279,13 @@ describe('relatedSecretsHash', () => {
       { alias: 'a', namespace: 'team-a', name: 'creds' },
       { alias: 'b', namespace: 'team-a', name: 'other' },
     ]);
+  });
+});
+
+describe('rotation poll interval (Secrets no watch covers)', () => {
+  it("is kaasops' 4 min + FNV-1a-32(ns, NUL, name) mod 60 s, with the reference's examples", () => {
+    assert.equal(rotationPollMs('team-a', 'app'), 284_897);
+    assert.equal(rotationPollMs('', 'cvp1'), 285_993);
+    assert.equal(rotationPollMs('default', 'es-pipeline'), 281_491);
   });
 });
