@@ -2,7 +2,8 @@
  * Pipeline secrets end to end, on the stand-in and the real API server: a team's Elasticsearch credentials reach the
  * agent through the assets Secret and its mount, never through the config; a rotation rewrites the assets only (no
  * agent roll) and moves `relatedSecretsHash`; a missing Secret is reported on the pipeline, which is left out alone;
- * dropping the references removes the mount and the assets once the prune grace has passed.
+ * dropping the references removes the mount and the assets once the prune grace has passed; under checkpoint
+ * migration each config Secret has its assets, the served one is mounted, and `-opt` goes with migration.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import type { Operator } from '../../src/operator/operator.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import {
   agentJson,
+  completeRollout,
   dsPath,
   eventually,
   operator,
@@ -214,6 +216,59 @@ for (const target of kubeTargets()) {
       assert.ok(!(pod?.containers[0]?.volumeMounts ?? []).some((m) => m.name === 'secret-assets'));
       const config = agentJson(await stand.get(secretPath('vector', 'logs-agent')));
       assert.equal(config?.secret, undefined);
+    });
+  });
+}
+
+for (const target of kubeTargets()) {
+  describe(`pipeline secrets under checkpoint migration (${target.name})`, { skip: target.skip }, () => {
+    let stand: Stand;
+    let op: Operator | undefined;
+    const flags = { optimize: true, mergerImage: 'merger:test', assetsPruneGraceMs: 1000 };
+
+    before(async () => {
+      stand = await startStand(target);
+    });
+    after(async () => {
+      await op?.stop();
+      await stand.close();
+    });
+
+    it('keeps an assets Secret per config Secret, mounts the served one, and deletes -opt when migration goes', async () => {
+      await stand.create('/api/v1/namespaces/team-a/secrets', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'creds', namespace: 'team-a' },
+        stringData: { username: 'u', password: 'p' },
+      });
+      await stand.create(vpPath('team-a'), vpObj('team-a', 'es-pipeline', esSpec));
+      await stand.create(vectorPath('vector'), vectorObj('logs', 'vector'));
+      op = operator(stand, { flags: { ...flags, migration: true } });
+      await op.start();
+      for (const name of ['logs-agent-secret-assets', 'logs-agent-opt-secret-assets'])
+        await eventually(name, () => stand.get(secretPath('vector', name)));
+      const mounted = await eventually('the served slot mounted', async () => {
+        const vols = (await stand.get<Ds>(dsPath('vector', 'logs-agent')))?.spec.template.spec.volumes ?? [];
+        return vols.find((v) => v.name === 'secret-assets')?.secret?.secretName;
+      });
+      assert.equal(mounted, 'logs-agent-opt-secret-assets', 'optimized: the -opt config Secret, and its assets');
+      await completeRollout(stand, 'vector', 'logs-agent');
+      await op.stop();
+
+      op = operator(stand, { flags: { ...flags, optimize: false, migration: false } });
+      await op.start();
+      await eventually('the template mounts logs-agent-secret-assets', async () => {
+        const vols = (await stand.get<Ds>(dsPath('vector', 'logs-agent')))?.spec.template.spec.volumes ?? [];
+        return vols.some((v) => v.secret?.secretName === 'logs-agent-secret-assets') ? true : undefined;
+      });
+      await completeRollout(stand, 'vector', 'logs-agent');
+      await eventually('-opt config and assets gone', async () =>
+        (await stand.get(secretPath('vector', 'logs-agent-opt'))) === undefined &&
+        (await stand.get(secretPath('vector', 'logs-agent-opt-secret-assets'))) === undefined
+          ? true
+          : undefined,
+      );
+      assert.ok(await stand.get(secretPath('vector', 'logs-agent-secret-assets')));
     });
   });
 }
