@@ -11,6 +11,7 @@
  * - Resource quantities of pods, DaemonSet pod templates and node status are stored in canonical form (`1000m` → `1`),
  *   as decoding into Go's resource.Quantity does; an unparsable quantity is 400 BadRequest.
  * - A namespace always carries the `kubernetes.io/metadata.name` label, equal to its name.
+ * - A Secret's `stringData` is merged into `data` (base64) and not stored, as the real server's conversion does.
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError, badRequest, invalid } from './errors.ts';
@@ -55,6 +56,14 @@ function normalise(t: ResourceType, obj: KObject): void {
     return;
   }
   if (t.crdName !== undefined) return;
+  if (t.plural === 'secrets' && t.group === '' && isObject(obj.stringData)) {
+    // Write-only convenience field: merged into data (base64), stringData winning, and never stored.
+    const data: JsonObject = isObject(obj.data) ? { ...obj.data } : {};
+    for (const [k, v] of Object.entries(obj.stringData))
+      if (typeof v === 'string') data[k] = Buffer.from(v, 'utf8').toString('base64');
+    obj.data = data;
+    Reflect.deleteProperty(obj, 'stringData');
+  }
   try {
     const spec = isObject(obj.spec) ? obj.spec : undefined;
     if (t.plural === 'pods') canonicalPodSpec(spec, 'spec', true);

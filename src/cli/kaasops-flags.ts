@@ -134,14 +134,8 @@ export function retryDelayMs(v: KaasopsValues): number | string {
 export function notImplemented(v: KaasopsValues): { flag: string; value: string; missing: string }[] {
   const out: { flag: string; value: string; missing: string }[] = [];
   const watchName = v['watch-name'];
+  // kaasops' secret rotation poll in this mode is not needed: Secrets are watched whatever the value (metadata only).
   if (watchName !== '') {
-    out.push({
-      flag: 'watch-name',
-      value: watchName,
-      missing:
-        'the secret rotation poll kaasops arms in this mode is not implemented (pipeline secrets are not supported ' +
-        'yet, so no pipeline has a Secret to poll); the caches hold only objects this operator manages, as always',
-    });
     if (watchName !== agentNameLabelValue)
       out.push({
         flag: 'watch-name',

@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { desiredState } from '../operator/desired.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
+import { secretSourceOf } from '../pipelines/secrets.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import {
@@ -36,6 +37,7 @@ Prints the agent config (agent.json) for the Vector in the given manifests.
       --objects                  print every object the operator would apply instead, as multi-document YAML
       --vector NS/NAME           which Vector, when the manifests hold several
   -n, --namespace NS             the namespace of Vectors and VectorPipelines that carry none
+Secrets (v1) in the inputs give the values of pipeline secrets (spec.secret), as the cluster's would.
 ${objectFlagUsage}The operator's tenant policy flags, so the preview matches what it publishes:
 ${policyUsage}`;
 
@@ -60,14 +62,21 @@ function run(args: string[]): number {
   try {
     const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
     const vector = pickVector(parsed.vectors, values.vector);
+    // The Secrets the pipelines reference come from the inputs: render has no cluster to read them from.
+    const secretValues = secretSourceOf(parsed.secrets);
     const built = buildAgentConfig(vector, parsed.pipelines, {
       optimize: values['enable-config-optimization'],
       policy: flags.policy,
+      secrets: secretValues,
     });
     for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
     for (const t of built.tolerated) stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
     if (built.rejected.length > 0) {
       for (const r of built.rejected) stderr.write(`error: ${describeRejection(r)}\n`);
+      if (built.rejected.some((r) => r.reason.includes(': failed to get secret ')))
+        stderr.write(
+          'note: render reads the Secrets pipelines reference from its inputs: pass their manifests with -f\n',
+        );
       return 1;
     }
     const problems = validateConfigGraph(built.config);
@@ -85,13 +94,14 @@ function run(args: string[]): number {
       vector,
       parsed.pipelines,
       { ...flags, podMonitor: true },
-      { daemonSet: undefined, secrets: {} },
+      { daemonSet: undefined, secrets: {}, secretValues },
     );
     if (!desired.ok) {
       for (const p of desired.problems) stderr.write(`error: ${p}\n`);
       return 1;
     }
-    stdout.write(desired.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
+    const objects = [...desired.assets, ...desired.objects];
+    stdout.write(objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
     return 0;
   } catch (err) {
     if (err instanceof InputError) {

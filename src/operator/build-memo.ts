@@ -8,7 +8,8 @@
  *
  * Invariants:
  * - A build is reused only when its inputs are the same: the Vector's name, namespace, labels, annotations and spec
- *   (compared by content: they are small), the same options, and the same pipelines in the same order, each compared
+ *   (compared by content: they are small), the same options (a Secret source by its stamp, the resourceVersions of
+ *   the Secrets it serves), and the same pipelines in the same order, each compared
  *   by what the build reads of it: kind, namespace, name, uid, creationTimestamp, labels, annotations, and its
  *   `generation` (the API server bumps it on every spec change, and on nothing else). A status write gives a pipeline a
  *   new object and resourceVersion but none of these, so it does not invalidate the build. A pipeline without a
@@ -67,7 +68,10 @@ function vectorStamp(v: Vector): string {
 
 function sameOptions(a: BuildOptions, b: BuildOptions): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof BuildOptions)[]);
-  for (const k of keys) if (a[k] !== b[k]) return false;
+  for (const k of keys) {
+    // A Secret source is made per reconcile; its stamp says whether any value it serves may differ.
+    if (k === 'secrets' ? a.secrets?.stamp !== b.secrets?.stamp : a[k] !== b[k]) return false;
+  }
   return true;
 }
 

@@ -31,11 +31,24 @@ const configCheckLabels = {
   'app.kubernetes.io/component': 'ConfigCheck',
 };
 
+/**
+ * With pipeline secrets, the check's one Secret also holds their values (secret-assets.ts), projected under
+ * `secrets/` where the config's `k8s` backend reads them (`/etc/vector/secrets`); without, the volume is as before.
+ */
+function secretItems(assets: Readonly<Record<string, string>>): { items?: { key: string; path: string }[] } {
+  const keys = Object.keys(assets).sort();
+  if (keys.length === 0) return {};
+  return {
+    items: [{ key: 'config.json', path: 'config.json' }, ...keys.map((k) => ({ key: k, path: `secrets/${k}` }))],
+  };
+}
+
 /** The check's Secret and Pod (the pod's owner reference is added once the Secret has a uid). */
 function configCheckObjects(
   vector: Vector,
   configJson: string,
   suffix: string,
+  assets: Readonly<Record<string, string>>,
 ): { secret: KubeObject; pod: KubeObject } {
   const agent = vector.spec.agent ?? {};
   const check = agent.configCheck ?? {};
@@ -62,7 +75,7 @@ function configCheckObjects(
     restartPolicy: 'Never',
     containers: [container],
     volumes: [
-      { name: 'config', secret: { secretName: name } },
+      { name: 'config', secret: { secretName: name, ...secretItems(assets) } },
       { name: 'data', emptyDir: {} },
     ],
   };
@@ -76,7 +89,7 @@ function configCheckObjects(
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: meta(),
-      data: { 'config.json': Buffer.from(configJson, 'utf8').toString('base64') },
+      data: { ...assets, 'config.json': Buffer.from(configJson, 'utf8').toString('base64') },
     },
     pod: {
       apiVersion: 'v1',
@@ -126,15 +139,22 @@ export class ConfigChecker {
     this.timeoutMs = timeoutMs;
   }
 
-  async check(vector: Vector, configJson: string): Promise<CheckOutcome> {
+  /** `assets`: the pipeline secrets' values the config references (flat key -> base64), mounted beside it. */
+  async check(
+    vector: Vector,
+    configJson: string,
+    assets: Readonly<Record<string, string>> = {},
+  ): Promise<CheckOutcome> {
     const hash = createHash('sha256')
       .update(vector.spec.agent?.image ?? '')
       .update('\0')
       .update(configJson)
+      .update('\0')
+      .update(JSON.stringify(Object.entries(assets).sort()))
       .digest('hex');
     const known = this.memo.get(hash);
     if (known !== undefined) return known;
-    const outcome = await this.run(vector, configJson);
+    const outcome = await this.run(vector, configJson, assets);
     if (outcome.result !== 'error') {
       if (this.memo.size >= 256) this.memo.delete(this.memo.keys().next().value as string);
       this.memo.set(hash, outcome);
@@ -142,9 +162,13 @@ export class ConfigChecker {
     return outcome;
   }
 
-  private async run(vector: Vector, configJson: string): Promise<CheckOutcome> {
+  private async run(
+    vector: Vector,
+    configJson: string,
+    assets: Readonly<Record<string, string>>,
+  ): Promise<CheckOutcome> {
     const suffix = randomBytes(3).toString('hex').slice(0, 5);
-    const { secret, pod } = configCheckObjects(vector, configJson, suffix);
+    const { secret, pod } = configCheckObjects(vector, configJson, suffix, assets);
     const ns = vector.metadata.namespace;
     const deadline = Date.now() + this.timeoutMs;
     const watch = new Reflector<KubeObject>({

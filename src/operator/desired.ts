@@ -31,6 +31,8 @@ import {
   type SecretSlot,
 } from './migration.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
+import { assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
+import { secretSourceOf, type SecretSource } from '../pipelines/secrets.ts';
 import { globalsStep, stampTemplate } from './globals.ts';
 import {
   agentDaemonSet,
@@ -63,6 +65,8 @@ export interface OperatorFlags {
    * boundary with a few namespaces. No flag sets it; the product runs with 1000 (routing.ts).
    */
   maxNamespacesPerSource?: number;
+  /** The assets' prune grace (secret-assets.ts), 90 s when absent: tests only, no flag sets it. */
+  assetsPruneGraceMs?: number;
 }
 
 export interface Observed {
@@ -70,6 +74,12 @@ export interface Observed {
   secrets: Partial<Record<SecretSlot, V1Secret>>;
   /** The Vector's `status.LastAppliedGlobalConfigHash` (globals.ts); absent before any was recorded. */
   globalConfigHash?: number;
+  /** Where the pipelines' Secret values are read; absent: no Secret exists (their pipelines are left out). */
+  secretValues?: SecretSource;
+  /** The live assets Secrets' data per slot (secret-assets.ts). */
+  assets?: Partial<Record<SecretSlot, Readonly<Record<string, string>>>>;
+  /** Milliseconds since `status.lastConfigPublishedAt`, when recorded: the assets' prune grace runs from it. */
+  sincePublishedMs?: number;
 }
 
 export interface ObjectRef {
@@ -83,6 +93,8 @@ export interface DesiredState {
   /** False when a config to be written failed the structural check: write nothing. */
   ok: boolean;
   problems: string[];
+  /** The secret-assets Secrets (secret-assets.ts), written before `objects`: a config never names a missing value. */
+  assets: V1Secret[];
   objects: AgentObject[];
   /** Objects that must not exist (the `-agent-opt` Secret once free, the Service with the API off). */
   deletions: ObjectRef[];
@@ -96,12 +108,10 @@ export interface DesiredState {
   mountedJson: string | undefined;
   /** `status.LastAppliedGlobalConfigHash` once these objects are applied (globals.ts). */
   globalConfigHash: number | undefined;
+  /** Set while an assets Secret keeps keys the config no longer names (the prune grace): reconcile again then. */
+  requeueAfterMs?: number;
   /** When this step switches Secrets because sources rename: what renames, for the Event and the status. */
   renamed?: { sources: number; namespaces: number | 'all'; examples: string[] };
-}
-
-function secretName(vector: Vector, slot: SecretSlot): string {
-  return slot === 'agent' ? agentName(vector) : `${agentName(vector)}-opt`;
 }
 
 /** The mode a live config Secret holds: its annotation, else (written before the annotation existed) its content. */
@@ -120,7 +130,7 @@ export function liveRollout(vector: Vector, ds: V1DaemonSet | undefined): LiveRo
   const volumes = ds.spec?.template.spec?.volumes ?? [];
   const volumeName = vector.spec.agent?.compressConfigFile === true ? 'app-config-compress' : 'config';
   const mounted = volumes.find((v) => v.name === volumeName)?.secret?.secretName;
-  const mount: SecretSlot = mounted === secretName(vector, 'opt') ? 'opt' : 'agent';
+  const mount: SecretSlot = mounted === slotSecretName(vector, 'opt') ? 'opt' : 'agent';
   const status = ds.status;
   return {
     mount,
@@ -144,7 +154,7 @@ function withoutOptOut(vector: Vector): Vector {
 
 function modeSecret(vector: Vector, slot: SecretSlot, mode: ConfigMode, json: string, memo?: BuildMemo): V1Secret {
   const payload = memo?.payload(json, vector.spec.agent?.compressConfigFile === true);
-  const s = configSecret(vector, json, secretName(vector, slot), payload);
+  const s = configSecret(vector, json, slotSecretName(vector, slot), payload);
   const meta = s.metadata ?? {};
   meta.annotations = { ...(meta.annotations ?? {}), [configModeAnnotation]: mode };
   s.metadata = meta;
@@ -286,11 +296,11 @@ function daemonSetFor(
   const merger = flags.migration
     ? {
         image: flags.mergerImage,
-        standbySecretName: secretName(vector, standby),
+        standbySecretName: slotSecretName(vector, standby),
         ...(flags.mergerPositionPolicy === 'max' ? { positionPolicy: 'max' as const } : {}),
       }
     : undefined;
-  const ds = agentDaemonSet(vector, secretName(vector, plan.mount), merger, flags.leastPrivilege === true);
+  const ds = agentDaemonSet(vector, slotSecretName(vector, plan.mount), merger, flags.leastPrivilege === true);
   const grace = agentTerminationGrace(vector.spec.agent ?? {}, flags.migration, flags.terminationGraceSeconds);
   const podSpec = ds.spec?.template.spec;
   if (grace !== undefined && podSpec !== undefined) podSpec.terminationGracePeriodSeconds = grace;
@@ -314,7 +324,7 @@ function deletionsFor(
   const ns = vector.metadata.namespace;
   const deletions: ObjectRef[] = [];
   if (plan.opt === 'delete')
-    deletions.push({ apiVersion: 'v1', kind: 'Secret', name: secretName(vector, 'opt'), namespace: ns });
+    deletions.push({ apiVersion: 'v1', kind: 'Secret', name: slotSecretName(vector, 'opt'), namespace: ns });
   if (!rest.some((o) => o.kind === 'Service'))
     deletions.push({ apiVersion: 'v1', kind: 'Service', name: agentName(vector), namespace: ns });
   if (podMonitor && !rest.some((o) => o.kind === 'PodMonitor'))
@@ -344,6 +354,7 @@ export function desiredState(
   // Build the optimized mode even for a Vector that opts out: pods still mounting an optimized Secret keep it.
   const opts = {
     optimize: true,
+    secrets: observed.secretValues ?? secretSourceOf([]),
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
     ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
   };
@@ -367,14 +378,26 @@ export function desiredState(
   const { plan, renamed } = migrationStepFor(flags, target, live, modesNow, byMode, contents);
   const { secrets, mountedJson, problems } = configSecrets(vector, plan, modesNow, byMode, contents, memo);
   const { ds, globalConfigHash } = daemonSetFor(vector, flags, plan, observed);
+  const assets = assetsStep(vector, plan, byMode[plan.servedMode].result.secretAssets, {
+    data: observed.assets ?? {},
+    configUnchanged: secrets.every((x) => sameConfig(x, observed.secrets)),
+    sincePublishedMs: observed.sincePublishedMs,
+    ...(flags.assetsPruneGraceMs === undefined ? {} : { graceMs: flags.assetsPruneGraceMs }),
+  });
+  if (assets.mount !== undefined) mountSecretAssets(ds, vector, assets.mount);
+  const ns = vector.metadata.namespace;
   const rest = agentObjects(vector, '').filter(
     (o) => o.kind !== 'Secret' && o.kind !== 'DaemonSet' && (flags.podMonitor || o.kind !== 'PodMonitor'),
   );
   return {
     ok: problems.length === 0,
     problems,
+    assets: assets.writes,
     objects: [...secrets, ds, ...rest],
-    deletions: deletionsFor(vector, plan, rest, flags.podMonitor),
+    deletions: [
+      ...deletionsFor(vector, plan, rest, flags.podMonitor),
+      ...assets.deletions.map((name) => ({ apiVersion: 'v1', kind: 'Secret', name, namespace: ns })),
+    ],
     plan,
     target,
     served: byMode[plan.servedMode].result,
@@ -382,5 +405,6 @@ export function desiredState(
     mountedJson,
     globalConfigHash,
     ...(renamed === undefined ? {} : { renamed }),
+    ...(assets.requeueAfterMs === undefined ? {} : { requeueAfterMs: assets.requeueAfterMs }),
   };
 }

@@ -20,6 +20,7 @@ import { objectKey, type KubeObject } from '../kube/client.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { apiGroup } from '../pipelines/schemas.ts';
 import { ownerNamespaceLabel } from './objects.ts';
+import { secretMetadataOnly } from './secret-reader.ts';
 
 const ownedSelector = 'app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Agent';
 const instanceLabel = 'app.kubernetes.io/instance';
@@ -31,6 +32,8 @@ export interface Informers {
   vectors: Reflector<KubeObject>;
   vectorPipelines: Reflector<KubeObject>;
   clusterPipelines: Reflector<KubeObject>;
+  /** Every Secret in scope but Helm releases, metadata only (secret-reader.ts): the ones pipelines reference. */
+  userSecrets: Reflector<KubeObject>;
   /** PodMonitor only when its CRD is served (monitoring.coreos.com). */
   owned: Record<Exclude<OwnedKind, 'PodMonitor'>, Reflector<KubeObject>> & { PodMonitor?: Reflector<KubeObject> };
 }
@@ -65,11 +68,13 @@ export function createInformers(opts: InformerOptions): Informers {
     listPath: string,
     labelSelector?: string,
     transform?: (o: KubeObject) => KubeObject,
+    fieldSelector?: string,
   ): Reflector<KubeObject> =>
     new Reflector<KubeObject>({
       kc: opts.kc,
       listPath,
       ...(labelSelector === undefined ? {} : { labelSelector }),
+      ...(fieldSelector === undefined ? {} : { fieldSelector }),
       ...(transform === undefined ? {} : { transform }),
       ...(opts.resyncMs === undefined ? {} : { resyncMs: opts.resyncMs }),
       ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
@@ -81,6 +86,13 @@ export function createInformers(opts: InformerOptions): Informers {
     vectors: make('vectors', scoped(crd, 'vectors'), undefined, withoutManagedFields),
     vectorPipelines: make('vectorpipelines', scoped(crd, 'vectorpipelines'), undefined, withoutManagedFields),
     clusterPipelines: make('clustervectorpipelines', `${crd}/clustervectorpipelines`, undefined, withoutManagedFields),
+    userSecrets: make(
+      'user secrets',
+      scoped('/api/v1', 'secrets'),
+      undefined,
+      secretMetadataOnly,
+      'type!=helm.sh/release.v1',
+    ),
     owned: {
       DaemonSet: make('daemonsets', scoped('/apis/apps/v1', 'daemonsets'), ownedSelector),
       Secret: make('secrets', scoped('/api/v1', 'secrets'), ownedSelector),
@@ -101,7 +113,7 @@ export function createInformers(opts: InformerOptions): Informers {
 }
 
 export function allReflectors(i: Informers): Reflector<KubeObject>[] {
-  return [i.vectors, i.vectorPipelines, i.clusterPipelines, ...Object.values(i.owned)];
+  return [i.vectors, i.vectorPipelines, i.clusterPipelines, i.userSecrets, ...Object.values(i.owned)];
 }
 
 /** Whether the Vector key "ns/name" is inside the watched namespace (everything is, without one). */

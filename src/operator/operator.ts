@@ -27,6 +27,9 @@ import { allReflectors, createInformers, ownerVectorKey, WrittenObjects, type In
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { PipelineReconciler } from './pipeline-controller.ts';
 import { PipelineValidator } from './validate.ts';
+import { SecretReader } from './secret-reader.ts';
+import { SecretAttribution } from './secret-attribution.ts';
+import { declaredSecrets } from '../pipelines/secrets.ts';
 import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
 
 const fieldManager = 'vector-operator';
@@ -197,6 +200,13 @@ export class Operator {
       metrics: this.metrics,
       log,
       adoptManagers: this.opts.adoptFieldManagers ?? defaultAdoptedManagers,
+      secrets: new SecretReader(kc, informers.userSecrets, this.opts.watchNamespace),
+      attribution: {
+        store: new SecretAttribution(),
+        wake: (key) => {
+          pipelineQueue.add(key);
+        },
+      },
       ...(this.opts.watchNamespace === undefined || this.opts.watchNamespace === ''
         ? {}
         : { watchNamespace: this.opts.watchNamespace }),
@@ -267,12 +277,46 @@ export class Operator {
     };
     informers.vectorPipelines.on(onPipeline('VectorPipeline'));
     informers.clusterPipelines.on(onPipeline('ClusterVectorPipeline'));
+    informers.userSecrets.on((event, obj) => {
+      if (event === 'resync') return;
+      const namespace = obj.metadata?.namespace ?? '';
+      const name = obj.metadata?.name ?? '';
+      if (event === 'delete') ctx.secrets?.forget(namespace, name);
+      this.secretChanged(informers, vectorQueue, pipelineQueue, namespace, name);
+    });
     for (const r of Object.values(informers.owned)) {
       r.on((event, obj) => {
         if (event === 'resync') return;
         const key = ownerVectorKey(obj);
         if (key !== undefined) vectorQueue.add(key);
       });
+    }
+  }
+
+  /**
+   * A Secret some pipelines declare changed (rotation, creation, deletion): those pipelines are checked again
+   * (`relatedSecretsHash`) and the Vectors selecting them rebuilt, which rewrites the assets only. A scan of the
+   * pipelines, not an index: most Secret events (the operator's own writes among them) concern no pipeline.
+   */
+  private secretChanged(
+    informers: Informers,
+    vectorQueue: WorkQueue,
+    pipelineQueue: WorkQueue,
+    namespace: string,
+    name: string,
+  ): void {
+    const vectors = informers.vectors.list().map((v) => [v, toVector(v)] as const);
+    for (const [reflector, kind] of [
+      [informers.vectorPipelines, 'VectorPipeline'],
+      [informers.clusterPipelines, 'ClusterVectorPipeline'],
+    ] as const) {
+      for (const obj of reflector.list()) {
+        if ((obj.spec as { secret?: unknown } | undefined)?.secret === undefined) continue;
+        const p = toPipeline({ ...obj, kind });
+        if (!declaredSecrets(p).some((s) => s.namespace === namespace && s.name === name)) continue;
+        pipelineQueue.add(objectKey(obj));
+        for (const [v, vector] of vectors) if (selects(vector, p)) vectorQueue.add(objectKey(v));
+      }
     }
   }
 

@@ -18,6 +18,8 @@ import { isSubset } from '../kube/diff.ts';
 import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
+import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
+import { declaredSecrets } from '../pipelines/secrets.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';
@@ -31,7 +33,7 @@ export class PipelineReconciler {
     this.ctx = ctx;
   }
 
-  async reconcile(key: string): Promise<undefined> {
+  async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
     const { informers, validator, applier, metrics } = this.ctx;
     const namespaced = key.includes('/');
     const obj = (namespaced ? informers.vectorPipelines : informers.clusterPipelines).get(key);
@@ -41,7 +43,10 @@ export class PipelineReconciler {
     }
     const kind = namespaced ? 'VectorPipeline' : 'ClusterVectorPipeline';
     const pipeline = toPipeline({ ...obj, kind });
-    const verdict = validator.verdict(pipeline);
+    const { verdict, relatedSecretsHash } = attributed(
+      await checkPipelineSecrets(pipeline, validator.verdict(pipeline), this.ctx.secrets),
+      this.ctx.attribution?.store.reason(key),
+    );
     const live = this.statuses.live(obj);
     const status = pipelineStatus(
       verdict,
@@ -49,9 +54,11 @@ export class PipelineReconciler {
       live,
       this.ctx.now?.() ?? new Date().toISOString(),
     );
+    if (typeof relatedSecretsHash === 'number') status.relatedSecretsHash = relatedSecretsHash;
     const patch: Record<string, unknown> = { ...status };
     if (live?.role !== undefined && status.role === undefined) patch.role = null;
-    if (patch.role === null || !isSubset(status, live ?? {})) {
+    if (live?.relatedSecretsHash !== undefined && relatedSecretsHash === null) patch.relatedSecretsHash = null;
+    if (patch.role === null || patch.relatedSecretsHash === null || !isSubset(status, live ?? {})) {
       const target: KubeObject = { ...obj, apiVersion, kind };
       await applier.patchStatus(target, patch);
       this.statuses.remember(obj, patch);
@@ -59,7 +66,12 @@ export class PipelineReconciler {
       if (!verdict.valid) this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: verdict.reason }, 'pipeline invalid');
       await this.warnTolerated(pipeline, status, live);
     }
-    return undefined;
+    const used = declaredSecrets(pipeline);
+    const poll =
+      used.length === 0
+        ? undefined
+        : this.ctx.secrets?.pollAfterMs(used, pipeline.metadata.namespace ?? '', pipeline.metadata.name);
+    return poll === undefined ? undefined : { requeueAfterMs: poll };
   }
 
   /** One Warning Event each time a pipeline becomes tolerated, or is tolerated for a different reason. */

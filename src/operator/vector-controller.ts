@@ -47,6 +47,9 @@ import { migrationCounts } from './migration-status.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
 import type { PipelineValidator } from './validate.ts';
+import { secretValuesFor, type SecretReader } from './secret-reader.ts';
+import { assetsRecord } from './secret-assets.ts';
+import type { SecretAttribution } from './secret-attribution.ts';
 
 const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 
@@ -73,6 +76,10 @@ export interface ControllerContext {
   watchNamespace?: string;
   /** Managers whose Update-owned fields on our objects become ours before we apply (a cutover from kaasops). */
   adoptManagers?: readonly string[];
+  /** Reads the Secrets pipelines reference (secret-reader.ts); without it no Secret exists. */
+  secrets?: SecretReader;
+  /** Pipelines a Vector build left out for a secret reason, and how to reconcile one again (secret-attribution.ts). */
+  attribution?: { store: SecretAttribution; wake: (pipelineKey: string) => void };
 }
 
 export function toVector(obj: KubeObject): Vector {
@@ -222,6 +229,7 @@ export class VectorReconciler {
     if (obj === undefined) {
       this.statuses.forget(key);
       this.builds.forget(key);
+      for (const p of this.ctx.attribution?.store.record(key, []) ?? []) this.ctx.attribution?.wake(p);
       // Gone without our finalizer (e.g. removed by hand): still clean up what GC cannot.
       await this.deleteClusterObjects(namespace ?? '', name);
       metrics.dropVector(namespace ?? '', name);
@@ -253,6 +261,7 @@ export class VectorReconciler {
     const pipelines = this.pipelinesFor(vector);
     const agentName = `${name}-agent`;
     const probe = (kind: OwnedKind, n: string): KubeObject => ({ kind, metadata: { name: n, namespace } });
+    const secrets = await secretValuesFor(this.ctx.secrets, pipelines, vector.metadata);
     const observed = {
       daemonSet: this.live('DaemonSet', probe('DaemonSet', agentName)),
       secrets: {
@@ -260,11 +269,22 @@ export class VectorReconciler {
         opt: this.live('Secret', probe('Secret', `${agentName}-opt`)),
       },
       ...globalsRecord(this.statuses.live(obj)),
+      ...secrets,
+      ...assetsRecord(
+        (n) => this.live('Secret', probe('Secret', n)) as V1Secret | undefined,
+        agentName,
+        this.statuses.live(obj)?.lastConfigPublishedAt,
+        this.ctx.now?.() ?? new Date().toISOString(),
+      ),
     } as Parameters<typeof desiredState>[3];
     const desired = desiredState(vector, pipelines, flags, observed, this.builds);
+    const attribution = this.ctx.attribution;
+    for (const p of attribution?.store.record(key, desired.served.rejected) ?? []) attribution?.wake(p);
 
     let published = false;
-    const checkFailure = desired.ok ? await this.configCheck(vector, desired.objects) : undefined;
+    const checkFailure = desired.ok
+      ? await this.configCheck(vector, desired.objects, desired.assets[0]?.data ?? {})
+      : undefined;
     if (desired.ok && checkFailure !== undefined) {
       if (this.statuses.live(obj)?.reason !== `configcheck: ${checkFailure}`) {
         await this.event(vector, 'Warning', 'ConfigCheckFailed', checkFailure);
@@ -273,6 +293,8 @@ export class VectorReconciler {
     } else if (desired.ok) {
       const live = liveRollout(vector, observed.daemonSet);
       const before = live === undefined ? undefined : secretMode(observed.secrets[live.mount]);
+      // Values before the configs that name them: a pod (re)starting in between finds every key it needs.
+      for (const a of desired.assets) await this.ensure(a);
       for (const o of desired.objects) {
         const wrote = await this.ensure(o);
         if (wrote && o.kind === 'Secret') published = true;
@@ -329,21 +351,30 @@ export class VectorReconciler {
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind: 'Vector', verb: 'status' });
     }
-    return desired.plan.phase === 'Steady' ? undefined : { requeueAfterMs: 30_000 };
+    const requeue = Math.min(
+      desired.plan.phase === 'Steady' ? Infinity : 30_000,
+      desired.requeueAfterMs ?? Infinity,
+      secrets.pollAfterMs ?? Infinity, // Secrets no watch covers: read again then
+    );
+    return requeue === Infinity ? undefined : { requeueAfterMs: requeue };
   }
 
   /**
    * Runs the configcheck pod on each config Secret this reconcile would change (both modes: pods not yet rolled
    * live-reload the standby too). Undefined when every one passes, or when pod checks are off.
    */
-  private async configCheck(vector: Vector, objects: readonly AgentObject[]): Promise<string | undefined> {
+  private async configCheck(
+    vector: Vector,
+    objects: readonly AgentObject[],
+    assets: Readonly<Record<string, string>>,
+  ): Promise<string | undefined> {
     const checker = this.ctx.checker;
     if (checker === undefined || vector.spec.agent?.configCheck?.disabled === true) return undefined;
     for (const o of objects) {
       if (o.kind !== 'Secret') continue;
       if (this.upToDate(o, this.live('Secret', o as KubeObject))) continue;
       const json = decode((o as V1Secret).data?.[configKey]) ?? '';
-      const outcome = await checker.check(vector, json);
+      const outcome = await checker.check(vector, json, assets);
       if (outcome.result === 'invalid') return `${o.metadata?.name ?? ''}: ${outcome.reason}`;
       // Not checked (timeout, pod gone): fail the reconcile so the queue retries with backoff; status says why.
       if (outcome.result === 'error') throw new Error(`configcheck of ${o.metadata?.name ?? ''}: ${outcome.reason}`);

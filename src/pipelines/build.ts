@@ -27,6 +27,8 @@ import {
 } from './pipeline.ts';
 import { defaultPolicy, policyViolations, warnModeHint, type PipelinePolicy, type PolicyViolation } from './policy.ts';
 import type { Pipeline, Vector } from './schemas.ts';
+import { SecretAssembly } from './secret-assets.ts';
+import { secretBlock, type SecretSource } from './secrets.ts';
 
 export interface BuildOptions {
   /** The operator flag `--enable-config-optimization`. */
@@ -35,6 +37,11 @@ export interface BuildOptions {
   policy?: PipelinePolicy;
   /** Namespaces per collapsed source before a group splits into chunks (optimize.ts); tests and the stand only. */
   maxNamespacesPerSource?: number;
+  /**
+   * Where Secret values are read (secrets.ts). Absent: references are rewritten and not resolved, and no assets are
+   * returned (a pipeline validated alone; its values are checked where a Vector is built).
+   */
+  secrets?: SecretSource;
 }
 
 export interface BuildResult {
@@ -49,6 +56,8 @@ export interface BuildResult {
   /** Whether optimization ran (flag on and the Vector did not opt out). */
   optimized: boolean;
   optimization: OptimizationSummary;
+  /** The accepted pipelines' secret values, flat key -> value: the assets Secret's data (empty without secrets). */
+  secretAssets: ReadonlyMap<string, Uint8Array>;
 }
 
 export function selects(vector: Vector, pipeline: Pipeline): boolean {
@@ -94,6 +103,7 @@ interface Assembly {
   skipped: BuildResult['skipped'];
   /** Source ids whose pipeline opts out of optimization. */
   optOut: Set<string>;
+  secrets: SecretAssembly;
 }
 
 function assemble(
@@ -101,6 +111,7 @@ function assemble(
   pipelines: readonly Pipeline[],
   policy: PipelinePolicy,
   cache: BuildCache | undefined,
+  source: SecretSource | undefined,
 ): Assembly {
   const agent = vector.spec.agent ?? {};
   const config: VectorConfig = {
@@ -114,7 +125,8 @@ function assemble(
   if (agent.api?.playground === true) config.api.playground = true;
   if (agent.expireMetricsSecs !== undefined) config.expire_metrics_secs = agent.expireMetricsSecs;
 
-  const out: Assembly = { config, accepted: [], rejected: [], tolerated: [], skipped: [], optOut: new Set() };
+  const secrets = new SecretAssembly(`Vector ${vector.metadata.namespace}/${vector.metadata.name}`, source);
+  const out: Assembly = { config, accepted: [], rejected: [], tolerated: [], skipped: [], optOut: new Set(), secrets };
   const owner = new Map<string, PipelineRef>();
   const compileOpts = { useApiServerCache: vector.spec.useApiServerCache === true };
   const selected = byAge(pipelines.filter((p) => selects(vector, p)));
@@ -143,6 +155,11 @@ function assemble(
       });
       continue;
     }
+    const secretProblem = secrets.admit(compiled.pipeline);
+    if (secretProblem !== undefined) {
+      out.rejected.push({ pipeline: ref, ...secretProblem });
+      continue;
+    }
     merge(config, compiled.pipeline, owner, out.optOut);
     out.accepted.push(ref);
     for (const v of violations) out.tolerated.push({ pipeline: ref, ...v, policy: true });
@@ -167,7 +184,9 @@ function finish(vector: Vector, a: Assembly, optimize: boolean, opts: BuildOptio
     skipped: [...a.skipped],
     optimized: false,
     optimization: { collapsedSources: 0, groups: [] },
+    secretAssets: a.secrets.assets,
   };
+  if (a.secrets.referenced) config.secret = secretBlock();
   if (optimize && !isOptedOut(vector.metadata.annotations)) {
     result.optimized = true;
     result.optimization = optimizeSources(config, a.optOut, opts.maxNamespacesPerSource, cache);
@@ -204,7 +223,7 @@ export function buildAgentConfigs(
   modes: readonly boolean[],
   cache?: BuildCache,
 ): BuildResult[] {
-  const assembly = assemble(vector, pipelines, opts.policy ?? defaultPolicy, cache);
+  const assembly = assemble(vector, pipelines, opts.policy ?? defaultPolicy, cache, opts.secrets);
   return modes.map((optimize) => finish(vector, assembly, optimize, opts, cache));
 }
 

@@ -11,6 +11,8 @@
  * - A namespaced object without a namespace takes `options.namespace` when given (as `kubectl -n` does), and is an
  *   error otherwise; an object with one keeps it.
  * - An absent spec is an empty spec; null component maps are empty maps.
+ * - `v1` Secrets are read too: they stand for the cluster's Secrets that pipelines reference (`spec.secret`), so
+ *   `render` can resolve them without a cluster. A Secret no pipeline declares is read and never used.
  */
 import type { z } from 'zod';
 import {
@@ -22,6 +24,7 @@ import {
   type Pipeline,
   type Vector,
 } from './schemas.ts';
+import type { SecretManifest } from './secrets.ts';
 
 export interface ManifestDoc {
   /** Where it came from, for messages: `path#index`. */
@@ -32,6 +35,8 @@ export interface ManifestDoc {
 export interface ParsedManifests {
   vectors: Vector[];
   pipelines: Pipeline[];
+  /** `v1` Secrets, for the pipelines' `spec.secret` (secrets.ts). */
+  secrets: SecretManifest[];
   errors: string[];
   /** Objects and fields left out, one line each, naming the origin, the object and the field. */
   warnings: string[];
@@ -76,8 +81,34 @@ function ignoredWhy(obj: Record<string, unknown>): string {
   return `${what}: ignored: only Vector, VectorPipeline and ClusterVectorPipeline of ${apiVersion} are read`;
 }
 
+const stringMap = (v: unknown): v is Record<string, string> =>
+  isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** A `v1` Secret into `secrets`; the problem when it is not one. */
+function readSecret(
+  obj: Record<string, unknown>,
+  options: ParseOptions,
+  secrets: SecretManifest[],
+): string | undefined {
+  const meta = isRecord(obj.metadata) ? obj.metadata : {};
+  const name = typeof meta.name === 'string' ? meta.name : '';
+  const given = typeof meta.namespace === 'string' ? meta.namespace : '';
+  const namespace = given === '' ? (options.namespace ?? '') : given;
+  if (name === '') return 'Secret: metadata.name: is required';
+  if (namespace === '') return `Secret ?/${name}: metadata.namespace: is required: set it, or pass --namespace NS`;
+  for (const f of ['data', 'stringData'] as const)
+    if (obj[f] !== undefined && obj[f] !== null && !stringMap(obj[f]))
+      return `Secret ${namespace}/${name}: ${f}: expected a map of strings`;
+  secrets.push({
+    metadata: { namespace, name },
+    data: (obj.data as Record<string, string> | null | undefined) ?? null,
+    stringData: (obj.stringData as Record<string, string> | null | undefined) ?? null,
+  });
+  return undefined;
+}
+
 export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptions = {}): ParsedManifests {
-  const out: ParsedManifests = { vectors: [], pipelines: [], errors: [], warnings: [], ignored: 0 };
+  const out: ParsedManifests = { vectors: [], pipelines: [], secrets: [], errors: [], warnings: [], ignored: 0 };
   for (const doc of docs) {
     const v = doc.value;
     if (v === null || v === undefined) continue;
@@ -93,9 +124,15 @@ export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptio
       );
       out.vectors.push(...nested.vectors);
       out.pipelines.push(...nested.pipelines);
+      out.secrets.push(...nested.secrets);
       out.errors.push(...nested.errors);
       out.warnings.push(...nested.warnings);
       out.ignored += nested.ignored;
+      continue;
+    }
+    if (obj.apiVersion === 'v1' && obj.kind === 'Secret') {
+      const problem = readSecret(obj, options, out.secrets);
+      if (problem !== undefined) out.errors.push(`${doc.origin}: ${problem}`);
       continue;
     }
     if (obj.apiVersion !== apiVersion || typeof obj.kind !== 'string' || !kinds.has(obj.kind)) {

@@ -16,6 +16,7 @@ import { kubernetesLogs, type InputComponent, type SourceComponent } from '../ve
 import { labelSelectorProblem } from '../kube/labels.ts';
 import type { Pipeline } from './schemas.ts';
 import { pipelineRole } from './roles.ts';
+import { rewriteSecretRefs, type SecretRef } from './secrets.ts';
 
 export const namespaceLabel = 'kubernetes.io/metadata.name';
 export const optimizationAnnotation = 'vector-operator.kaasops.io/config-optimization';
@@ -58,6 +59,8 @@ export interface CompiledPipeline {
   sources: Record<string, SourceComponent>;
   transforms: Record<string, InputComponent>;
   sinks: Record<string, InputComponent>;
+  /** Its `SECRET[alias.key]` references, already rewritten in the components above (secrets.ts). */
+  secretRefs: SecretRef[];
 }
 
 export type CompileResult =
@@ -78,10 +81,9 @@ export function compilePipeline(p: Pipeline, opts: { useApiServerCache: boolean 
     rejection: { pipeline: ref, field, reason },
   });
   if (p.kind === 'VectorPipeline' && ref.namespace === '') return reject('metadata.namespace', 'is required');
-  if (p.spec.secret !== undefined && Object.keys(p.spec.secret).length > 0) {
-    return reject('spec.secret', 'pipeline secrets are not supported by this operator yet; remove spec.secret');
-  }
-  const spec = { sources: p.spec.sources ?? {}, transforms: p.spec.transforms ?? {}, sinks: p.spec.sinks ?? {} };
+  const rewritten = rewriteSecretRefs(p, ref);
+  if (!rewritten.ok) return reject(rewritten.field, rewritten.reason);
+  const spec = rewritten.spec;
 
   // Types first: the role decides whether this pipeline belongs in an agent config at all.
   for (const kind of ['sources', 'transforms', 'sinks'] as const) {
@@ -120,6 +122,7 @@ export function compilePipeline(p: Pipeline, opts: { useApiServerCache: boolean 
     sources: {},
     transforms: {},
     sinks: {},
+    secretRefs: rewritten.refs,
   };
   const ownSelector = `${namespaceLabel}=${ref.namespace}`;
   for (const [key, raw] of Object.entries(spec.sources)) {

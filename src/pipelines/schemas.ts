@@ -150,9 +150,24 @@ export const pipelineSpecSchema = z.object({
   transforms: componentMap('Vector transforms'),
   sinks: componentMap('Vector sinks'),
   secret: z
-    .record(z.string(), z.object({ type: z.string(), name: z.string(), namespace: z.string().optional() }))
+    .record(
+      z.string(),
+      z.object({
+        type: z.enum(['kubernetes_secret']),
+        name: z.string().min(1).meta({ description: 'the Secret' }),
+        namespace: z
+          .string()
+          .optional()
+          .meta({ description: 'forbidden on a VectorPipeline (its own namespace), required on a cluster pipeline' }),
+      }),
+    )
     .optional()
-    .meta({ description: 'pipeline secrets (alias -> kubernetes_secret)' }),
+    .meta({
+      // kaasops' CEL rule on the alias is checked when the pipeline compiles instead (same text): on an unbounded map
+      // its estimated cost could exceed the API server's budget and get the whole CRD refused.
+      description:
+        'pipeline secrets: alias (^[A-Za-z0-9_]+$) -> Secret, referenced as SECRET[alias.key] in options (docs/secrets.md)',
+    }),
 });
 
 const pipelineStatusSchema = z.object({

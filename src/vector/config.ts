@@ -33,6 +33,8 @@ export interface VectorConfig {
   sources: Record<string, SourceComponent>;
   transforms: Record<string, InputComponent>;
   sinks: Record<string, InputComponent>;
+  /** Secret backends (`SECRET[k8s.<key>]` references): only when some pipeline references a Secret. */
+  secret?: Record<string, { type: string; path: string }>;
 }
 
 export const componentKinds = ['sources', 'transforms', 'sinks'] as const;

@@ -114,8 +114,8 @@ describe('kaasops flags: parsing', () => {
     assert.deepEqual(notImplemented(values({})), []);
     assert.deepEqual(
       notImplemented(values({ 'watch-name': 'vector' })).map((w) => w.flag),
-      ['watch-name'],
-      'the value kaasops supports: only the rotation poll is missing',
+      [],
+      'the value kaasops supports: nothing is missing (Secrets are watched, so no rotation poll is needed)',
     );
     const flags = notImplemented(
       values({
@@ -124,7 +124,7 @@ describe('kaasops flags: parsing', () => {
         'zap-encoder': 'console',
       }),
     ).map((w) => w.flag);
-    assert.deepEqual(flags, ['watch-name', 'watch-name', 'enable-reconciliation-invalid-pipelines', 'zap-encoder']);
+    assert.deepEqual(flags, ['watch-name', 'enable-reconciliation-invalid-pipelines', 'zap-encoder']);
   });
 });
 

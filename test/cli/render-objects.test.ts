@@ -64,7 +64,7 @@ function operatorObjects(c: Combination): unknown[] {
     secrets: {},
   });
   assert.equal(desired.ok, true, desired.problems.join('\n'));
-  return JSON.parse(JSON.stringify(desired.objects)) as unknown[];
+  return JSON.parse(JSON.stringify([...desired.assets, ...desired.objects])) as unknown[];
 }
 
 describe('render --objects is what the operator applies', () => {

@@ -227,10 +227,12 @@ describe('agent config from pipelines', () => {
     );
   });
 
-  it('rejects pipeline secrets with a clear reason instead of writing unresolved references', () => {
+  it('rejects a SECRET reference to an undeclared alias instead of publishing it literally', () => {
+    const spec = logsToSink('a').spec;
+    const sinks = { out: { type: 'http', inputs: ['pods'], uri: 'SECRET[creds.url]' } };
     assert.match(
-      rejection(vp('a', 's', { ...logsToSink('a').spec, secret: { creds: { type: 'kubernetes_secret', name: 'x' } } })),
-      /spec\.secret: pipeline secrets are not supported/,
+      rejection(vp('a', 's', { ...spec, sinks })),
+      /spec\.sinks\.out\.uri: secret reference "SECRET\[creds\.url\]": backend "creds" is not declared in spec\.secret/,
     );
   });
 

@@ -1,0 +1,62 @@
+/**
+ * Which pipelines a Vector's build left out for a reason only the whole Vector can see: a flat key another pipeline
+ * already owns, or the assets Secret's size. kaasops writes these onto the losing pipeline with four frozen reason
+ * prefixes; so does this operator (the pipeline reconcile reads them from here), so the pipeline says why it does
+ * not flow, and tools matching kaasops' prefixes keep working.
+ *
+ * Invariants:
+ * - One record per (pipeline, Vector); a pipeline is a victim while any Vector says so, with the reason of the first
+ *   Vector by key, so the text is stable whatever the reconcile order.
+ * - `record` returns the pipelines whose reason changed, to be reconciled again; nothing else.
+ */
+import type { Rejection } from '../pipelines/pipeline.ts';
+
+/** kaasops' frozen prefixes: a persistent contract, matched by tools and by kaasops itself after a rollback. */
+const frozenPrefixes = [
+  'secret flat key collision: ',
+  'secret assets size limit: ',
+  'secret assets object size limit: ',
+  'secret assets waiting for room: ',
+] as const;
+
+function pipelineKey(r: Rejection): string {
+  return r.pipeline.namespace === '' ? r.pipeline.name : `${r.pipeline.namespace}/${r.pipeline.name}`;
+}
+
+export class SecretAttribution {
+  /** Pipeline key -> Vector key -> reason. */
+  private readonly victims = new Map<string, Map<string, string>>();
+
+  /** What `vector`'s build rejected; returns the keys of pipelines whose attributed reason changed. */
+  record(vector: string, rejected: readonly Rejection[]): string[] {
+    const now = new Map<string, string>();
+    for (const r of rejected) if (frozenPrefixes.some((p) => r.reason.startsWith(p))) now.set(pipelineKey(r), r.reason);
+    const changed: string[] = [];
+    for (const [p, byVector] of this.victims) {
+      if (now.has(p) || !byVector.has(vector)) continue;
+      const before = this.reason(p);
+      byVector.delete(vector);
+      if (byVector.size === 0) this.victims.delete(p);
+      if (this.reason(p) !== before) changed.push(p);
+    }
+    for (const [p, reason] of now) {
+      const before = this.reason(p);
+      let byVector = this.victims.get(p);
+      if (byVector === undefined) {
+        byVector = new Map();
+        this.victims.set(p, byVector);
+      }
+      byVector.set(vector, reason);
+      if (this.reason(p) !== before) changed.push(p);
+    }
+    return changed;
+  }
+
+  /** The reason to write on pipeline `key` (its `objectKey`), if some Vector left it out for one. */
+  reason(key: string): string | undefined {
+    const byVector = this.victims.get(key);
+    if (byVector === undefined) return undefined;
+    const first = [...byVector.keys()].sort()[0] as string;
+    return byVector.get(first);
+  }
+}
