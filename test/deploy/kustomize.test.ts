@@ -128,7 +128,9 @@ describe('deploy/: the kustomize base', () => {
     assert.deepEqual(kinds, [
       'ClusterRole/vector-operator',
       'ClusterRoleBinding/vector-operator',
+      'CustomResourceDefinition/clustervectoraggregators.observability.kaasops.io',
       'CustomResourceDefinition/clustervectorpipelines.observability.kaasops.io',
+      'CustomResourceDefinition/vectoraggregators.observability.kaasops.io',
       'CustomResourceDefinition/vectorpipelines.observability.kaasops.io',
       'CustomResourceDefinition/vectors.observability.kaasops.io',
       'Deployment/vector-operator',
