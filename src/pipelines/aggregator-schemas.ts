@@ -65,7 +65,7 @@ const eventCollectorSchema = z
   })
   .meta({ description: 'the event collector that feeds kubernetes_events sources' });
 
-const aggregatorSpecSchema = agentSchema
+export const aggregatorSpecSchema = agentSchema
   .extend({
     annotations: stringMap('annotations for every aggregator object and the pod template').optional(),
     replicas: int32('workload replicas; ignored with autoscaling').optional(),
@@ -81,7 +81,7 @@ const aggregatorSpecSchema = agentSchema
   })
   .meta({ description: 'the aggregator workload (Deployment, or StatefulSet with persistence)' });
 
-const clusterAggregatorSpecSchema = aggregatorSpecSchema
+export const clusterAggregatorSpecSchema = aggregatorSpecSchema
   .extend({
     resourceNamespace: z
       .string()
