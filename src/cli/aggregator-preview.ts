@@ -1,10 +1,12 @@
 /**
  * `render` and `plan` for a VectorAggregator or ClusterVectorAggregator in the manifests (`--aggregator`, or the only
- * aggregator when there is no Vector): the config (`config.json` bytes) the operator would publish, and what it takes
- * from the pipelines. Exit codes as for a Vector: 0, or 1 when a pipeline is rejected or the config fails the
+ * aggregator when there is no Vector): the config (`config.json` bytes) or every object the operator would publish,
+ * and what it takes from the pipelines. Exit codes as for a Vector: 0, or 1 when a pipeline is rejected or the config fails the
  * structural check, each message naming the pipeline and the field.
  */
 import { stderr, stdout } from 'node:process';
+import { stringify } from 'yaml';
+import { aggregatorObjects } from '../operator/aggregator-objects.ts';
 import { buildAggregatorConfig, describeAggregator, type AggregatorBuild } from '../pipelines/aggregator-build.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
@@ -28,10 +30,21 @@ function checkedBuild(agg: Aggregator, pipelines: readonly Pipeline[]): Aggregat
   return failed ? undefined : built;
 }
 
-export function renderAggregator(agg: Aggregator, pipelines: readonly Pipeline[]): number {
+/** The config JSON, or with `objects` every object the operator would write, as multi-document YAML. */
+export function renderAggregator(agg: Aggregator, pipelines: readonly Pipeline[], objects: boolean): number {
   const built = checkedBuild(agg, pipelines);
   if (built === undefined) return 1;
-  stdout.write(serializeConfig(built.config) + '\n');
+  if (!objects) {
+    stdout.write(serializeConfig(built.config) + '\n');
+    return 0;
+  }
+  // As on a cluster where the PodMonitor kind exists.
+  const desired = aggregatorObjects(agg, built, { podMonitor: true });
+  if (!desired.ok) {
+    for (const p of desired.problems) stderr.write(`error: ${describeAggregator(agg)}: ${p}\n`);
+    return 1;
+  }
+  stdout.write(desired.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
   return 0;
 }
 

@@ -64,11 +64,7 @@ function run(args: string[]): number {
   try {
     const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
     const aggregator = pickAggregator(parsed, values.aggregator, values.vector);
-    if (aggregator !== undefined && values.objects) {
-      stderr.write('vector-operator render: --objects of an aggregator: its objects are not built yet\n');
-      return 2;
-    }
-    if (aggregator !== undefined) return renderAggregator(aggregator, parsed.pipelines);
+    if (aggregator !== undefined) return renderAggregator(aggregator, parsed.pipelines, values.objects);
     const vector = pickVector(parsed.vectors, values.vector);
     const built = buildAgentConfig(vector, parsed.pipelines, {
       optimize: values['enable-config-optimization'],

@@ -64,7 +64,7 @@ export interface AggregatorBuild {
 }
 
 /** `<n>-aggregator`: the workload, the config Secret, the API Service and the RBAC. */
-function aggregatorName(agg: Aggregator): string {
+export function aggregatorName(agg: Aggregator): string {
   return `${agg.metadata.name}-aggregator`;
 }
 

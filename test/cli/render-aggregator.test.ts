@@ -90,4 +90,24 @@ spec:
       ['vector-aggregator1-aggregator-events', 'vector-aggregator1-aggregator-vector-pipeline1'],
     );
   });
+
+  it('render --objects prints every object of the aggregator, as the operator builds them', () => {
+    const r = runWithoutClientNode(['render', '-f', fixture, '--aggregator', 'logging/every-field', '--objects']);
+    assert.equal(r.status, 0, r.stderr);
+    const kinds = [...r.stdout.matchAll(/^kind: (\w+)\nmetadata:\n {2}name: (\S+)/gm)].map((m) => `${m[1]}/${m[2]}`);
+    assert.deepEqual(kinds, [
+      'Secret/every-field-aggregator',
+      'StatefulSet/every-field-aggregator',
+      'ServiceAccount/every-field-aggregator',
+      'ClusterRole/logging.every-field-aggregator',
+      'ClusterRoleBinding/logging.every-field-aggregator',
+      'Service/every-field-aggregator',
+      'Service/every-field-aggregator-headless',
+      'PodMonitor/every-field-aggregator',
+      'PodDisruptionBudget/every-field-aggregator',
+    ]);
+    const none = runBin('vector-operator', ['render', '-f', fixture, '--aggregator', 'no-namespace', '--objects']);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /error: ClusterVectorAggregator no-namespace: spec\.resourceNamespace is empty/);
+  });
 });
