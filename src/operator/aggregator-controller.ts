@@ -12,7 +12,8 @@
  *   without `data`, a ClusterVectorAggregator without `resourceNamespace`): the status says why, and the running
  *   aggregator keeps its last good config.
  * - Write order as kaasops: config Secret, workload, RBAC, Services, PodMonitor, HPA, PDB; then deletions of what is
- *   no longer desired (the other workload kind, Services of removed pipelines, the HPA, PDB, PodMonitor).
+ *   no longer desired among the objects that name this aggregator in an owner reference (the other workload kind,
+ *   Services of removed pipelines, the HPA, PDB, PodMonitor, everything left in a former `resourceNamespace`).
  * - A VectorAggregator carries the `vector-operator.kaasops.io/cleanup` finalizer, because its cluster-scoped RBAC has
  *   no owner reference; on deletion that RBAC (found by labels) is deleted, then the finalizer removed. Everything
  *   else goes by garbage collection through owner references.
@@ -111,18 +112,18 @@ export class AggregatorReconciler {
     this.ctx.metrics.writes.inc({ kind, verb: 'delete' });
   }
 
-  /** Owned objects of this aggregator in the caches, by kind: what the deletion sweep looks at. */
-  private ownedBy(agg: Aggregator, ns: string): { kind: string; obj: KubeObject }[] {
+  /**
+   * Objects in the caches whose owner reference names this aggregator's uid, by kind: what the deletion sweep looks
+   * at. By uid, not by labels: a VectorAggregator and a ClusterVectorAggregator of one name share labels, and a
+   * ClusterVectorAggregator's objects left in a former `resourceNamespace` are found too.
+   */
+  private ownedBy(agg: Aggregator): { kind: string; obj: KubeObject }[] {
+    const uid = agg.metadata.uid;
+    if (uid === undefined) return [];
     const out: { kind: string; obj: KubeObject }[] = [];
-    for (const [kind, r] of Object.entries(this.ctx.informers.owned)) {
-      for (const obj of r.list()) {
-        const labels = obj.metadata?.labels ?? {};
-        if (labels['app.kubernetes.io/instance'] !== agg.metadata.name) continue;
-        const where = obj.metadata?.namespace ?? labels[ownerNamespaceLabel];
-        if (agg.kind === 'VectorAggregator' ? where === ns : where === ns || where === undefined)
-          out.push({ kind, obj });
-      }
-    }
+    for (const [kind, r] of Object.entries(this.ctx.informers.owned))
+      for (const obj of r.list())
+        if (obj.metadata?.ownerReferences?.some((o) => o.uid === uid) === true) out.push({ kind, obj });
     return out;
   }
 
@@ -182,12 +183,8 @@ export class AggregatorReconciler {
       if (wrote && o.kind === 'Secret') published = true;
     }
     const wanted = new Set(desired.objects.map((o) => `${o.kind ?? ''}:${objectKey(o as KubeObject)}`));
-    const ns = desired.objects[0]?.metadata?.namespace ?? '';
-    for (const { kind, obj: owned } of this.ownedBy(agg, ns)) {
-      // The config Secret and RBAC always exist; other kinds are swept when no longer desired.
-      if (kind === 'Secret' || kind === 'ServiceAccount' || kind.startsWith('ClusterRole')) continue;
+    for (const { kind, obj: owned } of this.ownedBy(agg))
       if (!wanted.has(`${kind}:${objectKey(owned)}`)) await this.remove(kind, owned);
-    }
     const rejected = build.rejected.map(describeRejection);
     const live = this.statuses.live(obj);
     const status: Status = {

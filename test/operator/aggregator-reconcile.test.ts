@@ -41,7 +41,7 @@ for (const target of kubeTargets())
     () => {
       let stand: Stand;
       before(async () => {
-        stand = await startStand(target, ['logs']);
+        stand = await startStand(target, ['logs', 'obs-a', 'obs-b']);
       });
       after(async () => {
         await stand.close();
@@ -153,6 +153,38 @@ for (const target of kubeTargets())
             (afterwards?.spec as { template: unknown }).template,
             (before?.spec as { template: unknown }).template,
           );
+        } finally {
+          await op.stop();
+        }
+      });
+
+      it('moves a ClusterVectorAggregator to its new resourceNamespace and deletes what it left in the old one', async () => {
+        const path = `${group}/clustervectoraggregators`;
+        await stand.create(path, {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'ClusterVectorAggregator',
+          metadata: { name: 'wide' },
+          spec: { resourceNamespace: 'obs-a', api: { enabled: true } },
+        });
+        const op = operator(stand);
+        await op.start();
+        try {
+          await eventually('the Deployment in obs-a', () => stand.get(deploy('obs-a', 'wide-aggregator')));
+          await stand.patch(`${path}/wide`, { spec: { resourceNamespace: 'obs-b' } });
+          await eventually('the Deployment in obs-b', () => stand.get(deploy('obs-b', 'wide-aggregator')));
+          await eventually('nothing left in obs-a', async () => {
+            const gone = await Promise.all([
+              stand.get(deploy('obs-a', 'wide-aggregator')),
+              stand.get(svc('obs-a', 'wide-aggregator')),
+              stand.get('/api/v1/namespaces/obs-a/secrets/wide-aggregator'),
+              stand.get('/api/v1/namespaces/obs-a/serviceaccounts/wide-aggregator'),
+            ]);
+            return gone.every((o) => o === undefined) ? true : undefined;
+          });
+          const crb = await stand.get<{ subjects: { namespace: string }[] }>(
+            '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/wide-aggregator',
+          );
+          assert.equal(crb?.subjects[0]?.namespace, 'obs-b');
         } finally {
           await op.stop();
         }
