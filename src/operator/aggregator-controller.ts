@@ -19,6 +19,7 @@
  *   else goes by garbage collection through owner references.
  * - Pipelines rejected by the build (a port clash, a bad Service name) are left out and named in `status.reason`;
  *   the others are published.
+ * - A change of the global options (`expireMetricsSecs`) restarts the aggregator pods once (globals.ts).
  */
 import { crc32 } from 'node:zlib';
 import { objectKey, type KubeObject } from '../kube/client.ts';
@@ -33,7 +34,7 @@ import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import type { AggregatorInformers } from './aggregator-informers.ts';
 import { aggregatorObjects, type AggregatorObject } from './aggregator-objects.ts';
-import { globalConfigHash } from './globals.ts';
+import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals.ts';
 import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
@@ -177,6 +178,7 @@ export class AggregatorReconciler {
       await this.writeStatus(agg, obj, { configCheckResult: false, reason, observedGeneration: generation });
       return;
     }
+    this.stampRestart(agg, obj, desired.objects);
     let published = false;
     for (const o of desired.objects) {
       const wrote = await this.ensure(o);
@@ -199,6 +201,25 @@ export class AggregatorReconciler {
     if (rejected.length > 0) log.warn({ aggregator: describeAggregator(agg), rejected }, 'pipelines left out');
     if (published) log.info({ aggregator: describeAggregator(agg), secret: aggregatorName(agg) }, 'config published');
     await this.writeStatus(agg, obj, status);
+  }
+
+  /**
+   * The one restart a change of the global options needs (globals.ts, as for agents): the workload's pod template
+   * gets `restartedAt: globals-<hash>` when the recorded hash differs; the live stamp is kept otherwise, so nothing
+   * rolls twice, and a template without one stays without.
+   */
+  private stampRestart(agg: Aggregator, obj: KubeObject, objects: readonly AggregatorObject[]): void {
+    const workload = objects.find((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as
+      { kind: string; spec?: { template: { metadata?: { annotations?: Record<string, string> } } } } | undefined;
+    const meta = workload?.spec?.template.metadata;
+    if (workload === undefined || meta === undefined) return;
+    const live = this.live(workload.kind, workload) as typeof workload | undefined;
+    const stamp = restartStamp({
+      hash: globalConfigHash(agg.spec),
+      applied: this.statuses.live(obj)?.LastAppliedGlobalConfigHash,
+      liveStamp: live?.spec?.template.metadata?.annotations?.[restartedAtAnnotation],
+    });
+    if (stamp !== undefined) meta.annotations = { ...(meta.annotations ?? {}), [restartedAtAnnotation]: stamp };
   }
 
   private async writeStatus(agg: Aggregator, obj: KubeObject, status: Status): Promise<void> {

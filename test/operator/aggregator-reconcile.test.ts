@@ -189,5 +189,54 @@ for (const target of kubeTargets())
           await op.stop();
         }
       });
+
+      it('restarts the pods once when expireMetricsSecs changes (restartedAt from the globals hash)', async () => {
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'glob', namespace: 'logs' },
+          spec: { expireMetricsSecs: 60 },
+        });
+        const op = operator(stand);
+        await op.start();
+        const template = async () =>
+          await stand.get<{
+            metadata: { generation: number };
+            spec: { template: { metadata: { annotations?: Record<string, string> } } };
+          }>(deploy('logs', 'glob-aggregator'));
+        const recorded = async (hash: number) => {
+          const v = await stand.get<{ status?: AggStatus }>(vaPath('logs', 'glob'));
+          return v?.status?.LastAppliedGlobalConfigHash === hash ? true : undefined;
+        };
+        try {
+          await eventually('the first status', () => recorded(3542637306));
+          assert.equal((await template())?.spec.template.metadata.annotations, undefined, 'no stamp at creation');
+          await stand.patch(vaPath('logs', 'glob'), { spec: { expireMetricsSecs: 300 } });
+          await eventually('the new globals recorded', () => recorded(3540258862));
+          const stamped = await template();
+          assert.equal(
+            stamped?.spec.template.metadata.annotations?.['vector-operator.kaasops.io/restartedAt'],
+            'globals-3540258862',
+          );
+          // Another reconcile (an annotation on the aggregator) keeps the stamp: no second rollout.
+          const reconciles = async () => {
+            const body = await op.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
+            return Number(/controller="aggregator",result="success"} (\d+)/.exec(body)?.[1] ?? 0);
+          };
+          const before = await reconciles();
+          await stand.patch(vaPath('logs', 'glob'), { metadata: { annotations: { touched: 'yes' } } });
+          await eventually('a reconcile after the touch', async () =>
+            (await reconciles()) > before ? true : undefined,
+          );
+          const after = await template();
+          assert.equal(after?.metadata.generation, stamped.metadata.generation);
+          assert.equal(
+            after.spec.template.metadata.annotations?.['vector-operator.kaasops.io/restartedAt'],
+            'globals-3540258862',
+          );
+        } finally {
+          await op.stop();
+        }
+      });
     },
   );
