@@ -20,10 +20,13 @@
  * - Pipelines rejected by the build (a port clash, a bad Service name) are left out and named in `status.reason`;
  *   the others are published.
  * - A change of the global options (`expireMetricsSecs`) restarts the aggregator pods once (globals.ts).
+ * - Cutover: fields of our objects that kaasops wrote with Update (`adoptManagers`) are first made ours, as the agent
+ *   controller does, so a field we do not set leaves the object; same content, same pod template: nothing rolls.
  */
 import { crc32 } from 'node:zlib';
 import { objectKey, type KubeObject } from '../kube/client.ts';
 import type { Applier } from '../kube/apply.ts';
+import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
 import { isSubset } from '../kube/diff.ts';
 import { appliedFields, sameFieldSet } from '../kube/managed-fields.ts';
 import { aggregatorName, buildAggregatorConfig, describeAggregator } from '../pipelines/aggregator-build.ts';
@@ -50,6 +53,8 @@ export interface AggregatorContext {
   applier: Applier;
   validator: PipelineValidator;
   podMonitor: boolean;
+  /** Managers whose Update-owned fields on our objects become ours before we apply (kaasops' `manager`). */
+  adoptManagers: readonly string[];
   metrics: OperatorMetrics;
   log: Logger;
   now?: () => string;
@@ -94,9 +99,24 @@ export class AggregatorReconciler {
     return this.written.live(kind, r?.get(objectKey(o)), o);
   }
 
+  /**
+   * Folds the fields `adoptManagers` wrote with Update into our apply entry (as the agent controller does), so that
+   * our next apply drops those we no longer set; a cutover from kaasops leaves no field behind.
+   */
+  private async adopt(kind: string, live: KubeObject): Promise<KubeObject> {
+    const { applier, adoptManagers } = this.ctx;
+    const ops = ownershipUpgradePatch(live, adoptManagers, applier.fieldManager);
+    if (ops === undefined) return live;
+    const stored = await applier.jsonPatch({ ...live, kind }, ops);
+    this.written.remember(kind, stored);
+    this.ctx.metrics.writes.inc({ kind, verb: 'adopt' });
+    return stored;
+  }
+
   private async ensure(o: AggregatorObject): Promise<boolean> {
     const kind = o.kind ?? '';
-    const live = this.live(kind, o as KubeObject);
+    const cached = this.live(kind, o as KubeObject);
+    const live = cached === undefined ? undefined : await this.adopt(kind, cached);
     if (live !== undefined && isSubset(o, live)) {
       const applied = appliedFields(live, this.ctx.applier.fieldManager);
       if (applied !== undefined && sameFieldSet(o, applied)) return false;

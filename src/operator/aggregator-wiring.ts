@@ -38,6 +38,7 @@ export interface AggregatorPartOptions {
   informers: Informers;
   applier: Applier;
   validator: PipelineValidator;
+  adoptManagers: readonly string[];
   metrics: OperatorMetrics;
   log: Logger;
   changed: (obj: KubeObject, old: KubeObject | undefined) => boolean;
@@ -62,6 +63,7 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
     applier: opts.applier,
     validator: opts.validator,
     podMonitor: opts.podMonitor,
+    adoptManagers: opts.adoptManagers,
     metrics: opts.metrics,
     log: opts.log,
   });

@@ -222,6 +222,7 @@ export class Operator {
             informers,
             applier,
             validator: ctx.validator,
+            adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
             metrics: this.metrics,
             log,
             changed: vectorChanged,
