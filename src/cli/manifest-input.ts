@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { parseManifests, type ManifestDoc, type ParsedManifests, type ParseOptions } from '../pipelines/manifests.ts';
+import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import type { Vector } from '../pipelines/schemas.ts';
 
 export class InputError extends Error {
@@ -115,9 +116,39 @@ export function pickVector(vectors: readonly Vector[], wanted: string | undefine
   return vectors[0] as Vector;
 }
 
+/** `ns/name` of a VectorAggregator, `name` of a ClusterVectorAggregator: what `--aggregator` takes. */
+function aggregatorKey(a: Aggregator): string {
+  return a.kind === 'VectorAggregator' ? `${a.metadata.namespace ?? ''}/${a.metadata.name}` : a.metadata.name;
+}
+
+/**
+ * The aggregator to work on, or undefined for the Vector: the one `--aggregator` names, else the only aggregator when
+ * the inputs hold no Vector and `--vector` is not given. Several aggregators and no Vector need `--aggregator`.
+ */
+export function pickAggregator(
+  parsed: { vectors: readonly Vector[]; aggregators: readonly Aggregator[] },
+  wanted: string | undefined,
+  vectorFlag: string | undefined,
+): Aggregator | undefined {
+  const names = parsed.aggregators.map(aggregatorKey);
+  if (wanted !== undefined) {
+    const i = names.indexOf(wanted);
+    if (i < 0) throw new InputError(`--aggregator ${wanted}: not in the inputs (found: ${names.join(', ') || 'none'})`);
+    return parsed.aggregators[i];
+  }
+  if (vectorFlag !== undefined || parsed.vectors.length > 0 || names.length === 0) return undefined;
+  if (names.length > 1)
+    throw new InputError(
+      `${names.length} aggregators in the inputs (${names.join(', ')}): choose one with --aggregator ns/name ` +
+        '(a ClusterVectorAggregator: --aggregator name)',
+    );
+  return parsed.aggregators[0];
+}
+
 const commonOptions = {
   filename: { type: 'string', short: 'f', multiple: true, default: [] },
   vector: { type: 'string' },
+  aggregator: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsOptionsConfig;

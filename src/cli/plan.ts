@@ -15,20 +15,25 @@ import {
   loadManifests,
   namespaceOption,
   parseCommandArgs,
+  pickAggregator,
   pickVector,
   warnOnStderr,
 } from './manifest-input.ts';
 import { defaultMergerImage } from '../operator/merger-container.ts';
+import { planAggregator } from './aggregator-preview.ts';
 import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
 import { formatMigration, previewMigration } from './plan-migration.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
-const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--namespace NS] [--json] [--all]
-                             [--enable-checkpoint-migration]
+const usage = `usage: vector-operator plan -f PATH... [--vector ns/name] [--aggregator ns/name] [--namespace NS] [--json]
+                             [--all] [--enable-checkpoint-migration]
 
-Compares the legacy and the optimized agent config for the Vector in the given manifests.
+Compares the legacy and the optimized agent config for the Vector in the given manifests. For an aggregator (the
+one --aggregator names, or the only one when there is no Vector): the pipelines it uses and the Services its
+sources listen on.
   -f, --filename PATH   a YAML/JSON file or a directory of them (repeatable)
       --vector NS/NAME  which Vector, when the manifests hold several
+      --aggregator NS/NAME  a VectorAggregator (a ClusterVectorAggregator: NAME) instead of the Vector
   -n, --namespace NS    the namespace of Vectors and VectorPipelines that carry none
       --json            machine-readable output (everything, untruncated)
       --all             do not truncate long lists in the text output
@@ -133,6 +138,8 @@ function run(args: string[]): number {
   }
   try {
     const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
+    const aggregator = pickAggregator(parsed, values.aggregator, values.vector);
+    if (aggregator !== undefined) return planAggregator(aggregator, parsed.pipelines, values.json);
     const vector = pickVector(parsed.vectors, values.vector);
     const plan = planOptimization(vector, parsed.pipelines, flags.policy);
     for (const s of plan.legacy.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);

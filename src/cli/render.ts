@@ -12,6 +12,7 @@
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
 import { desiredState } from '../operator/desired.ts';
+import { renderAggregator } from './aggregator-preview.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { secretSourceOf } from '../pipelines/secrets.ts';
@@ -22,6 +23,7 @@ import {
   loadManifests,
   namespaceOption,
   parseCommandArgs,
+  pickAggregator,
   pickVector,
   warnOnStderr,
 } from './manifest-input.ts';
@@ -29,13 +31,15 @@ import { objectFlagOptions, objectFlagUsage, operatorFlagsFrom } from './object-
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 
 const usage = `usage: vector-operator render -f PATH... [--enable-config-optimization] [--objects] [--vector ns/name]
-                               [--namespace NS]
+                               [--aggregator ns/name] [--namespace NS]
 
-Prints the agent config (agent.json) for the Vector in the given manifests.
+Prints the agent config (agent.json) for the Vector in the given manifests, or the config (config.json) of an
+aggregator: the one --aggregator names, or the only one when there is no Vector.
   -f, --filename PATH            a YAML/JSON file or a directory of them (repeatable)
       --enable-config-optimization  collapse per-namespace kubernetes_logs sources (the operator flag)
       --objects                  print every object the operator would apply instead, as multi-document YAML
       --vector NS/NAME           which Vector, when the manifests hold several
+      --aggregator NS/NAME       a VectorAggregator (a ClusterVectorAggregator: NAME) instead of the Vector
   -n, --namespace NS             the namespace of Vectors and VectorPipelines that carry none
 Secrets (v1) in the inputs give the values of pipeline secrets (spec.secret), as the cluster's would.
 ${objectFlagUsage}The operator's tenant policy flags, so the preview matches what it publishes:
@@ -61,6 +65,8 @@ function run(args: string[]): number {
   }
   try {
     const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
+    const aggregator = pickAggregator(parsed, values.aggregator, values.vector);
+    if (aggregator !== undefined) return renderAggregator(aggregator, parsed.pipelines, values.objects);
     const vector = pickVector(parsed.vectors, values.vector);
     // The Secrets the pipelines reference come from the inputs: render has no cluster to read them from.
     const secretValues = secretSourceOf(parsed.secrets);

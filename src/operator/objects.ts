@@ -20,6 +20,8 @@
  *   `app.kubernetes.io/instance` and `vector-operator.kaasops.io/owner-namespace` labels let the operator find and
  *   delete it.
  * - Output depends only on the inputs: the same Vector and config give the same objects.
+ * - The pod-level helpers (env, resources, probes, reloader containers) are shared with the aggregator's pod
+ *   (aggregator-objects.ts): kaasops builds both from the same VectorCommon fields.
  */
 import { gzipSync } from 'node:zlib';
 import type {
@@ -108,23 +110,23 @@ function clusterMeta(vector: Vector): V1ObjectMeta {
   return meta;
 }
 
-function defaultResources(given: Record<string, unknown> | undefined): V1ResourceRequirements {
+export function defaultResources(given: Record<string, unknown> | undefined): V1ResourceRequirements {
   const r = { ...(given ?? {}) } as V1ResourceRequirements;
   r.requests ??= { cpu: '100m', memory: '200Mi' };
   r.limits ??= { cpu: '1000m', memory: '1024Mi' };
   return r;
 }
 
-function healthProbe(): V1Probe {
+export function healthProbe(): V1Probe {
   return { httpGet: { path: '/health', port: 8686 }, initialDelaySeconds: 15, periodSeconds: 20, timeoutSeconds: 3 };
 }
 
-const defaultVolumes: V1Volume[] = [
+export const defaultVolumes: V1Volume[] = [
   { name: 'var-log', hostPath: { path: '/var/log/' } },
   { name: 'journal', hostPath: { path: '/var/log/journal' } },
   { name: 'var-lib', hostPath: { path: '/var/lib/' } },
 ];
-const defaultVolumeMounts: V1VolumeMount[] = [
+export const defaultVolumeMounts: V1VolumeMount[] = [
   { name: 'var-log', mountPath: '/var/log/' },
   { name: 'journal', mountPath: '/run/log/journal' },
   { name: 'var-lib', mountPath: '/var/lib/' },
@@ -163,7 +165,7 @@ function volumeMounts(agent: AgentSpec, leastPrivilege: boolean): V1VolumeMount[
   return [...user, ...own.filter((m) => !taken.has(m.mountPath))];
 }
 
-function env(agent: AgentSpec): V1EnvVar[] {
+export function env(agent: AgentSpec): V1EnvVar[] {
   const field = (fieldPath: string): V1EnvVar['valueFrom'] => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
   const user = (agent.env as V1EnvVar[] | undefined) ?? [];
   const own: V1EnvVar[] = [
@@ -184,14 +186,14 @@ function env(agent: AgentSpec): V1EnvVar[] {
  * The container securityContext: the Vector's own, plus `allowPrivilegeEscalation: false` under least privilege
  * unless the Vector sets it or asks for a privileged container (the API server refuses that combination).
  */
-function securityContext(agent: AgentSpec, leastPrivilege: boolean): V1SecurityContext | undefined {
+export function securityContext(agent: AgentSpec, leastPrivilege: boolean): V1SecurityContext | undefined {
   // A plain object from the Vector's spec; typed as the client's class only once it is returned.
   const given = agent.containerSecurityContext;
   if (!leastPrivilege || given?.allowPrivilegeEscalation !== undefined || given?.privileged === true) return given;
   return { ...given, allowPrivilegeEscalation: false };
 }
 
-function reloader(agent: AgentSpec, name: string, initMode: boolean, leastPrivilege: boolean): V1Container {
+export function reloader(agent: AgentSpec, name: string, initMode: boolean, leastPrivilege: boolean): V1Container {
   const c: V1Container = {
     name,
     image: agent.configReloaderImage ?? defaultConfigReloaderImage,

@@ -21,6 +21,8 @@ import { LeaderElector, type LeaderElectorOptions } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import { selects } from '../pipelines/build.ts';
 import type { OperatorFlags } from './desired.ts';
+import { aggregatorsServed } from './aggregator-informers.ts';
+import { createAggregatorPart, type AggregatorPart } from './aggregator-wiring.ts';
 import { ConfigChecker } from './configcheck.ts';
 import { ApiEventSink, type EventSink } from './events.ts';
 import { allReflectors, createInformers, ownerVectorKey, WrittenObjects, type Informers } from './informers.ts';
@@ -70,6 +72,8 @@ interface Running {
   pipelineQueue: WorkQueue;
   controllers: Controller[];
   synced: boolean;
+  /** Only when the API server serves the aggregator kinds and Deployments. */
+  aggregators?: AggregatorPart;
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -119,7 +123,10 @@ export class Operator {
   /** Keys waiting per controller queue (the metrics' collect callback). */
   queueDepths(): Record<string, number> {
     const r = this.running;
-    return r === undefined ? {} : { vector: r.vectorQueue.len(), pipeline: r.pipelineQueue.len() };
+    if (r === undefined) return {};
+    const depths: Record<string, number> = { vector: r.vectorQueue.len(), pipeline: r.pipelineQueue.len() };
+    if (r.aggregators !== undefined) depths.aggregator = r.aggregators.queue.len();
+    return depths;
   }
 
   /** Starts leading (or campaigning). Resolves once controllers run, or at once when waiting for the lease. */
@@ -215,9 +222,36 @@ export class Operator {
         : { checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs) }),
     };
     this.wire(informers, vectorQueue, pipelineQueue, ctx);
-    const running: Running = { informers, vectorQueue, pipelineQueue, controllers: [], synced: false };
+    // Aggregators are cluster-wide: with --watch-namespace they stay off (docs/aggregators.md).
+    const scoped = this.opts.watchNamespace !== undefined && this.opts.watchNamespace !== '';
+    const aggregators =
+      !scoped && (await aggregatorsServed(kc))
+        ? createAggregatorPart({
+            kc,
+            podMonitor,
+            informers,
+            applier,
+            validator: ctx.validator,
+            adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
+            metrics: this.metrics,
+            log,
+            changed: vectorChanged,
+            ...(this.opts.resyncMs === undefined ? {} : { resyncMs: this.opts.resyncMs }),
+            ...(this.opts.watchTimeoutSeconds === undefined
+              ? {}
+              : { watchTimeoutSeconds: this.opts.watchTimeoutSeconds }),
+          })
+        : undefined;
+    const running: Running = {
+      informers,
+      vectorQueue,
+      pipelineQueue,
+      controllers: [],
+      synced: false,
+      ...(aggregators === undefined ? {} : { aggregators }),
+    };
     this.running = running;
-    await Promise.all(allReflectors(informers).map((r) => r.start()));
+    await Promise.all([...allReflectors(informers), ...(aggregators?.reflectors ?? [])].map((r) => r.start()));
     if (this.running !== running) return; // stopped while listing
     running.synced = true;
     const vectors = new VectorReconciler(ctx);
@@ -248,8 +282,13 @@ export class Operator {
       controller('vector', vectorQueue, (k) => vectors.reconcile(k)),
       controller('pipeline', pipelineQueue, (k) => pipelines.reconcile(k)),
     ];
+    if (aggregators !== undefined)
+      running.controllers.push(controller('aggregator', aggregators.queue, (k) => aggregators.reconciler.reconcile(k)));
     for (const c of running.controllers) c.run();
-    log.info({ podMonitor, watchNamespace: this.opts.watchNamespace ?? '' }, 'controllers started');
+    log.info(
+      { podMonitor, aggregators: aggregators !== undefined, watchNamespace: this.opts.watchNamespace ?? '' },
+      'controllers started',
+    );
   }
 
   private wire(informers: Informers, vectorQueue: WorkQueue, pipelineQueue: WorkQueue, ctx: ControllerContext): void {
@@ -327,6 +366,7 @@ export class Operator {
     await Promise.all(r.controllers.map((c) => c.stop()));
     r.vectorQueue.shutDown();
     r.pipelineQueue.shutDown();
-    await Promise.all(allReflectors(r.informers).map((x) => x.stop()));
+    r.aggregators?.queue.shutDown();
+    await Promise.all([...allReflectors(r.informers), ...(r.aggregators?.reflectors ?? [])].map((x) => x.stop()));
   }
 }

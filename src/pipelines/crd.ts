@@ -7,11 +7,14 @@
  *   with no `properties` when it declares none;
  * - `additionalProperties: false` is dropped (pruning does that job);
  * - the ±2^53 bounds `.int()` adds are dropped; `$schema` is dropped;
+ * - an int-or-string (a union marked `x-kubernetes-int-or-string`) keeps exactly the `anyOf` of integer and string
+ *   that a structural schema allows there, and nothing else but its description;
  * - `$ref` and `patternProperties` are refused: a structural schema cannot hold them, and we never generate them.
  * The output is deterministic (same schemas, same bytes), which the committed-files test relies on.
  */
 import { stringify } from 'yaml';
 import { z } from 'zod';
+import { aggregatorCrdKinds } from './aggregator-schemas.ts';
 import { apiGroup, crdKinds } from './schemas.ts';
 
 type Schema = Record<string, unknown>;
@@ -22,6 +25,10 @@ function normalise(node: unknown, path: string): unknown {
   const s = { ...(node as Schema) };
   if ('$ref' in s || 'patternProperties' in s) throw new Error(`${path}: $ref/patternProperties cannot be structural`);
   delete s.$schema;
+  if (s['x-kubernetes-int-or-string'] === true) {
+    const description = s.description === undefined ? {} : { description: s.description };
+    return { ...description, 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] };
+  }
   if (s.maximum === Number.MAX_SAFE_INTEGER) delete s.maximum;
   if (s.minimum === Number.MIN_SAFE_INTEGER) delete s.minimum;
   if (s.additionalProperties === false) delete s.additionalProperties;
@@ -47,7 +54,7 @@ export interface CrdFile {
 }
 
 export function generateCrds(): CrdFile[] {
-  return crdKinds.map((k) => {
+  return [...crdKinds, ...aggregatorCrdKinds].map((k) => {
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',

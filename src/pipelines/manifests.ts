@@ -5,7 +5,8 @@
  * - Never throws on bad input: each problem is reported with the object and the field path
  *   (`VectorPipeline team-a/logs: spec.sources.app: expected object, received string`).
  * - Objects of other kinds or API groups are ignored (a manifest directory may hold anything), counted, and each named
- *   in a warning (aggregators with their own: this operator runs agents only).
+ *   in a warning. The five kinds read are Vector, VectorPipeline, ClusterVectorPipeline, VectorAggregator and
+ *   ClusterVectorAggregator.
  * - A spec field the schema does not know is dropped, as the API server prunes it from a stored object; each one is
  *   named in a warning (origin, object, field path), so a misspelled field does not vanish silently.
  * - A namespaced object without a namespace takes `options.namespace` when given (as `kubectl -n` does), and is an
@@ -15,8 +16,8 @@
  *   `render` can resolve them without a cluster. A Secret no pipeline declares is read and never used.
  */
 import type { z } from 'zod';
+import { aggregatorSpecSchema, clusterAggregatorSpecSchema, type Aggregator } from './aggregator-schemas.ts';
 import {
-  apiGroup,
   apiVersion,
   metadataSchema,
   pipelineSpecSchema,
@@ -37,6 +38,7 @@ export interface ParsedManifests {
   pipelines: Pipeline[];
   /** `v1` Secrets, for the pipelines' `spec.secret` (secrets.ts). */
   secrets: SecretManifest[];
+  aggregators: Aggregator[];
   errors: string[];
   /** Objects and fields left out, one line each, naming the origin, the object and the field. */
   warnings: string[];
@@ -55,8 +57,15 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], root: string): string
   });
 }
 
-const kinds = new Set(['Vector', 'VectorPipeline', 'ClusterVectorPipeline']);
-const aggregatorKinds = new Set(['VectorAggregator', 'ClusterVectorAggregator']);
+type Kind = 'Vector' | 'VectorPipeline' | 'ClusterVectorPipeline' | Aggregator['kind'];
+const specSchemas: Record<Kind, z.ZodType> = {
+  Vector: vectorSpecSchema,
+  VectorPipeline: pipelineSpecSchema,
+  ClusterVectorPipeline: pipelineSpecSchema,
+  VectorAggregator: aggregatorSpecSchema,
+  ClusterVectorAggregator: clusterAggregatorSpecSchema,
+};
+const clusterKinds = new Set<string>(['ClusterVectorPipeline', 'ClusterVectorAggregator']);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -76,9 +85,8 @@ function ignoredWhy(obj: Record<string, unknown>): string {
   const name = [meta.namespace, meta.name].filter((x) => typeof x === 'string' && x !== '').join('/');
   const version = typeof obj.apiVersion === 'string' ? obj.apiVersion : '(no apiVersion)';
   const what = `${version} ${kind}${name === '' ? '' : ` ${name}`}`;
-  if (version.startsWith(`${apiGroup}/`) && aggregatorKinds.has(kind))
-    return `${what}: ignored: aggregators are not supported (this operator runs agents only)`;
-  return `${what}: ignored: only Vector, VectorPipeline and ClusterVectorPipeline of ${apiVersion} are read`;
+  const names = Object.keys(specSchemas);
+  return `${what}: ignored: only ${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''} of ${apiVersion} are read`;
 }
 
 const stringMap = (v: unknown): v is Record<string, string> =>
@@ -108,7 +116,15 @@ function readSecret(
 }
 
 export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptions = {}): ParsedManifests {
-  const out: ParsedManifests = { vectors: [], pipelines: [], secrets: [], errors: [], warnings: [], ignored: 0 };
+  const out: ParsedManifests = {
+    vectors: [],
+    pipelines: [],
+    secrets: [],
+    aggregators: [],
+    errors: [],
+    warnings: [],
+    ignored: 0,
+  };
   for (const doc of docs) {
     const v = doc.value;
     if (v === null || v === undefined) continue;
@@ -125,6 +141,7 @@ export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptio
       out.vectors.push(...nested.vectors);
       out.pipelines.push(...nested.pipelines);
       out.secrets.push(...nested.secrets);
+      out.aggregators.push(...nested.aggregators);
       out.errors.push(...nested.errors);
       out.warnings.push(...nested.warnings);
       out.ignored += nested.ignored;
@@ -135,18 +152,18 @@ export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptio
       if (problem !== undefined) out.errors.push(`${doc.origin}: ${problem}`);
       continue;
     }
-    if (obj.apiVersion !== apiVersion || typeof obj.kind !== 'string' || !kinds.has(obj.kind)) {
+    if (obj.apiVersion !== apiVersion || typeof obj.kind !== 'string' || !Object.hasOwn(specSchemas, obj.kind)) {
       out.ignored++;
       out.warnings.push(`${doc.origin}: ${ignoredWhy(obj)}`);
       continue;
     }
-    const kind = obj.kind as 'Vector' | 'VectorPipeline' | 'ClusterVectorPipeline';
+    const kind = obj.kind as Kind;
     const meta = metadataSchema.safeParse(obj.metadata ?? {});
     if (!meta.success) {
       out.errors.push(...formatIssues(meta.error.issues, 'metadata').map((m) => `${doc.origin}: ${kind}: ${m}`));
       continue;
     }
-    const namespaced = kind !== 'ClusterVectorPipeline';
+    const namespaced = !clusterKinds.has(kind);
     const given = meta.data.namespace;
     const ns = namespaced && (given === undefined || given === '') ? options.namespace : given;
     const who = namespaced ? `${kind} ${ns ?? '?'}/${meta.data.name}` : `${kind} ${meta.data.name}`;
@@ -155,8 +172,7 @@ export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptio
       continue;
     }
     if (ns !== undefined) meta.data.namespace = ns;
-    const specSchema = kind === 'Vector' ? vectorSpecSchema : pipelineSpecSchema;
-    const spec = specSchema.safeParse(obj.spec ?? {});
+    const spec = specSchemas[kind].safeParse(obj.spec ?? {});
     if (!spec.success) {
       out.errors.push(...formatIssues(spec.error.issues, 'spec').map((m) => `${who}: ${m}`));
       continue;
@@ -169,6 +185,8 @@ export function parseManifests(docs: readonly ManifestDoc[], options: ParseOptio
         metadata: { ...meta.data, namespace: ns as string },
         spec: spec.data as Vector['spec'],
       });
+    } else if (kind === 'VectorAggregator' || kind === 'ClusterVectorAggregator') {
+      out.aggregators.push({ kind, metadata: meta.data, spec: spec.data as Aggregator['spec'] });
     } else {
       out.pipelines.push({ kind, metadata: meta.data, spec: spec.data as Pipeline['spec'] });
     }

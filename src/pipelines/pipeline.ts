@@ -12,7 +12,7 @@
  *   `use_apiserver_cache`) are applied here, `inputs` is always present on transforms and sinks.
  */
 import { componentIdProblem } from '../vector/component-id.ts';
-import { kubernetesLogs, type InputComponent, type SourceComponent } from '../vector/config.ts';
+import { componentKinds, kubernetesLogs, type InputComponent, type SourceComponent } from '../vector/config.ts';
 import { labelSelectorProblem } from '../kube/labels.ts';
 import type { Pipeline } from './schemas.ts';
 import { pipelineRole } from './roles.ts';
@@ -97,24 +97,9 @@ export function compilePipeline(p: Pipeline, opts: { useApiServerCache: boolean 
   if (role.role === 'invalid') return reject(`spec.sources.${role.key}.type`, role.reason);
   if (role.role === 'aggregator') return { ok: 'skipped', ref, why: 'its sources make it an aggregator pipeline' };
 
-  const prefix = ref.namespace === '' ? `${ref.name}-` : `${ref.namespace}-${ref.name}-`;
-  const seenKeys = new Map<string, string>();
-  for (const kind of ['sources', 'transforms', 'sinks'] as const) {
-    for (const key of Object.keys(spec[kind])) {
-      const problem = componentIdProblem(key);
-      if (problem !== undefined) return reject(`spec.${kind}.${key}`, `component key ${problem}; rename the key`);
-      const other = seenKeys.get(key);
-      if (other !== undefined) {
-        return reject(`spec.${kind}.${key}`, `key is also used in spec.${other}; Vector needs unique component ids`);
-      }
-      seenKeys.set(key, kind);
-      const full = prefix + key;
-      const fullProblem = componentIdProblem(full);
-      if (fullProblem !== undefined) {
-        return reject(`spec.${kind}.${key}`, `component id '${full}' ${fullProblem}; rename the pipeline or the key`);
-      }
-    }
-  }
+  const prefix = pipelinePrefix(ref);
+  const keyProblem = componentKeysProblem(spec, prefix);
+  if (keyProblem !== undefined) return reject(keyProblem.field, keyProblem.reason);
 
   const out: CompiledPipeline = {
     ref,
@@ -127,19 +112,9 @@ export function compilePipeline(p: Pipeline, opts: { useApiServerCache: boolean 
   const ownSelector = `${namespaceLabel}=${ref.namespace}`;
   for (const [key, raw] of Object.entries(spec.sources)) {
     const field = `spec.sources.${key}`;
-    const src: SourceComponent = { ...raw, type: raw.type as string };
-    for (const f of selectorFields) {
-      const v = src[f];
-      if (v === null || v === undefined || v === '') {
-        Reflect.deleteProperty(src, f);
-      } else if (typeof v !== 'string') return reject(`${field}.${f}`, 'must be a string');
-    }
-    const cache: unknown = src.use_apiserver_cache;
-    if (cache !== undefined && cache !== null && typeof cache !== 'boolean') {
-      return reject(`${field}.use_apiserver_cache`, 'must be a boolean');
-    }
-    if (src.type === kubernetesLogs && opts.useApiServerCache) src.use_apiserver_cache = true;
-    if (src.use_apiserver_cache !== true) delete src.use_apiserver_cache;
+    const decoded = decodeSource(raw, field, opts.useApiServerCache);
+    if ('problem' in decoded) return reject(decoded.problem.field, decoded.problem.reason);
+    const src = decoded.source;
 
     if (p.kind === 'VectorPipeline') {
       if (src.type !== kubernetesLogs) {
@@ -161,19 +136,92 @@ export function compilePipeline(p: Pipeline, opts: { useApiServerCache: boolean 
     }
     out.sources[prefix + key] = src;
   }
+  const inputsProblem = prefixInputs(spec, prefix, out);
+  if (inputsProblem !== undefined) return reject(inputsProblem.field, inputsProblem.reason);
+  return { ok: true, pipeline: out };
+}
+
+type Problem = { field: string; reason: string };
+type ComponentSpec = Record<(typeof componentKinds)[number], Record<string, Record<string, unknown>>>;
+
+/** `<namespace>-<pipeline>-`, or `<pipeline>-` for a ClusterVectorPipeline. */
+export function pipelinePrefix(ref: PipelineRef): string {
+  return ref.namespace === '' ? `${ref.name}-` : `${ref.namespace}-${ref.name}-`;
+}
+
+/** Keys must be valid component ids, unique across the three maps, and still valid once prefixed. */
+export function componentKeysProblem(spec: ComponentSpec, prefix: string): Problem | undefined {
+  const seenKeys = new Map<string, string>();
+  for (const kind of componentKinds) {
+    for (const key of Object.keys(spec[kind])) {
+      const problem = componentIdProblem(key);
+      if (problem !== undefined)
+        return { field: `spec.${kind}.${key}`, reason: `component key ${problem}; rename the key` };
+      const other = seenKeys.get(key);
+      if (other !== undefined) {
+        return {
+          field: `spec.${kind}.${key}`,
+          reason: `key is also used in spec.${other}; Vector needs unique component ids`,
+        };
+      }
+      seenKeys.set(key, kind);
+      const full = prefix + key;
+      const fullProblem = componentIdProblem(full);
+      if (fullProblem !== undefined) {
+        return {
+          field: `spec.${kind}.${key}`,
+          reason: `component id '${full}' ${fullProblem}; rename the pipeline or the key`,
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A source as kaasops decodes it: empty selector fields and a false `use_apiserver_cache` are omitted (omitempty),
+ * `use_apiserver_cache` is set on `kubernetes_logs` when the Vector asks for it.
+ */
+export function decodeSource(
+  raw: Record<string, unknown>,
+  field: string,
+  useApiServerCache: boolean,
+): { source: SourceComponent } | { problem: Problem } {
+  const src: SourceComponent = { ...raw, type: raw.type as string };
+  for (const f of selectorFields) {
+    const v = src[f];
+    if (v === null || v === undefined || v === '') {
+      Reflect.deleteProperty(src, f);
+    } else if (typeof v !== 'string') return { problem: { field: `${field}.${f}`, reason: 'must be a string' } };
+  }
+  const cache: unknown = src.use_apiserver_cache;
+  if (cache !== undefined && cache !== null && typeof cache !== 'boolean') {
+    return { problem: { field: `${field}.use_apiserver_cache`, reason: 'must be a boolean' } };
+  }
+  if (src.type === kubernetesLogs && useApiServerCache) src.use_apiserver_cache = true;
+  if (src.use_apiserver_cache !== true) delete src.use_apiserver_cache;
+  return { source: src };
+}
+
+/** Transforms and sinks into `out`, prefixed, each `inputs` entry prefixed too (always present, maybe empty). */
+export function prefixInputs(
+  spec: ComponentSpec,
+  prefix: string,
+  out: Pick<CompiledPipeline, 'transforms' | 'sinks'>,
+): Problem | undefined {
   for (const kind of ['transforms', 'sinks'] as const) {
     for (const [key, raw] of Object.entries(spec[kind])) {
       const field = `spec.${kind}.${key}.inputs`;
       const inputs: unknown = raw.inputs;
       const list = inputs === undefined || inputs === null ? [] : inputs;
-      if (!Array.isArray(list)) return reject(field, 'must be a list of component keys');
+      if (!Array.isArray(list)) return { field, reason: 'must be a list of component keys' };
       const prefixed: string[] = [];
       for (const input of list as unknown[]) {
-        if (typeof input !== 'string' || input === '') return reject(field, 'entries must be non-empty strings');
+        if (typeof input !== 'string' || input === '') return { field, reason: 'entries must be non-empty strings' };
         prefixed.push(prefix + input);
       }
       out[kind][prefix + key] = { ...raw, type: raw.type as string, inputs: prefixed };
     }
   }
-  return { ok: true, pipeline: out };
+  return undefined;
 }

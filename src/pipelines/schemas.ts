@@ -1,5 +1,6 @@
 /**
- * CR schemas for observability.kaasops.io/v1alpha1: Vector, VectorPipeline, ClusterVectorPipeline.
+ * CR schemas for observability.kaasops.io/v1alpha1: Vector, VectorPipeline, ClusterVectorPipeline (the aggregator
+ * kinds are in aggregator-schemas.ts, built on the agent's fields).
  *
  * Invariants:
  * - These zod schemas are the single source of truth: the CRD YAML in deploy/crds/ is generated from them
@@ -18,9 +19,9 @@ export const apiGroup = 'observability.kaasops.io';
 export const apiVersion = `${apiGroup}/v1alpha1`;
 
 /** An embedded Kubernetes object we copy verbatim (the API server validates it on the DaemonSet). */
-const k8sObject = (description: string) => z.looseObject({}).meta({ description });
-const k8sList = (description: string) => z.array(z.looseObject({})).meta({ description });
-const stringMap = (description: string) => z.record(z.string(), z.string()).meta({ description });
+export const k8sObject = (description: string) => z.looseObject({}).meta({ description });
+export const k8sList = (description: string) => z.array(z.looseObject({})).meta({ description });
+export const stringMap = (description: string) => z.record(z.string(), z.string()).meta({ description });
 const int64 = (description: string) => z.number().int().meta({ description, format: 'int64' });
 
 const durationPattern = /^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$/;
@@ -43,7 +44,8 @@ const configCheckSchema = z.object({
   labels: stringMap('labels of the configcheck pod').optional(),
 });
 
-const agentSchema = z
+/** Also the top level of an aggregator's spec (kaasops' VectorCommon, inlined there): aggregator-schemas.ts. */
+export const agentSchema = z
   .object({
     image: z.string().optional().meta({ description: 'default timberio/vector:0.48.0-distroless-libc' }),
     imagePullPolicy: z.string().optional(),
@@ -119,7 +121,7 @@ const migrationStatusSchema = z
   })
   .meta({ description: 'checkpoint migration (operator flag --enable-checkpoint-migration)' });
 
-const vectorStatusSchema = z.object({
+export const vectorStatusSchema = z.object({
   configCheckResult: z.boolean().optional(),
   reason: z.string().optional(),
   LastAppliedConfigHash: int64('CRC-32 of the published config').optional(),

@@ -41,7 +41,7 @@ metadata: {name: settings, namespace: vector}
 `;
 
 describe('render and plan: inputs', () => {
-  it('warn about ignored kinds and unknown fields, naming file, object and field, and render the rest', () => {
+  it('warn about ignored kinds and unknown fields, naming file, object and field, and render the Vector beside an aggregator', () => {
     const vector = `apiVersion: observability.kaasops.io/v1alpha1
 kind: Vector
 metadata: {name: logs, namespace: vector}
@@ -60,8 +60,7 @@ spec:
         lines.map((l) => l.replace(dir, '<dir>')),
         [
           'warning: <dir>/a.yaml#1: Vector vector/logs: spec.agent.imagePulPolicy: unknown field, ignored (the API server prunes it too)',
-          'warning: <dir>/x.yaml#1: observability.kaasops.io/v1alpha1 VectorAggregator vector/agg: ignored: aggregators are not supported (this operator runs agents only)',
-          'warning: <dir>/x.yaml#2: v1 ConfigMap vector/settings: ignored: only Vector, VectorPipeline and ClusterVectorPipeline of observability.kaasops.io/v1alpha1 are read',
+          'warning: <dir>/x.yaml#2: v1 ConfigMap vector/settings: ignored: only Vector, VectorPipeline, ClusterVectorPipeline, VectorAggregator and ClusterVectorAggregator of observability.kaasops.io/v1alpha1 are read',
         ],
         cmd,
       );

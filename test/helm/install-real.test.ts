@@ -99,7 +99,13 @@ describe('the chart installed into the real control plane', { skip: realLaneSkip
     );
     assert.equal(r.code, 0, r.stderr);
     const crds = await getJson<{ items: { metadata: { name: string } }[] }>(['get', 'crd']);
-    for (const crd of ['vectors', 'vectorpipelines', 'clustervectorpipelines'])
+    for (const crd of [
+      'vectors',
+      'vectorpipelines',
+      'clustervectorpipelines',
+      'vectoraggregators',
+      'clustervectoraggregators',
+    ])
       assert.ok(
         crds.items.some((c) => c.metadata.name === `${crd}.observability.kaasops.io`),
         crd,

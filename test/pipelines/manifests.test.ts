@@ -7,7 +7,7 @@ const api = 'observability.kaasops.io/v1alpha1';
 const docs = (...values: unknown[]) => values.map((value, i) => ({ origin: `in.yaml#${String(i + 1)}`, value }));
 
 describe('manifests: what render and plan leave out', () => {
-  it('names each ignored object, aggregators with their own reason', () => {
+  it('names each ignored object, and reads the aggregator kinds', () => {
     const r = parseManifests(
       docs(
         { apiVersion: api, kind: 'VectorAggregator', metadata: { name: 'agg', namespace: 'obs' } },
@@ -16,12 +16,14 @@ describe('manifests: what render and plan leave out', () => {
         { apiVersion: 'observability.kaasops.io/v1beta1', kind: 'Vector', metadata: { name: 'old' } },
       ),
     );
-    assert.equal(r.ignored, 4);
+    assert.equal(r.ignored, 2);
+    assert.deepEqual(
+      r.aggregators.map((a) => `${a.kind} ${a.metadata.namespace ?? ''}/${a.metadata.name}`),
+      ['VectorAggregator obs/agg', 'ClusterVectorAggregator /cagg'],
+    );
     assert.deepEqual(r.warnings, [
-      `in.yaml#1: ${api} VectorAggregator obs/agg: ignored: aggregators are not supported (this operator runs agents only)`,
-      `in.yaml#2: ${api} ClusterVectorAggregator cagg: ignored: aggregators are not supported (this operator runs agents only)`,
-      `in.yaml#3: v1 ConfigMap obs/cm: ignored: only Vector, VectorPipeline and ClusterVectorPipeline of ${api} are read`,
-      `in.yaml#4: observability.kaasops.io/v1beta1 Vector old: ignored: only Vector, VectorPipeline and ClusterVectorPipeline of ${api} are read`,
+      `in.yaml#3: v1 ConfigMap obs/cm: ignored: only Vector, VectorPipeline, ClusterVectorPipeline, VectorAggregator and ClusterVectorAggregator of ${api} are read`,
+      `in.yaml#4: observability.kaasops.io/v1beta1 Vector old: ignored: only Vector, VectorPipeline, ClusterVectorPipeline, VectorAggregator and ClusterVectorAggregator of ${api} are read`,
     ]);
   });
 

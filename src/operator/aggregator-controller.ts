@@ -1,0 +1,252 @@
+/**
+ * Aggregator reconcile: one VectorAggregator or ClusterVectorAggregator key in, its objects converged
+ * (aggregator-objects.ts), its status written.
+ *
+ * Invariants:
+ * - Level-triggered and idempotent: reads the aggregator, the pipelines and its objects from the caches, computes
+ *   the desired objects with plain functions, and converges; it never depends on which event woke it.
+ * - A reconcile that changes nothing writes nothing: an object is applied (server-side, the Applier shared with the
+ *   agents) only when the live one does not hold it (`isSubset`) or our last apply set other fields; the status only
+ *   when it differs.
+ * - Nothing is written when the config fails the structural check or an object cannot be built (a claim template
+ *   without `data`, a ClusterVectorAggregator without `resourceNamespace`): the status says why, and the running
+ *   aggregator keeps its last good config.
+ * - Write order as kaasops: config Secret, workload, RBAC, Services, PodMonitor, HPA, PDB; then deletions of what is
+ *   no longer desired among the objects that name this aggregator in an owner reference (the other workload kind,
+ *   Services of removed pipelines, the HPA, PDB, PodMonitor, everything left in a former `resourceNamespace`).
+ * - A VectorAggregator carries the `vector-operator.kaasops.io/cleanup` finalizer, because its cluster-scoped RBAC has
+ *   no owner reference; on deletion that RBAC (found by labels) is deleted, then the finalizer removed. Everything
+ *   else goes by garbage collection through owner references.
+ * - Pipelines rejected by the build (a port clash, a bad Service name) are left out and named in `status.reason`;
+ *   the others are published.
+ * - A change of the global options (`expireMetricsSecs`) restarts the aggregator pods once (globals.ts).
+ * - Cutover: fields of our objects that kaasops wrote with Update (`adoptManagers`) are first made ours, as the agent
+ *   controller does, so a field we do not set leaves the object; same content, same pod template: nothing rolls.
+ */
+import { crc32 } from 'node:zlib';
+import { objectKey, type KubeObject } from '../kube/client.ts';
+import type { Applier } from '../kube/apply.ts';
+import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
+import { isSubset } from '../kube/diff.ts';
+import { appliedFields, sameFieldSet } from '../kube/managed-fields.ts';
+import { aggregatorName, buildAggregatorConfig, describeAggregator } from '../pipelines/aggregator-build.ts';
+import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
+import { describeRejection } from '../pipelines/pipeline.ts';
+import type { Pipeline, VectorStatus } from '../pipelines/schemas.ts';
+import { serializeConfig } from '../pipelines/serialize.ts';
+import { validateConfigGraph } from '../vector/graph.ts';
+import type { AggregatorInformers } from './aggregator-informers.ts';
+import { aggregatorObjects, type AggregatorObject } from './aggregator-objects.ts';
+import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals.ts';
+import { WrittenObjects, WrittenStatus } from './informers.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { ownerNamespaceLabel } from './objects.ts';
+import type { PipelineValidator } from './validate.ts';
+import type { Logger } from './vector-controller.ts';
+
+const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
+
+export interface AggregatorContext {
+  informers: AggregatorInformers;
+  /** The pipelines' caches (the agent controller's). */
+  pipelines: () => KubeObject[];
+  applier: Applier;
+  validator: PipelineValidator;
+  podMonitor: boolean;
+  /** Managers whose Update-owned fields on our objects become ours before we apply (kaasops' `manager`). */
+  adoptManagers: readonly string[];
+  metrics: OperatorMetrics;
+  log: Logger;
+  now?: () => string;
+}
+
+type Status = Pick<
+  VectorStatus,
+  'configCheckResult' | 'reason' | 'LastAppliedConfigHash' | 'LastAppliedGlobalConfigHash' | 'lastConfigPublishedAt'
+> & { observedGeneration?: number };
+
+function toAggregator(obj: KubeObject, kind: Aggregator['kind']): Aggregator {
+  return { kind, metadata: obj.metadata as Aggregator['metadata'], spec: obj.spec ?? {} };
+}
+
+function toPipeline(obj: KubeObject, kind: Pipeline['kind']): Pipeline {
+  return { kind, metadata: obj.metadata as Pipeline['metadata'], spec: obj.spec ?? {} };
+}
+
+export class AggregatorReconciler {
+  private readonly ctx: AggregatorContext;
+  private readonly written = new WrittenObjects();
+  private readonly statuses = new WrittenStatus<Status>();
+
+  constructor(ctx: AggregatorContext) {
+    this.ctx = ctx;
+  }
+
+  /** Valid aggregator-role pipelines, not being deleted (the build selects among them). */
+  private pipelines(): Pipeline[] {
+    const out: Pipeline[] = [];
+    for (const obj of this.ctx.pipelines()) {
+      if (obj.metadata?.deletionTimestamp !== undefined) continue;
+      const p = toPipeline(obj, obj.metadata?.namespace === undefined ? 'ClusterVectorPipeline' : 'VectorPipeline');
+      const verdict = this.ctx.validator.verdict(p);
+      if (verdict.valid && verdict.role === 'aggregator') out.push(p);
+    }
+    return out;
+  }
+
+  private live(kind: string, o: KubeObject): KubeObject | undefined {
+    const r = this.ctx.informers.owned[kind as keyof AggregatorInformers['owned']];
+    return this.written.live(kind, r?.get(objectKey(o)), o);
+  }
+
+  /**
+   * Folds the fields `adoptManagers` wrote with Update into our apply entry (as the agent controller does), so that
+   * our next apply drops those we no longer set; a cutover from kaasops leaves no field behind.
+   */
+  private async adopt(kind: string, live: KubeObject): Promise<KubeObject> {
+    const { applier, adoptManagers } = this.ctx;
+    const ops = ownershipUpgradePatch(live, adoptManagers, applier.fieldManager);
+    if (ops === undefined) return live;
+    const stored = await applier.jsonPatch({ ...live, kind }, ops);
+    this.written.remember(kind, stored);
+    this.ctx.metrics.writes.inc({ kind, verb: 'adopt' });
+    return stored;
+  }
+
+  private async ensure(o: AggregatorObject): Promise<boolean> {
+    const kind = o.kind ?? '';
+    const cached = this.live(kind, o as KubeObject);
+    const live = cached === undefined ? undefined : await this.adopt(kind, cached);
+    if (live !== undefined && isSubset(o, live)) {
+      const applied = appliedFields(live, this.ctx.applier.fieldManager);
+      if (applied !== undefined && sameFieldSet(o, applied)) return false;
+    }
+    const stored = await this.ctx.applier.apply(o as KubeObject);
+    this.written.remember(kind, stored);
+    this.ctx.metrics.writes.inc({ kind, verb: 'apply' });
+    return true;
+  }
+
+  private async remove(kind: string, obj: KubeObject): Promise<void> {
+    await this.ctx.applier.delete({ ...obj, kind });
+    this.written.forget(kind, obj);
+    this.ctx.metrics.writes.inc({ kind, verb: 'delete' });
+  }
+
+  /**
+   * Objects in the caches whose owner reference names this aggregator's uid, by kind: what the deletion sweep looks
+   * at. By uid, not by labels: a VectorAggregator and a ClusterVectorAggregator of one name share labels, and a
+   * ClusterVectorAggregator's objects left in a former `resourceNamespace` are found too.
+   */
+  private ownedBy(agg: Aggregator): { kind: string; obj: KubeObject }[] {
+    const uid = agg.metadata.uid;
+    if (uid === undefined) return [];
+    const out: { kind: string; obj: KubeObject }[] = [];
+    for (const [kind, r] of Object.entries(this.ctx.informers.owned))
+      for (const obj of r.list())
+        if (obj.metadata?.ownerReferences?.some((o) => o.uid === uid) === true) out.push({ kind, obj });
+    return out;
+  }
+
+  /** Deletes the cluster-scoped RBAC of VectorAggregator `ns/name`, found by its labels. */
+  private async deleteClusterObjects(ns: string, name: string): Promise<void> {
+    for (const kind of ['ClusterRoleBinding', 'ClusterRole'] as const)
+      for (const obj of this.ctx.informers.owned[kind]?.list() ?? []) {
+        const labels = obj.metadata?.labels ?? {};
+        if (labels['app.kubernetes.io/instance'] === name && labels[ownerNamespaceLabel] === ns)
+          await this.remove(kind, { ...obj, apiVersion: 'rbac.authorization.k8s.io/v1' });
+      }
+  }
+
+  async reconcile(key: string): Promise<undefined> {
+    const [kind, ...rest] = key.split('/') as [Aggregator['kind'], ...string[]];
+    const objKey = rest.join('/');
+    const reflector =
+      kind === 'VectorAggregator' ? this.ctx.informers.vectorAggregators : this.ctx.informers.clusterAggregators;
+    const obj = reflector.get(objKey);
+    const [ns, name] = kind === 'VectorAggregator' ? [rest[0] ?? '', rest[1] ?? ''] : ['', rest[0] ?? ''];
+    if (obj === undefined) {
+      this.statuses.forget(objKey);
+      if (kind === 'VectorAggregator') await this.deleteClusterObjects(ns, name);
+      return undefined;
+    }
+    const self: KubeObject = { ...obj, apiVersion: 'observability.kaasops.io/v1alpha1', kind };
+    if (kind === 'VectorAggregator') {
+      const finalizers = obj.metadata?.finalizers ?? [];
+      if (obj.metadata?.deletionTimestamp !== undefined) {
+        await this.deleteClusterObjects(ns, name);
+        await this.ctx.applier.removeFinalizer(self, cleanupFinalizer);
+        return undefined;
+      }
+      if (!finalizers.includes(cleanupFinalizer)) await this.ctx.applier.addFinalizer(self, cleanupFinalizer);
+    } else if (obj.metadata?.deletionTimestamp !== undefined) return undefined;
+    await this.converge(toAggregator(obj, kind), obj);
+    return undefined;
+  }
+
+  private async converge(agg: Aggregator, obj: KubeObject): Promise<void> {
+    const { log } = this.ctx;
+    const build = buildAggregatorConfig(agg, this.pipelines());
+    const problems = validateConfigGraph(build.config).map((p) => `${p.kind}.${p.component}: ${p.message}`);
+    const desired =
+      problems.length === 0 ? aggregatorObjects(agg, build, { podMonitor: this.ctx.podMonitor }) : undefined;
+    const json = serializeConfig(build.config);
+    const generation = obj.metadata?.generation;
+    if (desired === undefined || !desired.ok) {
+      const reason = [...problems, ...(desired === undefined ? [] : desired.problems)].join('; ');
+      log.warn({ aggregator: describeAggregator(agg), reason }, 'aggregator config not published');
+      await this.writeStatus(agg, obj, { configCheckResult: false, reason, observedGeneration: generation });
+      return;
+    }
+    this.stampRestart(agg, obj, desired.objects);
+    let published = false;
+    for (const o of desired.objects) {
+      const wrote = await this.ensure(o);
+      if (wrote && o.kind === 'Secret') published = true;
+    }
+    const wanted = new Set(desired.objects.map((o) => `${o.kind ?? ''}:${objectKey(o as KubeObject)}`));
+    for (const { kind, obj: owned } of this.ownedBy(agg))
+      if (!wanted.has(`${kind}:${objectKey(owned)}`)) await this.remove(kind, owned);
+    const rejected = build.rejected.map(describeRejection);
+    const live = this.statuses.live(obj);
+    const status: Status = {
+      configCheckResult: true,
+      reason: rejected.length === 0 ? '' : `pipelines left out: ${rejected.join('; ')}`,
+      LastAppliedConfigHash: crc32(json),
+      LastAppliedGlobalConfigHash: globalConfigHash(agg.spec),
+      observedGeneration: generation,
+    };
+    if (published || live?.lastConfigPublishedAt === undefined)
+      status.lastConfigPublishedAt = this.ctx.now?.() ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (rejected.length > 0) log.warn({ aggregator: describeAggregator(agg), rejected }, 'pipelines left out');
+    if (published) log.info({ aggregator: describeAggregator(agg), secret: aggregatorName(agg) }, 'config published');
+    await this.writeStatus(agg, obj, status);
+  }
+
+  /**
+   * The one restart a change of the global options needs (globals.ts, as for agents): the workload's pod template
+   * gets `restartedAt: globals-<hash>` when the recorded hash differs; the live stamp is kept otherwise, so nothing
+   * rolls twice, and a template without one stays without.
+   */
+  private stampRestart(agg: Aggregator, obj: KubeObject, objects: readonly AggregatorObject[]): void {
+    const workload = objects.find((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet') as
+      { kind: string; spec?: { template: { metadata?: { annotations?: Record<string, string> } } } } | undefined;
+    const meta = workload?.spec?.template.metadata;
+    if (workload === undefined || meta === undefined) return;
+    const live = this.live(workload.kind, workload) as typeof workload | undefined;
+    const stamp = restartStamp({
+      hash: globalConfigHash(agg.spec),
+      applied: this.statuses.live(obj)?.LastAppliedGlobalConfigHash,
+      liveStamp: live?.spec?.template.metadata?.annotations?.[restartedAtAnnotation],
+    });
+    if (stamp !== undefined) meta.annotations = { ...(meta.annotations ?? {}), [restartedAtAnnotation]: stamp };
+  }
+
+  private async writeStatus(agg: Aggregator, obj: KubeObject, status: Status): Promise<void> {
+    if (isSubset(status, this.statuses.live(obj) ?? {})) return;
+    const self: KubeObject = { ...obj, apiVersion: 'observability.kaasops.io/v1alpha1', kind: agg.kind };
+    await this.ctx.applier.patchStatus(self, status);
+    this.statuses.remember(obj, status);
+    this.ctx.metrics.writes.inc({ kind: agg.kind, verb: 'status' });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The aggregator part of the operator: its caches, its queue and reconciler, and the events that wake it.
+ *
+ * Invariants:
+ * - Built only when the API server serves the aggregator kinds and Deployments (`aggregatorsServed`); without them
+ *   the operator runs exactly as before.
+ * - Event mapping: an aggregator's spec, annotation, finalizer or deletion change wakes it (status-only updates do
+ *   not, so our own status writes do not loop); an owned object wakes its aggregator(s); a pipeline change wakes the
+ *   VectorAggregators of the pipeline's namespace, or every ClusterVectorAggregator for a ClusterVectorPipeline (the
+ *   queue coalesces a burst into one reconcile per aggregator).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Applier } from '../kube/apply.ts';
+import type { KubeObject } from '../kube/client.ts';
+import type { Reflector } from '../kube/reflector.ts';
+import { WorkQueue } from '../kube/workqueue.ts';
+import { AggregatorReconciler } from './aggregator-controller.ts';
+import {
+  aggregatorKey,
+  aggregatorReflectors,
+  createAggregatorInformers,
+  ownerAggregatorKeys,
+} from './aggregator-informers.ts';
+import type { Informers } from './informers.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { PipelineValidator } from './validate.ts';
+import type { Logger } from './vector-controller.ts';
+
+export interface AggregatorPart {
+  reflectors: Reflector<KubeObject>[];
+  queue: WorkQueue;
+  reconciler: AggregatorReconciler;
+}
+
+export interface AggregatorPartOptions {
+  kc: KubeConfig;
+  podMonitor: boolean;
+  informers: Informers;
+  applier: Applier;
+  validator: PipelineValidator;
+  adoptManagers: readonly string[];
+  metrics: OperatorMetrics;
+  log: Logger;
+  changed: (obj: KubeObject, old: KubeObject | undefined) => boolean;
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+}
+
+export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPart {
+  const informers = createAggregatorInformers({
+    kc: opts.kc,
+    podMonitor: opts.podMonitor,
+    ...(opts.resyncMs === undefined ? {} : { resyncMs: opts.resyncMs }),
+    ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
+    onError: (what, err) => {
+      opts.log.warn({ cache: what, err: String(err) }, 'watch failed; retrying');
+    },
+  });
+  const queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  const reconciler = new AggregatorReconciler({
+    informers,
+    pipelines: () => [...opts.informers.vectorPipelines.list(), ...opts.informers.clusterPipelines.list()],
+    applier: opts.applier,
+    validator: opts.validator,
+    podMonitor: opts.podMonitor,
+    adoptManagers: opts.adoptManagers,
+    metrics: opts.metrics,
+    log: opts.log,
+  });
+  for (const r of [informers.vectorAggregators, informers.clusterAggregators])
+    r.on((event, obj, old) => {
+      if (event === 'update' && !opts.changed(obj, old)) return;
+      queue.add(aggregatorKey(obj));
+    });
+  for (const r of Object.values(informers.owned))
+    r.on((event, obj) => {
+      if (event === 'resync') return;
+      for (const key of ownerAggregatorKeys(obj, informers)) queue.add(key);
+    });
+  const onPipeline = (event: string, obj: KubeObject, old?: KubeObject): void => {
+    if (event === 'resync') return;
+    const ns = obj.metadata?.namespace;
+    if (ns === undefined || ns === '') {
+      for (const a of informers.clusterAggregators.list()) queue.add(aggregatorKey(a));
+      return;
+    }
+    const namespaces = new Set([ns, old?.metadata?.namespace]);
+    for (const a of informers.vectorAggregators.list())
+      if (namespaces.has(a.metadata?.namespace)) queue.add(aggregatorKey(a));
+  };
+  opts.informers.vectorPipelines.on(onPipeline);
+  opts.informers.clusterPipelines.on(onPipeline);
+  return { reflectors: aggregatorReflectors(informers), queue, reconciler };
+}
