@@ -13,11 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.ts';
-import { ApiError, badRequest, methodNotAllowed, PageNotFound } from './errors.ts';
+import { ApiError, methodNotAllowed, PageNotFound } from './errors.ts';
 import { GarbageCollector } from './gc.ts';
 import { Hooks, type Injection } from './hooks.ts';
 import type { FieldValidation } from './admission.ts';
-import { isObject, type JsonObject } from './json.ts';
+import type { JsonObject } from './json.ts';
 import { OPENAPI_V2_EMPTY_PB, OPENAPI_V2_PROTOBUF, openApiV2, openApiV3Index, openApiV3Path } from './openapi.ts';
 import { Registry } from './registry.ts';
 import { Reviews } from './reviews.ts';
@@ -28,6 +28,7 @@ import { Store } from './store.ts';
 import { asTable, wantsTable } from './table.ts';
 import { selfSignedCertificate } from './tls.ts';
 import { serveWatch } from './watch.ts';
+import { labAction } from './lab-actions.ts';
 import { readBody, send, sendBytes, sendError, type Sent } from './http.ts';
 import { ListCache, listVersion } from './list-cache.ts';
 import { ListQueue } from './list-queue.ts';
@@ -173,48 +174,6 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     close: () => Promise.resolve(),
   };
 
-  async function labAction(action: string, req: Req, res: Res): Promise<Sent> {
-    if (action === 'counts' && req.method === 'GET') return send(res, 200, hooks.requestCounts());
-    if (action === 'stats' && req.method === 'GET')
-      return send(res, 200, {
-        rssBytes: process.memoryUsage().rss,
-        maxRssBytes: process.resourceUsage().maxRSS * 1024,
-        cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
-        openWatches: openWatchCount,
-        lists: listQueue.depth(),
-        openConnections: api.connections().open,
-        acceptedConnections: api.connections().accepted,
-        resourceVersion: store.currentRv,
-      });
-    if (action === 'watches' && req.method === 'GET')
-      return send(res, 200, { open: openWatchCount, byResource: Object.fromEntries(watchesByResource) });
-    if (req.method !== 'POST') throw methodNotAllowed(`/_lab/${action} takes POST`);
-    if (action === 'drop-watches') return send(res, 200, { dropped: store.closeAllWatches() });
-    if (action === 'compact') {
-      store.compact();
-      return send(res, 200, { compactedRv: store.compactedRv });
-    }
-    if (action === 'tokens') {
-      const body = parseJson(await readBody(req));
-      if (!isObject(body) || typeof body.token !== 'string' || typeof body.username !== 'string')
-        throw badRequest('tokens needs {"token": "...", "username": "...", "groups": [...]}');
-      const groups = Array.isArray(body.groups) ? body.groups.filter((g) => typeof g === 'string') : [];
-      reviews.addToken(body.token, { username: body.username, groups });
-      return send(res, 200, {});
-    }
-    if (action === 'reset-counts') {
-      hooks.resetCounts();
-      return send(res, 200, {});
-    }
-    if (action === 'inject') {
-      const body = parseJson(await readBody(req));
-      if (!isObject(body) || typeof body.code !== 'number') throw badRequest('inject needs {"code": 409|500, ...}');
-      hooks.inject(body as unknown as Injection);
-      return send(res, 200, {});
-    }
-    throw new ApiError(404, 'NotFound', `no lab hook ${action}`);
-  }
-
   async function handle(req: Req, res: Res): Promise<Sent | undefined> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const q = url.searchParams;
@@ -249,7 +208,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       res.end('ok');
       return;
     }
-    if (r.kind === 'lab') return labAction(r.action, req, res);
+    if (r.kind === 'lab') {
+      const stats = () => ({
+        rssBytes: process.memoryUsage().rss,
+        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+        cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
+        openWatches: openWatchCount,
+        lists: listQueue.depth(),
+        openConnections: api.connections().open,
+        acceptedConnections: api.connections().accepted,
+        resourceVersion: store.currentRv,
+      });
+      const watches = () => ({ open: openWatchCount, byResource: Object.fromEntries(watchesByResource) });
+      return labAction({ hooks, store, reviews, stats, watches }, r.action, req, res);
+    }
     if (r.kind === 'discovery') {
       const doc =
         r.doc === 'version'
