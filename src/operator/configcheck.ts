@@ -1,7 +1,7 @@
 /**
- * Config check in a pod (`--enable-configcheck-pods`): `vector validate` with the agent image, on a config before it
- * is published, as kaasops does. Optional: without the flag only the in-process structural check runs (validate.ts,
- * modes.ts).
+ * Config check in a pod: `vector validate` with the agent image, on a config before it is published (a Vector's, or
+ * one pipeline's alone: pipeline-checks.ts), as kaasops does. On by default; `--enable-configcheck-pods=false` leaves
+ * only the in-process structural check (validate.ts, modes.ts).
  *
  * Invariants:
  * - The check pod never mounts the data dir read-write (its `data` is an emptyDir), never mounts host paths, and never
@@ -12,7 +12,8 @@
  * - Cleaned up afterwards whatever happens: the Secret is deleted and the pod, owned by it, goes with it.
  * - The failure reason comes from the container's termination message with `FallbackToLogsOnError`, so the operator
  *   needs no `pods/log` permission.
- * - Outcomes are memoised by the config's sha256: an unchanged config is never checked twice.
+ * - Outcomes of a Vector's checks are memoised by the config's sha256: an unchanged config is never checked twice. A
+ *   pipeline's check always runs its pod: it runs only when asked for (a change, force-configcheck, a retry).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -119,6 +120,10 @@ export class ConfigChecker {
   private readonly applier: Applier;
   private readonly timeoutMs: number;
   private readonly memo = new Map<string, CheckOutcome>();
+  /** Set by `cancel()`: outcomes from then on say nothing about the config. */
+  cancelled = false;
+  /** Checks in flight, ended by `cancel()`. */
+  private readonly inFlight = new Set<(o: CheckOutcome) => void>();
 
   constructor(kc: KubeConfig, applier: Applier, timeoutMs: number) {
     this.kc = kc;
@@ -126,7 +131,17 @@ export class ConfigChecker {
     this.timeoutMs = timeoutMs;
   }
 
-  async check(vector: Vector, configJson: string): Promise<CheckOutcome> {
+  /** Ends every check in flight as an error (the operator stops): never a pass (kaasops #285). */
+  cancel(): void {
+    this.cancelled = true;
+    for (const settle of this.inFlight)
+      settle({ result: 'error', reason: 'configcheck cancelled: the operator stops' });
+  }
+
+  /** `fresh` runs a pod even when this config's outcome is known (a pipeline's forced or repeated check). */
+  async check(vector: Vector, configJson: string, fresh = false): Promise<CheckOutcome> {
+    if (this.cancelled) return { result: 'error', reason: 'configcheck cancelled: the operator stops' };
+    if (fresh) return this.run(vector, configJson);
     const hash = createHash('sha256')
       .update(vector.spec.agent?.image ?? '')
       .update('\0')
@@ -156,6 +171,7 @@ export class ConfigChecker {
     const settled = new Promise<CheckOutcome>((resolve) => {
       settle = resolve;
     });
+    this.inFlight.add(settle);
     watch.on((event, obj) => {
       if (event === 'delete') settle({ result: 'error', reason: 'the configcheck pod was deleted before it finished' });
       else {
@@ -165,7 +181,8 @@ export class ConfigChecker {
     });
     let stored: KubeObject | undefined;
     const timer = setTimeout(() => {
-      settle({ result: 'error', reason: `configcheck timed out after ${this.timeoutMs} ms` });
+      // kaasops' text, which a pipeline's status carries as is.
+      settle({ result: 'error', reason: 'timeout waiting configcheck pod result' });
     }, this.timeoutMs);
     try {
       stored = await this.applier.apply(secret);
@@ -176,6 +193,7 @@ export class ConfigChecker {
       if (Date.now() < deadline) await this.applier.apply(pod);
       return await settled;
     } finally {
+      this.inFlight.delete(settle);
       clearTimeout(timer);
       await watch.stop();
       await this.applier.delete(stored ?? secret).catch(() => undefined);

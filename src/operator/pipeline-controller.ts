@@ -1,27 +1,35 @@
 /**
- * Pipeline reconcile: validate each VectorPipeline / ClusterVectorPipeline alone and record the verdict in its status
- * (`configCheckResult`, `reason`, `role`, the `Valid` condition).
+ * Pipeline reconcile: check each VectorPipeline / ClusterVectorPipeline alone and record the verdict in its status
+ * (`configCheckResult`, `reason`, `role`, `LastAppliedPipelineHash`, the `Valid` condition).
  *
  * Invariants:
- * - One pipeline's verdict depends on that pipeline only (validate.ts), so an invalid pipeline never marks, blocks or
- *   delays another; Vectors leave invalid pipelines out of their config.
+ * - Two gates, in order: the in-process structural check (validate.ts), then, for an agent pipeline that passes it,
+ *   `vector validate` in a pod on each Vector that selects it (pipeline-checks.ts). A pipeline failing the first never
+ *   gets a pod. Pods run only when the pipeline's hash differs from the recorded one (kaasops' skip rule).
+ * - One pipeline's verdict depends on that pipeline only, so an invalid pipeline never marks, blocks or delays
+ *   another; Vectors leave invalid pipelines out of their config.
+ * - `LastAppliedPipelineHash` is written whatever the outcome: it means "last checked".
  * - Keys: "ns/name" is a VectorPipeline, a bare "name" a ClusterVectorPipeline (objectKey never yields a slash for a
  *   cluster-scoped object), so one queue serves both kinds.
  * - The status is written only when it differs from the live one: re-validating an unchanged pipeline writes nothing.
  * - A pipeline kept flowing although the tenant policy calls it unsafe (warn mode) gets a `PolicyCompliant=False`
  *   condition and one Warning Event when that becomes true or its reason changes, never on every resync.
  * - Waking the Vectors is not done here but on the pipeline event itself (operator.ts), for the Vectors whose selector
- *   matches the old or new labels only, with no debounce: the Vector queue already coalesces bursts.
+ *   matches the old or new labels only, with no debounce: the Vector queue already coalesces bursts. A verdict that
+ *   changes in the status wakes them too, so a pipeline a pod refused leaves their config.
  */
-import type { KubeObject } from '../kube/client.ts';
+import { objectKey, type KubeObject } from '../kube/client.ts';
 import { isSubset } from '../kube/diff.ts';
+import { selects } from '../pipelines/build.ts';
+import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
 import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
+import { checkOnVectors, recordedCheck, type PipelineCheck } from './pipeline-checks.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
+import { toPipeline, toVector, type ControllerContext } from './vector-controller.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';
-import { toPipeline, type ControllerContext } from './vector-controller.ts';
 
 export class PipelineReconciler {
   private readonly ctx: ControllerContext;
@@ -31,7 +39,7 @@ export class PipelineReconciler {
     this.ctx = ctx;
   }
 
-  async reconcile(key: string): Promise<undefined> {
+  async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
     const { informers, validator, applier, metrics } = this.ctx;
     const namespaced = key.includes('/');
     const obj = (namespaced ? informers.vectorPipelines : informers.clusterPipelines).get(key);
@@ -43,11 +51,17 @@ export class PipelineReconciler {
     const pipeline = toPipeline({ ...obj, kind });
     const verdict = validator.verdict(pipeline);
     const live = this.statuses.live(obj);
+    const hash = cachedPipelineHash(pipeline);
+    const check = verdict.valid && verdict.role === 'agent' ? await this.podCheck(pipeline, live, hash) : undefined;
     const status = pipelineStatus(
       verdict,
       obj.metadata?.generation,
       live,
       this.ctx.now?.() ?? new Date().toISOString(),
+      {
+        hash,
+        ...(check === undefined ? {} : { check }),
+      },
     );
     const patch: Record<string, unknown> = { ...status };
     if (live?.role !== undefined && status.role === undefined) patch.role = null;
@@ -56,9 +70,51 @@ export class PipelineReconciler {
       await applier.patchStatus(target, patch);
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind, verb: 'status' });
-      if (!verdict.valid) this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: verdict.reason }, 'pipeline invalid');
+      if (!status.configCheckResult)
+        this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: status.reason }, 'pipeline invalid');
       await this.warnTolerated(pipeline, status, live);
     }
+    return this.retry(check);
+  }
+
+  /**
+   * The pod check of a structurally valid agent pipeline: the recorded verdict when the hash is unchanged, else
+   * `vector validate` on every Vector that selects it. Undefined without pod checks (--enable-configcheck-pods=false).
+   */
+  private async podCheck(
+    pipeline: Pipeline,
+    live: PipelineStatus | undefined,
+    hash: number,
+  ): Promise<PipelineCheck | undefined> {
+    const { checker, flags, informers, log } = this.ctx;
+    if (checker === undefined) return undefined;
+    const recorded = recordedCheck(live, hash, this.ctx.recheckInvalid === true);
+    if (recorded !== undefined) return recorded;
+    const vectors = informers.vectors
+      .list()
+      .filter((v) => v.metadata?.deletionTimestamp === undefined)
+      .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))
+      .map(toVector)
+      .filter((v) => selects(v, pipeline));
+    const ref = `${pipeline.kind} ${pipeline.metadata.namespace ?? ''}/${pipeline.metadata.name}`;
+    log.info({ pipeline: ref, vectors: vectors.length }, '================= Started ConfigCheck =================');
+    const check = await checkOnVectors(vectors, pipeline, {
+      checker,
+      optimize: flags.optimize,
+      ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+    });
+    // Cut short by the operator stopping: not a verdict, so nothing is recorded.
+    if (checker.cancelled) throw new Error(`configcheck of ${ref} cancelled: the operator stops`);
+    if (check.result === 'valid') log.info({ pipeline: ref }, 'Config Check completed successfully');
+    else log.warn({ pipeline: ref, result: check.result, reason: check.reason }, 'Config Check Failed');
+    return check;
+  }
+
+  /** An error is retried after the retry delay; a refusal only with --enable-reconciliation-invalid-pipelines. */
+  private retry(check: PipelineCheck | undefined): { requeueAfterMs: number } | undefined {
+    const delay = this.ctx.retryDelayMs ?? 30_000;
+    if (check?.result === 'error') return { requeueAfterMs: delay };
+    if (check?.result === 'invalid' && this.ctx.recheckInvalid === true) return { requeueAfterMs: delay };
     return undefined;
   }
 
