@@ -18,7 +18,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Applier } from '../kube/apply.ts';
-import type { KubeObject } from '../kube/client.ts';
+import { objectKey, type KubeObject } from '../kube/client.ts';
 import { Reflector } from '../kube/reflector.ts';
 import type { Vector } from '../pipelines/schemas.ts';
 import { agentContainer, defaultAgentImage } from './objects.ts';
@@ -116,7 +116,6 @@ function podVerdict(status: PodStatus | undefined): CheckOutcome | undefined {
 }
 
 export class ConfigChecker {
-  private readonly kc: KubeConfig;
   private readonly applier: Applier;
   private readonly timeoutMs: number;
   private readonly memo = new Map<string, CheckOutcome>();
@@ -124,11 +123,39 @@ export class ConfigChecker {
   cancelled = false;
   /** Checks in flight, ended by `cancel()`. */
   private readonly inFlight = new Set<(o: CheckOutcome) => void>();
+  /**
+   * One watch on every configcheck pod (by their labels), started with the operator's caches, rather than kaasops'
+   * name-scoped watch per check: one connection whatever the number of checks in flight. With a watch per check the
+   * stand's scenarios saw a watch outlive its check now and then, until the server's watch timeout (minutes).
+   */
+  private readonly pods: Reflector<KubeObject>;
+  /** The check waiting on each pod, by "ns/name". */
+  private readonly waiting = new Map<string, (event: string, obj: KubeObject) => void>();
 
-  constructor(kc: KubeConfig, applier: Applier, timeoutMs: number) {
-    this.kc = kc;
+  constructor(kc: KubeConfig, applier: Applier, timeoutMs: number, watchNamespace?: string) {
     this.applier = applier;
     this.timeoutMs = timeoutMs;
+    const ns =
+      watchNamespace === undefined || watchNamespace === '' ? '' : `/namespaces/${encodeURIComponent(watchNamespace)}`;
+    this.pods = new Reflector<KubeObject>({
+      kc,
+      listPath: `/api/v1${ns}/pods`,
+      labelSelector: Object.entries(configCheckLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    });
+    this.pods.on((event, obj) => {
+      this.waiting.get(objectKey(obj))?.(event, obj);
+    });
+  }
+
+  /** Resolves once the pod watch has its first list. */
+  start(): Promise<void> {
+    return this.pods.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.pods.stop();
   }
 
   /** Ends every check in flight as an error (the operator stops): never a pass (kaasops #285). */
@@ -160,19 +187,14 @@ export class ConfigChecker {
   private async run(vector: Vector, configJson: string): Promise<CheckOutcome> {
     const suffix = randomBytes(3).toString('hex').slice(0, 5);
     const { secret, pod } = configCheckObjects(vector, configJson, suffix);
-    const ns = vector.metadata.namespace;
+    const key = objectKey(pod);
     const deadline = Date.now() + this.timeoutMs;
-    const watch = new Reflector<KubeObject>({
-      kc: this.kc,
-      listPath: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-      fieldSelector: `metadata.name=${secret.metadata?.name ?? ''}`,
-    });
     let settle: (o: CheckOutcome) => void = () => undefined;
     const settled = new Promise<CheckOutcome>((resolve) => {
       settle = resolve;
     });
     this.inFlight.add(settle);
-    watch.on((event, obj) => {
+    this.waiting.set(key, (event, obj) => {
       if (event === 'delete') settle({ result: 'error', reason: 'the configcheck pod was deleted before it finished' });
       else {
         const v = podVerdict(obj.status as PodStatus | undefined);
@@ -189,13 +211,12 @@ export class ConfigChecker {
       const uid = stored.metadata?.uid ?? '';
       const meta = pod.metadata ?? {};
       meta.ownerReferences = [{ apiVersion: 'v1', kind: 'Secret', name: meta.name ?? '', uid }];
-      await watch.start();
       if (Date.now() < deadline) await this.applier.apply(pod);
       return await settled;
     } finally {
+      this.waiting.delete(key);
       this.inFlight.delete(settle);
       clearTimeout(timer);
-      await watch.stop();
       await this.applier.delete(stored ?? secret).catch(() => undefined);
       await this.applier.delete(pod).catch(() => undefined);
     }

@@ -215,7 +215,9 @@ export class Operator {
         : { watchNamespace: this.opts.watchNamespace }),
       ...(this.opts.configCheckPods === undefined
         ? {}
-        : { checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs) }),
+        : {
+            checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs, this.opts.watchNamespace),
+          }),
       recheckInvalid: this.opts.invalidPipelines?.recheck ?? false,
       retryDelayMs: this.opts.invalidPipelines?.retryDelayMs ?? 30_000,
     };
@@ -229,7 +231,7 @@ export class Operator {
       synced: false,
     };
     this.running = running;
-    await Promise.all(allReflectors(informers).map((r) => r.start()));
+    await Promise.all([...allReflectors(informers).map((r) => r.start()), ctx.checker?.start()]);
     if (this.running !== running) return; // stopped while listing
     running.synced = true;
     const vectors = new VectorReconciler(ctx);
@@ -310,6 +312,6 @@ export class Operator {
     await Promise.all(r.controllers.map((c) => c.stop()));
     r.vectorQueue.shutDown();
     r.pipelineQueue.shutDown();
-    await Promise.all(allReflectors(r.informers).map((x) => x.stop()));
+    await Promise.all([...allReflectors(r.informers).map((x) => x.stop()), r.checker?.stop()]);
   }
 }
