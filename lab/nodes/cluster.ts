@@ -1,6 +1,7 @@
 /**
  * The stand's nodes: N Node objects in the API server (registered and kept alive by heartbeat.ts), one directory tree
- * and one kubelet per node, and, on the stand-in, our DaemonSet controller (a real control plane has its own).
+ * and one kubelet per node, and, on the stand-in, our DaemonSet controller and a scheduler for bare pods such as
+ * configcheck pods (a real control plane has its own).
  *
  * Invariants:
  * - Everything talks to the API server over HTTP with client-node, like the real components; nothing reaches into
@@ -18,6 +19,7 @@ import { DaemonSetController } from './daemonset-controller.ts';
 import { NodeHeartbeat } from './heartbeat.ts';
 import { Kubelet } from './kubelet.ts';
 import { NodeFs } from './node-fs.ts';
+import { BarePodScheduler } from './scheduler.ts';
 import { sharePool } from '../common/kube-http.ts';
 
 export interface NodesOptions {
@@ -97,8 +99,16 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
       }),
   );
   const controller = real ? undefined : new DaemonSetController(kc, log);
+  const scheduler = real
+    ? undefined
+    : new BarePodScheduler(
+        kc,
+        nodes.map((n) => n.name),
+        log,
+      );
   await Promise.all(kubelets.map((k) => k.start()));
   await controller?.start();
+  await scheduler?.start();
   if (real) await heartbeat.schedulable();
   return {
     nodes,
@@ -113,6 +123,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
     },
     deliveries: () => readDeliveries(deliveriesDir),
     stop: async () => {
+      await scheduler?.stop();
       await controller?.stop();
       await Promise.all(kubelets.map((k) => k.stop()));
       await heartbeat.stop();

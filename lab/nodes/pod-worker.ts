@@ -8,7 +8,9 @@
  * - Init container statuses carry `state.terminated.message` from the container's termination-message file (capped
  *   at 4096 bytes like the kubelet), or the log tail when the policy is FallbackToLogsOnError and it failed.
  * - A pod is Ready when every main container is: a no-op container at once, the Vector simulator when it says so.
- *   A main container that exits is restarted with backoff (restartCount, lastState), as restartPolicy Always.
+ *   A main container that exits is restarted with backoff (restartCount, lastState), as restartPolicy Always. Under
+ *   restartPolicy Never (configcheck pods) it stays terminated with its exit code and termination message, and the
+ *   pod turns Succeeded (every main container exited 0) or Failed once all have exited; a no-op container exits 0.
  * - Without `runContainers` nothing runs and no volume is made: every init container completes and every main
  *   container is ready at once, in one status write (the cheap node, for many pods).
  * - `stop()` SIGTERMs every container (SIGKILL after the grace period); `terminated()` then reports each container
@@ -25,7 +27,16 @@ import type { Kubelet } from './kubelet.ts';
 import { containerMounts, prepareVolumes, writeSecretFiles, type PreparedVolume } from './node-fs.ts';
 import { rfc3339 } from './node-object.ts';
 import { ConditionClock, podStatus, type PodState } from './pod-status.ts';
-import { containerKind, mergerArgs, mergerCli, runProcess, simEntry, stopProcess, type Running } from './runtime.ts';
+import {
+  containerKind,
+  mergerArgs,
+  mergerCli,
+  runProcess,
+  simEntry,
+  stopProcess,
+  validateEntry,
+  type Running,
+} from './runtime.ts';
 
 type Status = k8s.V1ContainerStatus;
 const isoNow = (): Date => new Date();
@@ -163,7 +174,10 @@ export class PodWorker {
     }
     if (this.halted()) return;
     this.state.phase = 'Running';
-    for (const [i, c] of (this.pod.spec?.containers ?? []).entries()) this.startMain(c, this.state.main[i] as Status);
+    const once = this.pod.spec?.restartPolicy === 'Never';
+    for (const [i, c] of (this.pod.spec?.containers ?? []).entries())
+      if (once) this.startOnce(c, this.state.main[i] as Status);
+      else this.startMain(c, this.state.main[i] as Status);
     this.report();
     this.k.opts.log('pod started', { pod: `${ns}/${name}`, node: this.k.opts.node.name });
   }
@@ -273,6 +287,42 @@ export class PodWorker {
       this.report();
       await this.sleep(this.k.opts.restartBackoffMs * Math.min(8, st.restartCount));
       this.startMain(c, st);
+    });
+  }
+
+  /** A main container under restartPolicy Never: runs to its exit, which is final. */
+  private startOnce(c: k8s.V1Container, st: Status): void {
+    if (this.halted()) return;
+    const startedAt = isoNow();
+    st.state = { running: { startedAt } };
+    st.started = true;
+    const finish = (code: number, message?: string): void => {
+      st.started = false;
+      st.state = {
+        terminated: {
+          exitCode: code,
+          reason: code === 0 ? 'Completed' : 'Error',
+          ...(message === undefined ? {} : { message }),
+          startedAt,
+          finishedAt: isoNow(),
+        },
+      };
+      const exits = this.state.main.map((s) => s.state?.terminated?.exitCode);
+      if (exits.every((x) => x !== undefined)) this.state.phase = exits.every((x) => x === 0) ? 'Succeeded' : 'Failed';
+      this.report();
+    };
+    if (this.kind(c) !== 'validate') {
+      finish(0);
+      return;
+    }
+    const tm = this.terminationLog(c);
+    const mounts = containerMounts(c, this.volumes, tm);
+    const env = { ...this.env(c), LAB_VECTOR_SIM: JSON.stringify({ mounts }) };
+    const r = runProcess(validateEntry, c.args ?? [], env, this.logFor(c, st.restartCount), false);
+    this.running.set(c.name, r);
+    void r.exited.then((code) => {
+      this.running.delete(c.name);
+      if (!this.halted()) finish(code, this.message(c, tm, code, r));
     });
   }
 

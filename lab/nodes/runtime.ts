@@ -7,7 +7,8 @@
  *   rewritten through the container's mounts; when no `--summary-file` is given, its default (the
  *   termination-message path) is passed explicitly, mapped to the node.
  * - A Vector image (repository basename `vector`) runs the Vector simulator (lab/vector-sim/main) as a child process
- *   with an IPC channel for readiness; stop is SIGTERM, then SIGKILL after the grace period.
+ *   with an IPC channel for readiness; stop is SIGTERM, then SIGKILL after the grace period. With the argument
+ *   `validate` (a configcheck pod) it runs the simulator's `vector validate` (lab/vector-sim/validate-main) instead.
  * - Any other image is a no-op: an init container succeeds at once, a main container idles until stopped.
  * - Container stdout and stderr go to the pod's log dir in CRI format, as the real runtime writes them.
  */
@@ -28,8 +29,11 @@ export const mergerCli = join(repoRoot, 'dist/checkpoint-merger.cjs');
 export const simEntry = inDist
   ? join(repoRoot, 'dist/lab/vector-sim/main.js')
   : join(repoRoot, 'lab/vector-sim/main.ts');
+export const validateEntry = inDist
+  ? join(repoRoot, 'dist/lab/vector-sim/validate-main.js')
+  : join(repoRoot, 'lab/vector-sim/validate-main.ts');
 
-export type ContainerKind = 'merger' | 'vector' | 'noop';
+export type ContainerKind = 'merger' | 'vector' | 'validate' | 'noop';
 
 function repoBasename(image: string): string {
   const noDigest = image.split('@')[0] ?? '';
@@ -42,7 +46,7 @@ function repoBasename(image: string): string {
 export function containerKind(c: k8s.V1Container): ContainerKind {
   const image = c.image ?? '';
   if (c.name === 'checkpoint-merger' || repoBasename(image) === 'checkpoint-merger') return 'merger';
-  if (repoBasename(image) === 'vector') return 'vector';
+  if (repoBasename(image) === 'vector') return (c.args ?? []).includes('validate') ? 'validate' : 'vector';
   return 'noop';
 }
 

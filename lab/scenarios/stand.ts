@@ -265,6 +265,7 @@ export class LabStand {
    */
   private async createVector(): Promise<void> {
     this.vectorCreated = true;
+    await this.checksIdle();
     this.baseline = await this.watchesByResource();
     await request(this.kc, 'POST', `${group}/namespaces/${agentNs}/vectors`, {
       body: {
@@ -311,15 +312,40 @@ export class LabStand {
         },
         log: quiet,
         resyncMs: 0,
+        // As `run` by default: configcheck pods, per pipeline and per Vector, which the stand's kubelets run.
+        configCheckPods: { timeoutMs: 300_000 },
       });
       await op.start();
       this.running = { kind: 'in-process', op };
     }
     if (!this.vectorCreated) {
-      // The operator's pod informer opens its watch just after its list (start() resolves on the lists): wait for
-      // it, so the baseline holds it and agentWatches() counts agents only.
-      for (let i = 0; i < 200 && (await this.watchesByResource()).pods === podWatches; i++) await sleep(50);
+      // The operator's pod informers open their watches just after their lists (start() resolves on the lists): wait
+      // for them, so the baseline holds them and agentWatches() counts agents only.
+      // Two pod watches: its agent pods and its configcheck pods.
+      for (let i = 0; i < 200 && ((await this.watchesByResource()).pods ?? 0) < (podWatches ?? 0) + 2; i++)
+        await sleep(50);
       await this.createVector();
+    }
+  }
+
+  /**
+   * Waits (bounded) until every pipeline records its configcheck (`LastAppliedPipelineHash`) and no configcheck pod
+   * is left: each check holds a pod watch while it runs, which must not enter the baseline.
+   */
+  private async checksIdle(): Promise<void> {
+    const checked = async (p: PipelineRef): Promise<boolean> => {
+      const obj = await this.get<{ status?: { LastAppliedPipelineHash?: number } }>(
+        `${group}/namespaces/${p.ns}/vectorpipelines/${p.name}`,
+      );
+      return obj?.status?.LastAppliedPipelineHash !== undefined;
+    };
+    for (let i = 0; i < 1200; i++) {
+      const pods = await this.get<{ items: unknown[] }>(
+        `/api/v1/namespaces/${agentNs}/pods?labelSelector=app.kubernetes.io%2Fcomponent%3DConfigCheck`,
+      );
+      const pending = (pods?.items.length ?? 0) > 0 || !(await Promise.all(this.pipelines.map(checked))).every(Boolean);
+      if (!pending) return;
+      await sleep(100);
     }
   }
 

@@ -79,8 +79,11 @@ interface DaemonSet {
   status?: { observedGeneration?: number; updatedNumberScheduled?: number; numberReady?: number };
 }
 
+/** The agent pods (not the operator's configcheck pods, which share the namespace). */
 async function agentPods(stand: LabStand): Promise<Pod[]> {
-  const list = await stand.get<{ items: Pod[] }>(`/api/v1/namespaces/${agentNs}/pods`);
+  const list = await stand.get<{ items: Pod[] }>(
+    `/api/v1/namespaces/${agentNs}/pods?labelSelector=app.kubernetes.io%2Fcomponent%3DAgent`,
+  );
   return (list?.items ?? []).filter((p) => p.metadata?.deletionTimestamp === undefined);
 }
 

@@ -145,15 +145,6 @@ export function notImplemented(v: KaasopsValues): { flag: string; value: string;
           'not applied to them, so they stay visible (kaasops loses sight of them and fails every update)',
       });
   }
-  const recheck = v['enable-reconciliation-invalid-pipelines'];
-  if (recheck || v['reconciliation-retry-delay'] !== '30s')
-    out.push({
-      flag: recheck ? 'enable-reconciliation-invalid-pipelines' : 'reconciliation-retry-delay',
-      value: recheck ? 'true' : v['reconciliation-retry-delay'],
-      missing:
-        'per-pipeline configcheck pods do not exist yet, so there is no failed check to retry: pipelines are ' +
-        'checked in process on every change, and an invalid one is re-checked when it changes',
-    });
   if (v['zap-encoder'] === 'console')
     out.push({ flag: 'zap-encoder', value: 'console', missing: 'the console encoder: logs stay JSON lines' });
   return out;

@@ -53,15 +53,18 @@ Runs the operator: watches Vector, VectorPipeline and ClusterVectorPipeline and 
   --leader-election-namespace NS      where the Lease lives (default: the pod's namespace, else default)
   --metrics-bind-address ADDR         Prometheus /metrics, e.g. :8443; 0 disables it (default 0)
   --health-probe-bind-address ADDR    /healthz and /readyz (default :8081)
-  --enable-configcheck-pods          run \`vector validate\` in a pod before publishing a config (default false)
+  --enable-configcheck-pods           \`vector validate\` in a pod on each changed Vector config and pipeline, as
+                                      kaasops does; =false: the in-process structural check only (default true)
   --configcheck-timeout DURATION      budget of one configcheck pod (default 300s)
   --log-level LEVEL                   debug, info, warn, error (default info, or what the zap flags say)
   --metrics-secure                    HTTPS metrics with a self-signed certificate, every scrape checked with
                                       TokenReview and SubjectAccessReview; =false for plain HTTP (default true)
   --enable-http2                      offer HTTP/2 on secure metrics (default false: HTTP/1.1 only)
   --watch-name NAME                   kaasops' label scoping; see docs/operator.md (default '')
-  --enable-reconciliation-invalid-pipelines, --reconciliation-retry-delay DURATION
-                                      accepted; no effect yet (no per-pipeline configcheck pods; logged at start)
+  --enable-reconciliation-invalid-pipelines
+                                      re-check invalid pipelines on every trigger and retry them (default false)
+  --reconciliation-retry-delay DURATION
+                                      that retry's delay, and a failed check's (default 30s)
   --zap-devel, --zap-log-level, --zap-encoder, --zap-stacktrace-level, --zap-time-encoding
                                       kaasops' logging flags, mapped onto ours (docs/operator.md)
   --agent-least-privilege             read-only host mounts and no privilege escalation for the agent pod, even
@@ -146,7 +149,7 @@ export async function main(args: string[]): Promise<number> {
         'health-probe-bind-address': { type: 'string', default: ':8081' },
         'configcheck-timeout': { type: 'string', default: '300s' },
         'sync-period': { type: 'string', default: '10h' },
-        'enable-configcheck-pods': { type: 'boolean', default: false },
+        'enable-configcheck-pods': { type: 'boolean', default: true },
         'log-level': { type: 'string' },
         ...policyOptions,
         ...kaasopsOptions,
@@ -216,6 +219,7 @@ export async function main(args: string[]): Promise<number> {
         }
       : {}),
     ...(values['enable-configcheck-pods'] ? { configCheckPods: { timeoutMs: configCheckMs } } : {}),
+    invalidPipelines: { recheck: values['enable-reconciliation-invalid-pipelines'], retryDelayMs: retryDelay },
     onLostLeadership: () => {
       log.error({}, 'lost the leader lease; exiting so a fresh process can campaign');
       process.exit(1);

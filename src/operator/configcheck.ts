@@ -1,7 +1,7 @@
 /**
- * Config check in a pod (`--enable-configcheck-pods`): `vector validate` with the agent image, on a config before it
- * is published, as kaasops does. Optional: without the flag only the in-process structural check runs (validate.ts,
- * modes.ts).
+ * Config check in a pod: `vector validate` with the agent image, on a config before it is published (a Vector's, or
+ * one pipeline's alone: pipeline-checks.ts), as kaasops does. On by default; `--enable-configcheck-pods=false` leaves
+ * only the in-process structural check (validate.ts, modes.ts).
  *
  * Invariants:
  * - The check pod never mounts the data dir read-write (its `data` is an emptyDir), never mounts host paths, and never
@@ -12,12 +12,13 @@
  * - Cleaned up afterwards whatever happens: the Secret is deleted and the pod, owned by it, goes with it.
  * - The failure reason comes from the container's termination message with `FallbackToLogsOnError`, so the operator
  *   needs no `pods/log` permission.
- * - Outcomes are memoised by the config's sha256: an unchanged config is never checked twice.
+ * - Outcomes of a Vector's checks are memoised by the config's sha256: an unchanged config is never checked twice. A
+ *   pipeline's check always runs its pod: it runs only when asked for (a change, force-configcheck, a retry).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Applier } from '../kube/apply.ts';
-import type { KubeObject } from '../kube/client.ts';
+import { objectKey, type KubeObject } from '../kube/client.ts';
 import { Reflector } from '../kube/reflector.ts';
 import type { Vector } from '../pipelines/schemas.ts';
 import { agentContainer, defaultAgentImage } from './objects.ts';
@@ -128,23 +129,67 @@ function podVerdict(status: PodStatus | undefined): CheckOutcome | undefined {
 }
 
 export class ConfigChecker {
-  private readonly kc: KubeConfig;
   private readonly applier: Applier;
   private readonly timeoutMs: number;
   private readonly memo = new Map<string, CheckOutcome>();
+  /** Set by `cancel()`: outcomes from then on say nothing about the config. */
+  cancelled = false;
+  /** Checks in flight, ended by `cancel()`. */
+  private readonly inFlight = new Set<(o: CheckOutcome) => void>();
+  /**
+   * One watch on every configcheck pod (by their labels), started with the operator's caches, rather than kaasops'
+   * name-scoped watch per check: one connection whatever the number of checks in flight. With a watch per check the
+   * stand's scenarios saw a watch outlive its check now and then, until the server's watch timeout (minutes).
+   */
+  private readonly pods: Reflector<KubeObject>;
+  /** The check waiting on each pod, by "ns/name". */
+  private readonly waiting = new Map<string, (event: string, obj: KubeObject) => void>();
 
-  constructor(kc: KubeConfig, applier: Applier, timeoutMs: number) {
-    this.kc = kc;
+  constructor(kc: KubeConfig, applier: Applier, timeoutMs: number, watchNamespace?: string) {
     this.applier = applier;
     this.timeoutMs = timeoutMs;
+    const ns =
+      watchNamespace === undefined || watchNamespace === '' ? '' : `/namespaces/${encodeURIComponent(watchNamespace)}`;
+    this.pods = new Reflector<KubeObject>({
+      kc,
+      listPath: `/api/v1${ns}/pods`,
+      labelSelector: Object.entries(configCheckLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    });
+    this.pods.on((event, obj) => {
+      this.waiting.get(objectKey(obj))?.(event, obj);
+    });
   }
 
-  /** `assets`: the pipeline secrets' values the config references (flat key -> base64), mounted beside it. */
+  /** Resolves once the pod watch has its first list. */
+  start(): Promise<void> {
+    return this.pods.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.pods.stop();
+  }
+
+  /** Ends every check in flight as an error (the operator stops): never a pass (kaasops #285). */
+  cancel(): void {
+    this.cancelled = true;
+    for (const settle of this.inFlight)
+      settle({ result: 'error', reason: 'configcheck cancelled: the operator stops' });
+  }
+
+  /**
+   * `assets`: the pipeline secrets' values the config references (flat key -> base64), mounted beside it. `fresh`
+   * runs a pod even when this config's outcome is known (a pipeline's forced or repeated check).
+   */
   async check(
     vector: Vector,
     configJson: string,
     assets: Readonly<Record<string, string>> = {},
+    fresh = false,
   ): Promise<CheckOutcome> {
+    if (this.cancelled) return { result: 'error', reason: 'configcheck cancelled: the operator stops' };
+    if (fresh) return this.run(vector, configJson, assets);
     const hash = createHash('sha256')
       .update(vector.spec.agent?.image ?? '')
       .update('\0')
@@ -169,18 +214,14 @@ export class ConfigChecker {
   ): Promise<CheckOutcome> {
     const suffix = randomBytes(3).toString('hex').slice(0, 5);
     const { secret, pod } = configCheckObjects(vector, configJson, suffix, assets);
-    const ns = vector.metadata.namespace;
+    const key = objectKey(pod);
     const deadline = Date.now() + this.timeoutMs;
-    const watch = new Reflector<KubeObject>({
-      kc: this.kc,
-      listPath: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-      fieldSelector: `metadata.name=${secret.metadata?.name ?? ''}`,
-    });
     let settle: (o: CheckOutcome) => void = () => undefined;
     const settled = new Promise<CheckOutcome>((resolve) => {
       settle = resolve;
     });
-    watch.on((event, obj) => {
+    this.inFlight.add(settle);
+    this.waiting.set(key, (event, obj) => {
       if (event === 'delete') settle({ result: 'error', reason: 'the configcheck pod was deleted before it finished' });
       else {
         const v = podVerdict(obj.status as PodStatus | undefined);
@@ -189,19 +230,20 @@ export class ConfigChecker {
     });
     let stored: KubeObject | undefined;
     const timer = setTimeout(() => {
-      settle({ result: 'error', reason: `configcheck timed out after ${this.timeoutMs} ms` });
+      // kaasops' text, which a pipeline's status carries as is.
+      settle({ result: 'error', reason: 'timeout waiting configcheck pod result' });
     }, this.timeoutMs);
     try {
       stored = await this.applier.apply(secret);
       const uid = stored.metadata?.uid ?? '';
       const meta = pod.metadata ?? {};
       meta.ownerReferences = [{ apiVersion: 'v1', kind: 'Secret', name: meta.name ?? '', uid }];
-      await watch.start();
       if (Date.now() < deadline) await this.applier.apply(pod);
       return await settled;
     } finally {
+      this.waiting.delete(key);
+      this.inFlight.delete(settle);
       clearTimeout(timer);
-      await watch.stop();
       await this.applier.delete(stored ?? secret).catch(() => undefined);
       await this.applier.delete(pod).catch(() => undefined);
     }

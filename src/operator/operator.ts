@@ -8,9 +8,11 @@
  * - Controllers start only once every cache has its first list: a reconcile never sees a partial world (which
  *   would delete or rewrite objects that simply were not listed yet).
  * - Event mapping: a Vector's spec/annotation/finalizer change wakes that Vector; an owned object wakes its owner
- *   only; a pipeline change wakes the pipeline itself and the Vectors whose selector matches its old or new labels,
- *   at once (no fixed debounce: the queue coalesces a burst into one reconcile per Vector).
- * - Status-only updates wake nothing, so the operator's own status writes do not loop.
+ *   only; a pipeline's spec or annotation change wakes the pipeline itself, and any change of it (labels included)
+ *   wakes the Vectors whose selector matches its old or new labels, at once (no fixed debounce: the queue coalesces a
+ *   burst into one reconcile per Vector). A label-only edit does not wake the pipeline reconcile (kaasops' predicate).
+ * - Status-only updates wake no reconcile of their own object, so the operator's own status writes do not loop; a
+ *   pipeline verdict recorded in its status (`configCheckResult`, `LastAppliedPipelineHash`) wakes its Vectors.
  * - stop() stops the controllers (in-flight reconciles finish), then the caches, then releases the lease.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -62,12 +64,15 @@ export interface OperatorOptions {
    * default `manager`, kaasops' controller-runtime name, so a cutover from kaasops leaves no field behind.
    */
   adoptFieldManagers?: readonly string[];
-  /** Run `vector validate` in a pod before publishing a config (--enable-configcheck-pods). */
+  /** Run `vector validate` in a pod before publishing a config and on each changed pipeline (--enable-configcheck-pods). */
   configCheckPods?: { timeoutMs: number };
+  /** --enable-reconciliation-invalid-pipelines and --reconciliation-retry-delay (default off, 30 s). */
+  invalidPipelines?: { recheck: boolean; retryDelayMs: number };
 }
 
 interface Running {
   informers: Informers;
+  checker: ConfigChecker | undefined;
   vectorQueue: WorkQueue;
   pipelineQueue: WorkQueue;
   controllers: Controller[];
@@ -92,8 +97,16 @@ function vectorChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
   );
 }
 
-function pipelineChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
-  return vectorChanged(obj, old) || !same(obj.metadata?.labels, old?.metadata?.labels);
+/** What decides which Vectors select a pipeline: a change re-selects at once (kaasops waits for another trigger). */
+function labelsChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
+  return !same(obj.metadata?.labels, old?.metadata?.labels);
+}
+
+/** A verdict the pipeline reconcile recorded: a change moves the pipeline in or out of the Vectors' configs. */
+function verdictChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
+  const a = obj.status as { configCheckResult?: boolean; LastAppliedPipelineHash?: number } | undefined;
+  const b = old?.status as typeof a;
+  return a?.configCheckResult !== b?.configCheckResult || a?.LastAppliedPipelineHash !== b?.LastAppliedPipelineHash;
 }
 
 export class Operator {
@@ -219,7 +232,11 @@ export class Operator {
         : { watchNamespace: this.opts.watchNamespace }),
       ...(this.opts.configCheckPods === undefined
         ? {}
-        : { checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs) }),
+        : {
+            checker: new ConfigChecker(kc, applier, this.opts.configCheckPods.timeoutMs, this.opts.watchNamespace),
+          }),
+      recheckInvalid: this.opts.invalidPipelines?.recheck ?? false,
+      retryDelayMs: this.opts.invalidPipelines?.retryDelayMs ?? 30_000,
     };
     this.wire(informers, vectorQueue, pipelineQueue, ctx);
     // Aggregators are cluster-wide: with --watch-namespace they stay off (docs/aggregators.md).
@@ -244,6 +261,7 @@ export class Operator {
         : undefined;
     const running: Running = {
       informers,
+      checker: ctx.checker,
       vectorQueue,
       pipelineQueue,
       controllers: [],
@@ -251,7 +269,10 @@ export class Operator {
       ...(aggregators === undefined ? {} : { aggregators }),
     };
     this.running = running;
-    await Promise.all([...allReflectors(informers), ...(aggregators?.reflectors ?? [])].map((r) => r.start()));
+    await Promise.all([
+      ...[...allReflectors(informers), ...(aggregators?.reflectors ?? [])].map((r) => r.start()),
+      ctx.checker?.start(),
+    ]);
     if (this.running !== running) return; // stopped while listing
     running.synced = true;
     const vectors = new VectorReconciler(ctx);
@@ -303,9 +324,12 @@ export class Operator {
           pipelineQueue.add(key);
           return;
         }
-        if (event === 'update' && !pipelineChanged(obj, old)) return;
+        // kaasops' predicate: the pipeline reconcile runs on a spec or annotation change (force-configcheck is an
+        // annotation), not on a label-only edit, which only re-selects.
+        const changed = event !== 'update' || vectorChanged(obj, old);
+        if (!changed && !labelsChanged(obj, old) && !verdictChanged(obj, old)) return;
         if (event === 'delete') ctx.validator.forget(toPipeline({ ...obj, kind }));
-        else pipelineQueue.add(key);
+        else if (changed) pipelineQueue.add(key);
         const now = toPipeline({ ...obj, kind });
         const before = old === undefined ? undefined : toPipeline({ ...old, kind });
         for (const v of informers.vectors.list()) {
@@ -363,10 +387,15 @@ export class Operator {
     const r = this.running;
     if (r === undefined) return;
     this.running = undefined;
+    // A reconcile waiting for a configcheck pod (up to --configcheck-timeout) would hold the shutdown: end the wait.
+    r.checker?.cancel();
     await Promise.all(r.controllers.map((c) => c.stop()));
     r.vectorQueue.shutDown();
     r.pipelineQueue.shutDown();
     r.aggregators?.queue.shutDown();
-    await Promise.all([...allReflectors(r.informers), ...(r.aggregators?.reflectors ?? [])].map((x) => x.stop()));
+    await Promise.all([
+      ...[...allReflectors(r.informers), ...(r.aggregators?.reflectors ?? [])].map((x) => x.stop()),
+      r.checker?.stop(),
+    ]);
   }
 }

@@ -1,29 +1,37 @@
 /**
- * Pipeline reconcile: validate each VectorPipeline / ClusterVectorPipeline alone and record the verdict in its status
- * (`configCheckResult`, `reason`, `role`, the `Valid` condition).
+ * Pipeline reconcile: check each VectorPipeline / ClusterVectorPipeline alone and record the verdict in its status
+ * (`configCheckResult`, `reason`, `role`, `LastAppliedPipelineHash`, the `Valid` condition).
  *
  * Invariants:
- * - One pipeline's verdict depends on that pipeline only (validate.ts), so an invalid pipeline never marks, blocks or
- *   delays another; Vectors leave invalid pipelines out of their config.
+ * - Two gates, in order: the in-process structural check (validate.ts), then, for an agent pipeline that passes it,
+ *   `vector validate` in a pod on each Vector that selects it (pipeline-checks.ts). A pipeline failing the first never
+ *   gets a pod. Pods run only when the pipeline's hash differs from the recorded one (kaasops' skip rule).
+ * - One pipeline's verdict depends on that pipeline only, so an invalid pipeline never marks, blocks or delays
+ *   another; Vectors leave invalid pipelines out of their config.
+ * - `LastAppliedPipelineHash` is written whatever the outcome: it means "last checked".
  * - Keys: "ns/name" is a VectorPipeline, a bare "name" a ClusterVectorPipeline (objectKey never yields a slash for a
  *   cluster-scoped object), so one queue serves both kinds.
  * - The status is written only when it differs from the live one: re-validating an unchanged pipeline writes nothing.
  * - A pipeline kept flowing although the tenant policy calls it unsafe (warn mode) gets a `PolicyCompliant=False`
  *   condition and one Warning Event when that becomes true or its reason changes, never on every resync.
  * - Waking the Vectors is not done here but on the pipeline event itself (operator.ts), for the Vectors whose selector
- *   matches the old or new labels only, with no debounce: the Vector queue already coalesces bursts.
+ *   matches the old or new labels only, with no debounce: the Vector queue already coalesces bursts. A verdict that
+ *   changes in the status wakes them too, so a pipeline a pod refused leaves their config.
  */
-import type { KubeObject } from '../kube/client.ts';
+import { objectKey, type KubeObject } from '../kube/client.ts';
 import { isSubset } from '../kube/diff.ts';
+import { selects } from '../pipelines/build.ts';
+import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
 import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
+import { checkOnVectors, recordedCheck, type PipelineCheck } from './pipeline-checks.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
 import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
 import { declaredSecrets } from '../pipelines/secrets.ts';
+import { toPipeline, toVector, type ControllerContext } from './vector-controller.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';
-import { toPipeline, type ControllerContext } from './vector-controller.ts';
 
 export class PipelineReconciler {
   private readonly ctx: ControllerContext;
@@ -48,11 +56,20 @@ export class PipelineReconciler {
       this.ctx.attribution?.store.reason(key),
     );
     const live = this.statuses.live(obj);
+    const hash = cachedPipelineHash(pipeline);
+    const check =
+      verdict.valid && verdict.role === 'agent'
+        ? await this.podCheck(pipeline, live, hash, relatedSecretsHash)
+        : undefined;
     const status = pipelineStatus(
       verdict,
       obj.metadata?.generation,
       live,
       this.ctx.now?.() ?? new Date().toISOString(),
+      {
+        hash,
+        ...(check === undefined ? {} : { check }),
+      },
     );
     if (typeof relatedSecretsHash === 'number') status.relatedSecretsHash = relatedSecretsHash;
     const patch: Record<string, unknown> = { ...status };
@@ -63,7 +80,8 @@ export class PipelineReconciler {
       await applier.patchStatus(target, patch);
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind, verb: 'status' });
-      if (!verdict.valid) this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: verdict.reason }, 'pipeline invalid');
+      if (!status.configCheckResult)
+        this.ctx.log.info({ pipeline: `${kind} ${key}`, reason: status.reason }, 'pipeline invalid');
       await this.warnTolerated(pipeline, status, live);
     }
     const used = declaredSecrets(pipeline);
@@ -71,7 +89,57 @@ export class PipelineReconciler {
       used.length === 0
         ? undefined
         : this.ctx.secrets?.pollAfterMs(used, pipeline.metadata.namespace ?? '', pipeline.metadata.name);
-    return poll === undefined ? undefined : { requeueAfterMs: poll };
+    const retry = this.retry(check)?.requeueAfterMs;
+    // The sooner of the two: a retry of the check, or the Secrets' poll (scoped mode).
+    const after = [retry, poll].filter((x) => x !== undefined);
+    return after.length === 0 ? undefined : { requeueAfterMs: Math.min(...after) };
+  }
+
+  /**
+   * The pod check of a structurally valid agent pipeline: the recorded verdict when the hash and the Secrets'
+   * token are unchanged (kaasops' skip rule: a rotation is checked again), else `vector validate` on every Vector
+   * that selects it, with the Secrets' values mounted. Undefined without pod checks (--enable-configcheck-pods=false).
+   */
+  private async podCheck(
+    pipeline: Pipeline,
+    live: PipelineStatus | undefined,
+    hash: number,
+    relatedSecretsHash: number | null | undefined,
+  ): Promise<PipelineCheck | undefined> {
+    const { checker, flags, informers, log } = this.ctx;
+    if (checker === undefined) return undefined;
+    const rotated = typeof relatedSecretsHash === 'number' && relatedSecretsHash !== live?.relatedSecretsHash;
+    const recorded = rotated ? undefined : recordedCheck(live, hash, this.ctx.recheckInvalid === true);
+    if (recorded !== undefined) return recorded;
+    const used = declaredSecrets(pipeline);
+    const secrets = used.length === 0 ? undefined : await this.ctx.secrets?.source(used);
+    const vectors = informers.vectors
+      .list()
+      .filter((v) => v.metadata?.deletionTimestamp === undefined)
+      .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))
+      .map(toVector)
+      .filter((v) => selects(v, pipeline));
+    const ref = `${pipeline.kind} ${pipeline.metadata.namespace ?? ''}/${pipeline.metadata.name}`;
+    log.info({ pipeline: ref, vectors: vectors.length }, '================= Started ConfigCheck =================');
+    const check = await checkOnVectors(vectors, pipeline, {
+      checker,
+      optimize: flags.optimize,
+      ...(flags.policy === undefined ? {} : { policy: flags.policy }),
+      ...(secrets === undefined ? {} : { secrets }),
+    });
+    // Cut short by the operator stopping: not a verdict, so nothing is recorded.
+    if (checker.cancelled) throw new Error(`configcheck of ${ref} cancelled: the operator stops`);
+    if (check.result === 'valid') log.info({ pipeline: ref }, 'Config Check completed successfully');
+    else log.warn({ pipeline: ref, result: check.result, reason: check.reason }, 'Config Check Failed');
+    return check;
+  }
+
+  /** An error is retried after the retry delay; a refusal only with --enable-reconciliation-invalid-pipelines. */
+  private retry(check: PipelineCheck | undefined): { requeueAfterMs: number } | undefined {
+    const delay = this.ctx.retryDelayMs ?? 30_000;
+    if (check?.result === 'error') return { requeueAfterMs: delay };
+    if (check?.result === 'invalid' && this.ctx.recheckInvalid === true) return { requeueAfterMs: delay };
+    return undefined;
   }
 
   /** One Warning Event each time a pipeline becomes tolerated, or is tolerated for a different reason. */

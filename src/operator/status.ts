@@ -12,6 +12,7 @@ import { crc32 } from 'node:zlib';
 import type { Condition, MigrationStatus, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
 import type { DesiredState } from './desired.ts';
 import type { MigrationCounts } from './migration-status.ts';
+import { checkErrorReason, checkFailedReason, type PipelineCheck } from './pipeline-checks.ts';
 import type { PipelineVerdict } from './validate.ts';
 
 /** The `Valid` condition's reason when the tenant policy refused the pipeline. */
@@ -34,39 +35,48 @@ export function condition(
   return { ...c, lastTransitionTime };
 }
 
+/** The Valid condition's reason and message for a structurally valid pipeline, from its pod check if one ran. */
+function checkedValidity(verdict: PipelineVerdict, check: PipelineCheck | undefined): [boolean, string, string] {
+  if (!verdict.valid)
+    return [false, verdict.policyRefused === true ? policyViolationReason : 'Invalid', verdict.reason];
+  if (check !== undefined && check.result !== 'valid')
+    return [false, check.result === 'invalid' ? checkFailedReason : checkErrorReason, check.reason];
+  if (verdict.role === 'aggregator') return [true, 'AggregatorPipeline', 'an aggregator pipeline: agents skip it'];
+  const how =
+    check === undefined ? 'its graph is complete' : 'vector validate accepts it on every Vector that selects it';
+  return [true, 'Valid', `the pipeline compiles and ${how}`];
+}
+
+/**
+ * A pipeline's status from its structural verdict and, when pods checked it, their outcome (`check`); `hash` is
+ * recorded as `LastAppliedPipelineHash` whatever the outcome ("last checked", as kaasops writes it).
+ */
 export function pipelineStatus(
   verdict: PipelineVerdict,
   generation: number | undefined,
   live: PipelineStatus | undefined,
   now: string,
+  checked: { hash?: number; check?: PipelineCheck } = {},
 ): PipelineStatus {
+  const [valid, reason, message] = checkedValidity(verdict, checked.check);
   const status: PipelineStatus = {
-    configCheckResult: verdict.valid,
-    reason: verdict.reason,
+    configCheckResult: valid,
+    reason: valid ? '' : message,
     conditions: [
       condition(
         live?.conditions,
         {
           type: 'Valid',
-          status: verdict.valid ? 'True' : 'False',
-          reason: verdict.valid
-            ? verdict.role === 'aggregator'
-              ? 'AggregatorPipeline'
-              : 'Valid'
-            : verdict.policyRefused === true
-              ? policyViolationReason
-              : 'Invalid',
-          message: verdict.valid
-            ? verdict.role === 'aggregator'
-              ? 'an aggregator pipeline: agents skip it'
-              : 'the pipeline compiles and its graph is complete'
-            : verdict.reason,
+          status: valid ? 'True' : 'False',
+          reason,
+          message,
           ...(generation === undefined ? {} : { observedGeneration: generation }),
         },
         now,
       ),
     ],
   };
+  if (checked.hash !== undefined) status.LastAppliedPipelineHash = checked.hash;
   if (verdict.tolerated !== undefined) {
     status.conditions?.push(
       condition(

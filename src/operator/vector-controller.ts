@@ -11,8 +11,9 @@
  * - Cutover: fields of our objects that another operator wrote with Update (`adoptManagers`, default kaasops'
  *   `manager`) are first made ours, as client-go's csaupgrade does, so a field we do not set leaves the object. When
  *   the content is the same, only ownership changes: the template's generation stays and no agent rolls.
- * - Nothing is written when a config that would be written fails the structural check (or, with
- *   --enable-configcheck-pods, `vector validate` in a pod): the agents keep their last good config; the status says why.
+ * - Nothing is written when a config that would be written fails the structural check or `vector validate` in a pod
+ *   (unless `spec.agent.configCheck.disabled` or --enable-configcheck-pods=false): the agents keep their last good
+ *   config; the status says why.
  * - Write order: config Secrets, then the DaemonSet that mounts them, then RBAC and the Service; deletions last.
  * - With --watch-namespace, a key outside the namespace is refused before anything is read (warned once, counted in
  *   `vector_operator_reconciles_skipped_total`): nothing outside the scope is ever written or deleted.
@@ -27,7 +28,8 @@ import { isSubset } from '../kube/diff.ts';
 import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
 import { appliedFields, managedFieldsOf, sameFieldSet } from '../kube/managed-fields.ts';
 import { selects } from '../pipelines/build.ts';
-import type { Pipeline, Vector, VectorStatus } from '../pipelines/schemas.ts';
+import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
+import type { Pipeline, PipelineStatus, Vector, VectorStatus } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import {
   desiredState,
@@ -44,6 +46,7 @@ import type { EventSink } from './events.ts';
 import { inScope, WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { migrationCounts } from './migration-status.ts';
+import { checkFailedFor } from './pipeline-checks.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
 import type { PipelineValidator } from './validate.ts';
@@ -70,8 +73,12 @@ export interface ControllerContext {
   metrics: OperatorMetrics;
   log: Logger;
   now?: () => string;
-  /** Set with --enable-configcheck-pods. */
+  /** Set with --enable-configcheck-pods (the default): `vector validate` in a pod, per Vector and per pipeline. */
   checker?: ConfigChecker;
+  /** --enable-reconciliation-invalid-pipelines: re-check invalid pipelines on every trigger, and retry them. */
+  recheckInvalid?: boolean;
+  /** --reconciliation-retry-delay (default 30 s). */
+  retryDelayMs?: number;
   /** Set with --watch-namespace: keys outside it are never reconciled. */
   watchNamespace?: string;
   /** Managers whose Update-owned fields on our objects become ours before we apply (a cutover from kaasops). */
@@ -118,7 +125,10 @@ export class VectorReconciler {
     this.ctx = ctx;
   }
 
-  /** The pipelines a Vector runs: selected by it, not being deleted, and valid on their own. */
+  /**
+   * The pipelines a Vector runs: selected by it, not being deleted, valid on their own, and not refused by a
+   * configcheck pod as they are now. One still being checked is used: a refusal removes it when it is recorded.
+   */
   pipelinesFor(vector: Vector): Pipeline[] {
     const { informers, validator } = this.ctx;
     const out: Pipeline[] = [];
@@ -127,7 +137,14 @@ export class VectorReconciler {
       const p = toPipeline(obj);
       if (!selects(vector, p)) continue;
       const verdict = validator.verdict(p);
-      if (verdict.valid && verdict.role === 'agent') out.push(p);
+      if (!verdict.valid || verdict.role !== 'agent') continue;
+      const status = obj.status as PipelineStatus | undefined;
+      if (
+        status?.configCheckResult === false &&
+        checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation)
+      )
+        continue;
+      out.push(p);
     }
     return out;
   }

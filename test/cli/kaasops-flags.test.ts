@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { spawnOperator, stopOperator } from '../helpers/operator-process.ts';
 import { normaliseArgs } from '../../src/cli/run.ts';
 import { logSettings, notImplemented, type KaasopsValues } from '../../src/cli/kaasops-flags.ts';
+import { configCheckKubelet } from '../helpers/configcheck-kubelet.ts';
 import { kubeTargets, standInOnly } from '../helpers/kube-target.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
 import { getTls } from '../helpers/scrape.ts';
@@ -124,22 +125,26 @@ describe('kaasops flags: parsing', () => {
         'zap-encoder': 'console',
       }),
     ).map((w) => w.flag);
-    assert.deepEqual(flags, ['watch-name', 'enable-reconciliation-invalid-pipelines', 'zap-encoder']);
+    assert.deepEqual(flags, ['watch-name', 'zap-encoder']);
   });
 });
 
 for (const target of kubeTargets())
   describe(`kaasops flags on a running operator (${target.name})`, { skip: target.skip }, () => {
     let stand: Stand;
+    let kubelet: ReturnType<typeof configCheckKubelet>;
     let dir: string;
     let kubeconfig: string;
     before(async () => {
       stand = await startStand(target);
+      // Config checks are on by default and no node runs pods here: the test answers configcheck pods.
+      kubelet = configCheckKubelet(stand);
       dir = mkdtempSync(join(tmpdir(), 'kaasops-flags-test-'));
       kubeconfig = join(dir, 'kubeconfig');
       stand.writeKubeconfig(kubeconfig);
     });
     after(async () => {
+      await kubelet.stop();
       await stand.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -149,7 +154,7 @@ for (const target of kubeTargets())
       const p = startOperator(kubeconfig, [...chartExamples, '--metrics-bind-address=:8080', '--metrics-secure=false']);
       try {
         await eventually('controllers started', () => p.logs.some((l) => l.msg === 'controllers started'));
-        for (const flag of ['--watch-name', '--enable-reconciliation-invalid-pipelines'])
+        for (const flag of ['--watch-name'])
           assert.ok(
             p.logs.some((l) => l.level === 40 && l.flag === flag && String(l.msg).includes('not implemented')),
             `a start-up warning names ${flag}`,

@@ -13,6 +13,7 @@ import { execPath } from 'node:process';
 import { binPaths, runBin } from '../helpers/bin.ts';
 import { spawnOperator, stopOperator, type OperatorProcess } from '../helpers/operator-process.ts';
 import { normaliseArgs, parseBindAddress, parseDuration, parseManagerList } from '../../src/cli/run.ts';
+import { configCheckKubelet } from '../helpers/configcheck-kubelet.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
 
@@ -46,15 +47,19 @@ const fetchText = async (url: string): Promise<{ status: number; body: string }>
 for (const target of kubeTargets())
   describe(`vector-operator run (${target.name})`, { skip: target.skip }, () => {
     let stand: Stand;
+    let kubelet: ReturnType<typeof configCheckKubelet>;
     let dir: string;
     let kubeconfig: string;
     before(async () => {
       stand = await startStand(target);
+      // Config checks are on by default and no node runs pods here: the test answers configcheck pods.
+      kubelet = configCheckKubelet(stand);
       dir = mkdtempSync(join(tmpdir(), 'run-test-'));
       kubeconfig = join(dir, 'kubeconfig');
       stand.writeKubeconfig(kubeconfig);
     });
     after(async () => {
+      await kubelet.stop();
       await stand.close();
       rmSync(dir, { recursive: true, force: true });
     });

@@ -1,15 +1,14 @@
 /**
- * Configcheck pods (`--enable-configcheck-pods`) against the stand-in. Nothing runs pods in the stand-in, so the test
- * plays the kubelet: it "runs" each configcheck pod by validating its config with our structural validator, plus the
- * one thing `vector validate` would add that matters here (an unknown component type), and writes the pod status.
+ * A Vector's configcheck pods (`--enable-configcheck-pods`, on by default in `run`), on both lanes. No node runs pods
+ * here, so the test plays the kubelet (test/helpers/configcheck-kubelet.ts): each pod's config is checked by the
+ * stand's `vector validate`, and the pod status written. Per-pipeline checks: pipeline-checks.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeObject } from '../../src/kube/client.ts';
+import { pipelineHash } from '../../src/pipelines/pipeline-hash.ts';
 import { defaultPolicy } from '../../src/pipelines/policy.ts';
-import { validateConfigGraph } from '../../src/vector/graph.ts';
-import type { VectorConfig } from '../../src/vector/config.ts';
+import { toPipeline } from '../../src/operator/vector-controller.ts';
+import { configCheckKubelet, type CheckPodSpec } from '../helpers/configcheck-kubelet.ts';
 import {
   agentJson,
   eventually,
@@ -24,52 +23,13 @@ import {
 } from './stand.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 
-interface PodSpec {
-  initContainers?: unknown[];
-  volumes: { name: string; hostPath?: unknown; emptyDir?: unknown; secret?: { secretName: string } }[];
-  containers: { args: string[]; volumeMounts: { name: string; readOnly?: boolean }[] }[];
-}
-
-/** Plays the kubelet for configcheck pods until stopped; records the pod specs it saw. */
-function runner(stand: Stand): { seen: PodSpec[]; stop: () => Promise<void> } {
-  const seen: PodSpec[] = [];
-  const state = { running: true };
-  const loop = (async () => {
-    const done = new Set<string>();
-    while (state.running) {
-      const list = await stand.get<{ items: (KubeObject & { spec: PodSpec })[] }>(
-        '/api/v1/namespaces/vector/pods?labelSelector=app.kubernetes.io%2Fcomponent%3DConfigCheck',
-      );
-      for (const pod of list?.items ?? []) {
-        const name = pod.metadata?.name ?? '';
-        if (done.has(name)) continue;
-        done.add(name);
-        seen.push(pod.spec);
-        const secretName = pod.spec.volumes.find((v) => v.name === 'config')?.secret?.secretName ?? '';
-        const secret = await stand.get<{ data: Record<string, string> }>(secretPath('vector', secretName));
-        const config = JSON.parse(Buffer.from(secret?.data['config.json'] ?? '', 'base64').toString()) as VectorConfig;
-        const problems = validateConfigGraph(config).map((p) => `${p.component}: ${p.message}`);
-        for (const [id, sink] of Object.entries(config.sinks))
-          if (sink.type.startsWith('bogus')) problems.push(`unknown sink type '${sink.type}' (${id})`);
-        const ok = problems.length === 0;
-        await stand.patch(`/api/v1/namespaces/vector/pods/${name}/status`, {
-          status: {
-            phase: ok ? 'Succeeded' : 'Failed',
-            containerStatuses: [
-              { name: 'configcheck', state: { terminated: { exitCode: ok ? 0 : 78, message: problems.join('\n') } } },
-            ],
-          },
-        });
-      }
-      await sleep(20);
-    }
-  })();
+function runner(stand: Stand): { seen: CheckPodSpec[]; stop: () => Promise<void> } {
+  const k = configCheckKubelet(stand);
   return {
-    seen,
-    stop: async () => {
-      state.running = false;
-      await loop;
+    get seen() {
+      return k.seen.map((p) => p.spec);
     },
+    stop: k.stop,
   };
 }
 
@@ -124,8 +84,21 @@ for (const target of kubeTargets())
       }
     });
 
-    it('publishes nothing when vector validate refuses the config, and says why', async () => {
-      const kubelet = runner(stand);
+    it('publishes nothing when vector validate refuses the Vector config, and says why', async () => {
+      // A pipeline kaasops recorded as checked (its hash and a verdict in the status): its own check is not run again
+      // (cutover), so only the Vector's check stands between it and the agents.
+      const stored = await stand.create(
+        vpPath('team-b'),
+        vpObj('team-b', 'bogus', {
+          sources: { pods: { type: 'kubernetes_logs' } },
+          sinks: { out: { type: 'bogus_sink', inputs: ['pods'] } },
+        }),
+      );
+      const hash = pipelineHash(toPipeline({ ...stored, kind: 'VectorPipeline' }));
+      await stand.patch(`${vpPath('team-b', 'bogus')}/status`, {
+        status: { configCheckResult: true, LastAppliedPipelineHash: hash },
+      });
+      const kubelet = configCheckKubelet(stand);
       // The admin allows the type, so the tenant policy lets it through and only `vector validate` can refuse it.
       const op = operator(stand, {
         configCheckPods: { timeoutMs: 10_000 },
@@ -138,25 +111,25 @@ for (const target of kubeTargets())
       });
       await op.start();
       try {
-        await stand.create(
-          vpPath('team-b'),
-          vpObj('team-b', 'bogus', {
-            sources: { pods: { type: 'kubernetes_logs' } },
-            sinks: { out: { type: 'bogus_sink', inputs: ['pods'] } },
-          }),
-        );
         const status = await eventually('the refusal on the Vector', async () => {
           const v = await stand.get<{ status?: { configCheckResult?: boolean; reason?: string } }>(
             vectorPath('vector', 'logs'),
           );
           return v?.status?.configCheckResult === false ? v.status : undefined;
         });
-        assert.match(status.reason ?? '', /configcheck: logs-agent: unknown sink type 'bogus_sink'/);
+        assert.match(
+          status.reason ?? '',
+          /configcheck: logs-agent: Failed to load .*\n-+\nx unknown variant `bogus_sink`/s,
+        );
         const cfg = agentJson(await stand.get(secretPath('vector', 'logs-agent')));
         assert.equal(cfg?.sinks?.['team-b-bogus-out'], undefined, 'the refused config was not published');
         assert.ok(cfg?.sources?.['team-a-good-pods'], 'the last good config stays');
         const events = await stand.get<{ items: { reason: string }[] }>('/api/v1/namespaces/vector/events');
         assert.ok(events?.items.some((e) => e.reason === 'ConfigCheckFailed'));
+        assert.ok(
+          kubelet.seen.every((pod) => pod.config.sources['team-a-good-pods'] !== undefined),
+          'every pod checked a whole Vector config: the recorded pipeline was not checked alone again',
+        );
 
         await stand.del(vpPath('team-b', 'bogus'));
         await eventually('valid again once the pipeline is gone', async () => {

@@ -21,7 +21,7 @@ function fakeStand(notReadyPolls: number, deliverWhenReady: boolean) {
     pipelines: [{ ns: 'ns-a', name: 'logs', sink: 'sink-a' }],
     workload: { written: () => ['ns-a/app/1'] },
     get: (path: string) => {
-      assert.equal(path, '/api/v1/namespaces/vector/pods');
+      assert.equal(path, '/api/v1/namespaces/vector/pods?labelSelector=app.kubernetes.io%2Fcomponent%3DAgent');
       polls++;
       const status = ready() ? 'True' : 'False';
       return Promise.resolve({ items: [{ status: { conditions: [{ type: 'Ready', status }] } }] });

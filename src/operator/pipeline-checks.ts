@@ -1,0 +1,140 @@
+/**
+ * Per-pipeline config checks, as kaasops runs them: for each Vector that selects the pipeline, a config holding only
+ * that pipeline (with the Vector's global options and internal metrics, in the mode the Vector runs) is checked by
+ * `vector validate` in a pod, in the Vector's namespace, with its image and configCheck settings. The checks run in
+ * parallel; `spec.agent.configCheck.disabled` does not skip them (it gates the Vector's own check only).
+ *
+ * Invariants:
+ * - Pure decisions (`recordedCheck`, `checkFailedFor`) are separate from the pods (`checkOnVectors`).
+ * - A pipeline is checked again only when its hash (pipeline-hash.ts) differs from `status.LastAppliedPipelineHash`,
+ *   or, with `--enable-reconciliation-invalid-pipelines`, while it is invalid. A recorded hash with a verdict is
+ *   reused as is, whoever wrote it: a cutover from kaasops re-checks nothing.
+ * - A check that could not conclude (timeout, pod deleted, API error) is an error, never a verdict: it is retried,
+ *   and the pipeline keeps flowing meanwhile.
+ * - Failure texts are kaasops': `agent <ns>/<name> config check failed: <vector's output>`, `agent <ns>/<name> build
+ *   config failed: failed to build config: <error>`, and the bare error text for a check that could not conclude.
+ */
+import { buildAgentConfig } from '../pipelines/build.ts';
+import { describeRejection, isOptedOut } from '../pipelines/pipeline.ts';
+import type { PipelinePolicy } from '../pipelines/policy.ts';
+import type { Pipeline, PipelineStatus, Vector } from '../pipelines/schemas.ts';
+import { serializeConfig } from '../pipelines/serialize.ts';
+import type { CheckOutcome } from './configcheck.ts';
+import type { SecretSource } from '../pipelines/secrets.ts';
+
+/** The Valid condition's reasons for a pod check's outcome (the structural ones are in status.ts). */
+export const checkFailedReason = 'ConfigCheckFailed';
+export const checkErrorReason = 'ConfigCheckError';
+
+export type PipelineCheck = { result: 'valid' } | { result: 'invalid' | 'error'; reason: string };
+
+/** What runs one check pod (configcheck.ts's ConfigChecker). */
+export interface Checker {
+  check(
+    vector: Vector,
+    configJson: string,
+    assets?: Readonly<Record<string, string>>,
+    fresh?: boolean,
+  ): Promise<CheckOutcome>;
+}
+
+function validReason(status: PipelineStatus | undefined): string | undefined {
+  return status?.conditions?.find((c) => c.type === 'Valid')?.reason;
+}
+
+/**
+ * The verdict recorded for this hash, to reuse without a pod; undefined when the pipeline must be checked: a new
+ * hash, no verdict, an error rather than a verdict, a structural failure (the structural check decides those), or an
+ * invalid pipeline under `recheckInvalid`.
+ */
+export function recordedCheck(
+  status: PipelineStatus | undefined,
+  hash: number,
+  recheckInvalid: boolean,
+): PipelineCheck | undefined {
+  if (status?.LastAppliedPipelineHash !== hash || status.configCheckResult === undefined) return undefined;
+  if (status.configCheckResult) return { result: 'valid' };
+  const reason = validReason(status);
+  // No condition: kaasops wrote it, and its false is a check failure.
+  if (recheckInvalid || (reason !== undefined && reason !== checkFailedReason)) return undefined;
+  return { result: 'invalid', reason: status.reason ?? '' };
+}
+
+/**
+ * Whether the pipeline's status says a configcheck pod refused its current spec: Vectors leave it out. Judged by
+ * generation when the status records one (ours), so an edit that keeps the spec (labels, force-configcheck) keeps it
+ * out while it is re-checked; else (kaasops' status) by the hash.
+ */
+export function checkFailedFor(
+  status: PipelineStatus | undefined,
+  hash: number,
+  generation: number | undefined,
+): boolean {
+  if (status?.configCheckResult !== false) return false;
+  const reason = validReason(status);
+  if (reason !== undefined && reason !== checkFailedReason) return false;
+  if (status.observedGeneration !== undefined && generation !== undefined)
+    return status.observedGeneration === generation;
+  return status.LastAppliedPipelineHash === hash;
+}
+
+export interface CheckContext {
+  checker: Checker;
+  optimize: boolean;
+  policy?: PipelinePolicy;
+  /** The values of the Secrets the pipeline declares (secret-reader.ts), mounted in the check pod as the agents' are. */
+  secrets?: SecretSource;
+}
+
+/**
+ * The config kaasops checks for `p` on `vector`: that pipeline alone, in the Vector's mode, with the secret values it
+ * references (flat key -> base64) for the check pod's assets.
+ */
+function singlePipelineConfig(
+  vector: Vector,
+  p: Pipeline,
+  ctx: Omit<CheckContext, 'checker'>,
+): { json: string; assets: Record<string, string> } | Error {
+  const optimize = ctx.optimize && !isOptedOut(vector.metadata.annotations);
+  const built = buildAgentConfig(vector, [p], {
+    optimize,
+    ...(ctx.policy === undefined ? {} : { policy: ctx.policy }),
+    ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+  });
+  const rejected = built.rejected[0];
+  if (rejected !== undefined) return new Error(describeRejection(rejected));
+  const assets: Record<string, string> = {};
+  for (const [key, value] of built.secretAssets) assets[key] = Buffer.from(value).toString('base64');
+  return { json: serializeConfig(built.config), assets };
+}
+
+async function checkOne(vector: Vector, p: Pipeline, ctx: CheckContext): Promise<PipelineCheck> {
+  const who = `agent ${vector.metadata.namespace}/${vector.metadata.name}`;
+  const built = singlePipelineConfig(vector, p, ctx);
+  if (built instanceof Error)
+    return { result: 'invalid', reason: `${who} build config failed: failed to build config: ${built.message}` };
+  const outcome = await ctx.checker.check(vector, built.json, built.assets, true);
+  if (outcome.result === 'valid') return outcome;
+  if (outcome.result === 'invalid')
+    return { result: 'invalid', reason: `${who} config check failed: ${outcome.reason}` };
+  return outcome;
+}
+
+/**
+ * Checks `p` against every Vector in parallel. The first failure in the Vectors' order is reported (a verdict before
+ * an error, so a refused pipeline is never reported as a retryable error); valid when there is none.
+ */
+export async function checkOnVectors(
+  vectors: readonly Vector[],
+  p: Pipeline,
+  ctx: CheckContext,
+): Promise<PipelineCheck> {
+  const outcomes = await Promise.all(
+    vectors.map((v) =>
+      checkOne(v, p, ctx).catch((err: unknown): PipelineCheck => ({ result: 'error', reason: String(err) })),
+    ),
+  );
+  return (
+    outcomes.find((o) => o.result === 'invalid') ?? outcomes.find((o) => o.result === 'error') ?? { result: 'valid' }
+  );
+}
