@@ -22,10 +22,12 @@ import process, { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../kube/client.ts';
-import { createMetrics } from '../operator/metrics.ts';
+import { createMetrics, type OperatorMetrics } from '../operator/metrics.ts';
 import { defaultMergerImage } from '../operator/merger-container.ts';
 import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
 import { Operator } from '../operator/operator.ts';
+import type { Logger } from '../operator/vector-controller.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Shutdown } from '../kube/shutdown.ts';
 import { policyFlags } from '../pipelines/policy.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
@@ -132,29 +134,117 @@ function podNamespace(): string {
   }
 }
 
+const runOptions = {
+  kubeconfig: { type: 'string' },
+  'enable-config-optimization': { type: 'boolean', default: false },
+  ...objectFlagOptions,
+  'watch-namespace': { type: 'string', default: '' },
+  'adopt-field-managers': { type: 'string', default: 'manager' },
+  'leader-elect': { type: 'boolean', default: false },
+  'leader-election-namespace': { type: 'string' },
+  'metrics-bind-address': { type: 'string', default: '0' },
+  'health-probe-bind-address': { type: 'string', default: ':8081' },
+  'configcheck-timeout': { type: 'string', default: '300s' },
+  'sync-period': { type: 'string', default: '10h' },
+  'enable-configcheck-pods': { type: 'boolean', default: true },
+  'log-level': { type: 'string' },
+  ...policyOptions,
+  ...kaasopsOptions,
+  help: { type: 'boolean', default: false },
+} as const;
+
+type RunValues = ReturnType<typeof parseArgs<{ options: typeof runOptions; strict: true }>>['values'];
+
+/** Every flag checked and turned into what the operator takes; the first problem as a message naming the flag. */
+function settingsFrom(values: RunValues) {
+  const configCheckMs = parseDuration(values['configcheck-timeout']);
+  if (configCheckMs === undefined)
+    return `--configcheck-timeout '${values['configcheck-timeout']}' is not a duration like 300s or 5m`;
+  const syncPeriodMs = parseDuration(values['sync-period']);
+  if (syncPeriodMs === undefined || syncPeriodMs <= 0)
+    return `--sync-period '${values['sync-period']}' is not a positive duration like 10h or 30m`;
+  const metricsAt = parseBindAddress(values['metrics-bind-address']);
+  const healthAt = parseBindAddress(values['health-probe-bind-address']);
+  if (metricsAt === 'invalid')
+    return `--metrics-bind-address '${values['metrics-bind-address']}' is not host:port or 0`;
+  if (healthAt === 'invalid')
+    return `--health-probe-bind-address '${values['health-probe-bind-address']}' is not host:port or 0`;
+  const pipelinePolicy = policyFromFlags(values);
+  if (typeof pipelinePolicy === 'string') return pipelinePolicy;
+  const flags = operatorFlagsFrom(values, pipelinePolicy);
+  if (typeof flags === 'string') return flags;
+  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+  const logLevel = values['log-level'];
+  if (logLevel !== undefined && !levels.includes(logLevel)) return `--log-level must be one of ${levels.join(', ')}`;
+  const logging = logSettings(logLevel, values);
+  if (typeof logging === 'string') return logging;
+  const retryDelay = retryDelayMs(values);
+  if (typeof retryDelay === 'string') return retryDelay;
+  return { configCheckMs, syncPeriodMs, metricsAt, healthAt, pipelinePolicy, flags, logging, retryDelay };
+}
+
+type Settings = Exclude<ReturnType<typeof settingsFrom>, string>;
+
+function operatorFrom(values: RunValues, settings: Settings, kc: KubeConfig, log: Logger, metrics: OperatorMetrics) {
+  const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
+  const operator = new Operator({
+    kc,
+    log,
+    metrics,
+    flags: settings.flags,
+    ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
+    resyncMs: settings.syncPeriodMs,
+    adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
+    ...(values['leader-elect']
+      ? {
+          leaderElection: {
+            namespace: values['leader-election-namespace'] ?? podNamespace(),
+            name: '79cbe7f3.kaasops.io',
+            identity,
+          },
+        }
+      : {}),
+    ...(values['enable-configcheck-pods'] ? { configCheckPods: { timeoutMs: settings.configCheckMs } } : {}),
+    invalidPipelines: { recheck: values['enable-reconciliation-invalid-pipelines'], retryDelayMs: settings.retryDelay },
+    onLostLeadership: () => {
+      log.error({}, 'lost the leader lease; exiting so a fresh process can campaign');
+      process.exit(1);
+    },
+  });
+  return { operator, identity };
+}
+
+/**
+ * Resolves with the exit code once a signal has stopped everything. Steps run last registered first: controllers
+ * stop (nothing writes any more, the lease is released), then the probe and metrics servers close.
+ */
+function stoppedOnSignal(operator: Operator, servers: readonly { close(): Promise<void> }[], log: Logger) {
+  return new Promise<number>((resolve) => {
+    const shutdown = new Shutdown({
+      timeoutMs: 25_000,
+      exit: resolve,
+      onError: (step, err) => {
+        log.error({ step, err: err instanceof Error ? err.message : String(err) }, 'shutdown step failed');
+      },
+    });
+    shutdown.add('servers', async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+    shutdown.add('controllers', () => operator.stop());
+    shutdown.add('signal', () => {
+      log.info({}, 'shutting down');
+      return Promise.resolve();
+    });
+    shutdown.listen();
+  });
+}
+
 export async function main(args: string[]): Promise<number> {
-  let values;
+  let values: RunValues;
   try {
     ({ values } = parseArgs({
       args: normaliseArgs(args),
-      options: {
-        kubeconfig: { type: 'string' },
-        'enable-config-optimization': { type: 'boolean', default: false },
-        ...objectFlagOptions,
-        'watch-namespace': { type: 'string', default: '' },
-        'adopt-field-managers': { type: 'string', default: 'manager' },
-        'leader-elect': { type: 'boolean', default: false },
-        'leader-election-namespace': { type: 'string' },
-        'metrics-bind-address': { type: 'string', default: '0' },
-        'health-probe-bind-address': { type: 'string', default: ':8081' },
-        'configcheck-timeout': { type: 'string', default: '300s' },
-        'sync-period': { type: 'string', default: '10h' },
-        'enable-configcheck-pods': { type: 'boolean', default: true },
-        'log-level': { type: 'string' },
-        ...policyOptions,
-        ...kaasopsOptions,
-        help: { type: 'boolean', default: false },
-      },
+      options: runOptions,
       allowNegative: true,
       strict: true,
       allowPositionals: false,
@@ -167,69 +257,22 @@ export async function main(args: string[]): Promise<number> {
     stdout.write(usage);
     return 0;
   }
-  const fail = (msg: string): number => {
-    stderr.write(`vector-operator run: ${msg}\n`);
+  const settings = settingsFrom(values);
+  if (typeof settings === 'string') {
+    stderr.write(`vector-operator run: ${settings}\n`);
     return 2;
-  };
-  const configCheckMs = parseDuration(values['configcheck-timeout']);
-  if (configCheckMs === undefined)
-    return fail(`--configcheck-timeout '${values['configcheck-timeout']}' is not a duration like 300s or 5m`);
-  const syncPeriodMs = parseDuration(values['sync-period']);
-  if (syncPeriodMs === undefined || syncPeriodMs <= 0)
-    return fail(`--sync-period '${values['sync-period']}' is not a positive duration like 10h or 30m`);
-  const metricsAt = parseBindAddress(values['metrics-bind-address']);
-  const healthAt = parseBindAddress(values['health-probe-bind-address']);
-  if (metricsAt === 'invalid')
-    return fail(`--metrics-bind-address '${values['metrics-bind-address']}' is not host:port or 0`);
-  if (healthAt === 'invalid')
-    return fail(`--health-probe-bind-address '${values['health-probe-bind-address']}' is not host:port or 0`);
-  const pipelinePolicy = policyFromFlags(values);
-  if (typeof pipelinePolicy === 'string') return fail(pipelinePolicy);
-  const flags = operatorFlagsFrom(values, pipelinePolicy);
-  if (typeof flags === 'string') return fail(flags);
-  const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-  const logLevel = values['log-level'];
-  if (logLevel !== undefined && !levels.includes(logLevel))
-    return fail(`--log-level must be one of ${levels.join(', ')}`);
-  const logging = logSettings(logLevel, values);
-  if (typeof logging === 'string') return fail(logging);
-  const retryDelay = retryDelayMs(values);
-  if (typeof retryDelay === 'string') return fail(retryDelay);
-
+  }
+  const { flags, logging, pipelinePolicy } = settings;
   const log = pino({ level: logging.level, base: { component: 'vector-operator' }, ...logging.options });
   const kc = loadKubeConfig(values.kubeconfig);
-  const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
   const ref: { op?: Operator } = {};
   const metrics = createMetrics(() => ref.op?.queueDepths() ?? {}, true);
-  const running = new Operator({
-    kc,
-    log,
-    metrics,
-    flags,
-    ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
-    resyncMs: syncPeriodMs,
-    adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
-    ...(values['leader-elect']
-      ? {
-          leaderElection: {
-            namespace: values['leader-election-namespace'] ?? podNamespace(),
-            name: '79cbe7f3.kaasops.io',
-            identity,
-          },
-        }
-      : {}),
-    ...(values['enable-configcheck-pods'] ? { configCheckPods: { timeoutMs: configCheckMs } } : {}),
-    invalidPipelines: { recheck: values['enable-reconciliation-invalid-pipelines'], retryDelayMs: retryDelay },
-    onLostLeadership: () => {
-      log.error({}, 'lost the leader lease; exiting so a fresh process can campaign');
-      process.exit(1);
-    },
-  });
+  const { operator: running, identity } = operatorFrom(values, settings, kc, log, metrics);
   ref.op = running;
 
   const servers = await startServers({
-    healthAt,
-    metricsAt,
+    healthAt: settings.healthAt,
+    metricsAt: settings.metricsAt,
     secure: values['metrics-secure'],
     http2: values['enable-http2'],
     kc,
@@ -259,26 +302,7 @@ export async function main(args: string[]): Promise<number> {
     log.warn({ flag: `--${w.flag}`, value: w.value }, `--${w.flag} is accepted; not implemented: ${w.missing}`);
   // Signals are handled from before the controllers start: a SIGTERM while they start stops them gracefully (stop()
   // copes with a start in progress) instead of killing the process with the default action.
-  const stopped = new Promise<number>((resolve) => {
-    const shutdown = new Shutdown({
-      timeoutMs: 25_000,
-      exit: resolve,
-      onError: (step, err) => {
-        log.error({ step, err: err instanceof Error ? err.message : String(err) }, 'shutdown step failed');
-      },
-    });
-    // Steps run last registered first: controllers stop (nothing writes any more, the lease is released), then the
-    // probe and metrics servers close.
-    shutdown.add('servers', async () => {
-      await Promise.all(servers.map((s) => s.close()));
-    });
-    shutdown.add('controllers', () => running.stop());
-    shutdown.add('signal', () => {
-      log.info({}, 'shutting down');
-      return Promise.resolve();
-    });
-    shutdown.listen();
-  });
+  const stopped = stoppedOnSignal(running, servers, log);
   await running.start();
   const code = await stopped;
   log.info({ code }, 'stopped');
