@@ -17,24 +17,25 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Applier } from '../kube/apply.ts';
-import { objectKey, request, type KubeObject } from '../kube/client.ts';
+import { request } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import { LeaderElector, type LeaderElectorOptions } from '../kube/lease.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
-import { selects } from '../pipelines/build.ts';
+
 import type { OperatorFlags } from './desired.ts';
 import { aggregatorsServed } from './aggregator-informers.ts';
 import { createAggregatorPart, type AggregatorPart } from './aggregator-wiring.ts';
 import { ConfigChecker } from './configcheck.ts';
 import { ApiEventSink, type EventSink } from './events.ts';
-import { allReflectors, createInformers, ownerVectorKey, WrittenObjects, type Informers } from './informers.ts';
+import { allReflectors, createInformers, WrittenObjects, type Informers } from './informers.ts';
+import { vectorChanged, wireEvents } from './event-routing.ts';
 import { createMetrics, type OperatorMetrics } from './metrics.ts';
 import { PipelineReconciler } from './pipeline-controller.ts';
 import { PipelineValidator } from './validate.ts';
 import { SecretReader } from './secret-reader.ts';
 import { SecretAttribution } from './secret-attribution.ts';
-import { declaredSecrets } from '../pipelines/secrets.ts';
-import { toPipeline, toVector, VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
+
+import { VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
 
 const fieldManager = 'vector-operator';
 /** kaasops/vector-operator writes with Update under controller-runtime's default manager name. */
@@ -79,34 +80,6 @@ interface Running {
   synced: boolean;
   /** Only when the API server serves the aggregator kinds and Deployments. */
   aggregators?: AggregatorPart;
-}
-
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
-function vectorChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
-  const a = obj.metadata ?? {};
-  const b = old?.metadata ?? {};
-  return (
-    old === undefined ||
-    a.generation !== b.generation ||
-    !same(a.annotations, b.annotations) ||
-    a.deletionTimestamp !== b.deletionTimestamp ||
-    !same(a.finalizers, b.finalizers) ||
-    // Objects without generation tracking: compare the spec itself.
-    (a.generation === undefined && !same(obj.spec, old.spec))
-  );
-}
-
-/** What decides which Vectors select a pipeline: a change re-selects at once (kaasops waits for another trigger). */
-function labelsChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
-  return !same(obj.metadata?.labels, old?.metadata?.labels);
-}
-
-/** A verdict the pipeline reconcile recorded: a change moves the pipeline in or out of the Vectors' configs. */
-function verdictChanged(obj: KubeObject, old: KubeObject | undefined): boolean {
-  const a = obj.status as { configCheckResult?: boolean; LastAppliedPipelineHash?: number } | undefined;
-  const b = old?.status as typeof a;
-  return a?.configCheckResult !== b?.configCheckResult || a?.LastAppliedPipelineHash !== b?.LastAppliedPipelineHash;
 }
 
 export class Operator {
@@ -210,7 +183,52 @@ export class Operator {
     const vectorQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
     const pipelineQueue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
     const applier = new Applier(kc, fieldManager);
-    const ctx: ControllerContext = {
+    const ctx = this.controllerContext(informers, applier, podMonitor, pipelineQueue);
+    wireEvents(informers, { vectors: vectorQueue, pipelines: pipelineQueue }, ctx);
+    const aggregators = await this.aggregatorPart(informers, applier, podMonitor, ctx);
+    const running: Running = {
+      informers,
+      checker: ctx.checker,
+      vectorQueue,
+      pipelineQueue,
+      controllers: [],
+      synced: false,
+      ...(aggregators === undefined ? {} : { aggregators }),
+    };
+    this.running = running;
+    await Promise.all([
+      ...[...allReflectors(informers), ...(aggregators?.reflectors ?? [])].map((r) => r.start()),
+      ctx.checker?.start(),
+    ]);
+    if (this.running !== running) return; // stopped while listing
+    running.synced = true;
+    const vectors = new VectorReconciler(ctx);
+    const pipelines = new PipelineReconciler(ctx);
+    const workers = this.opts.workers ?? 4;
+    const controller = (name: string, queue: WorkQueue, fn: (key: string) => Promise<unknown>): Controller =>
+      this.controller(name, queue, workers, fn);
+    running.controllers = [
+      controller('vector', vectorQueue, (k) => vectors.reconcile(k)),
+      controller('pipeline', pipelineQueue, (k) => pipelines.reconcile(k)),
+    ];
+    if (aggregators !== undefined)
+      running.controllers.push(controller('aggregator', aggregators.queue, (k) => aggregators.reconciler.reconcile(k)));
+    for (const c of running.controllers) c.run();
+    log.info(
+      { podMonitor, aggregators: aggregators !== undefined, watchNamespace: this.opts.watchNamespace ?? '' },
+      'controllers started',
+    );
+  }
+
+  /** What both reconcilers share: caches, the applier, the validator, the Secrets and the config checker. */
+  private controllerContext(
+    informers: Informers,
+    applier: Applier,
+    podMonitor: boolean,
+    pipelineQueue: WorkQueue,
+  ): ControllerContext {
+    const { kc, log } = this.opts;
+    return {
       informers,
       applier,
       flags: { ...this.opts.flags, podMonitor },
@@ -238,149 +256,61 @@ export class Operator {
       recheckInvalid: this.opts.invalidPipelines?.recheck ?? false,
       retryDelayMs: this.opts.invalidPipelines?.retryDelayMs ?? 30_000,
     };
-    this.wire(informers, vectorQueue, pipelineQueue, ctx);
-    // Aggregators are cluster-wide: with --watch-namespace they stay off (docs/aggregators.md).
-    const scoped = this.opts.watchNamespace !== undefined && this.opts.watchNamespace !== '';
-    const aggregators =
-      !scoped && (await aggregatorsServed(kc))
-        ? createAggregatorPart({
-            kc,
-            podMonitor,
-            informers,
-            applier,
-            validator: ctx.validator,
-            adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
-            metrics: this.metrics,
-            log,
-            changed: vectorChanged,
-            ...(this.opts.resyncMs === undefined ? {} : { resyncMs: this.opts.resyncMs }),
-            ...(this.opts.watchTimeoutSeconds === undefined
-              ? {}
-              : { watchTimeoutSeconds: this.opts.watchTimeoutSeconds }),
-          })
-        : undefined;
-    const running: Running = {
-      informers,
-      checker: ctx.checker,
-      vectorQueue,
-      pipelineQueue,
-      controllers: [],
-      synced: false,
-      ...(aggregators === undefined ? {} : { aggregators }),
-    };
-    this.running = running;
-    await Promise.all([
-      ...[...allReflectors(informers), ...(aggregators?.reflectors ?? [])].map((r) => r.start()),
-      ctx.checker?.start(),
-    ]);
-    if (this.running !== running) return; // stopped while listing
-    running.synced = true;
-    const vectors = new VectorReconciler(ctx);
-    const pipelines = new PipelineReconciler(ctx);
-    const workers = this.opts.workers ?? 4;
-    const controller = (name: string, queue: WorkQueue, fn: (key: string) => Promise<unknown>): Controller =>
-      new Controller({
-        name,
-        queue,
-        workers,
-        reconcile: async (key) => {
-          const end = this.metrics.reconcileSeconds.startTimer({ controller: name });
-          try {
-            const res = (await fn(key)) as { requeueAfterMs?: number } | undefined;
-            this.metrics.reconciles.inc({ controller: name, result: 'success' });
-            return res;
-          } finally {
-            end();
-          }
-        },
-        onError: (key, err) => {
-          this.metrics.reconciles.inc({ controller: name, result: 'error' });
-          this.metrics.errors.inc({ controller: name });
-          log.warn({ controller: name, key, err: String(err) }, 'reconcile failed; retrying with backoff');
-        },
-      });
-    running.controllers = [
-      controller('vector', vectorQueue, (k) => vectors.reconcile(k)),
-      controller('pipeline', pipelineQueue, (k) => pipelines.reconcile(k)),
-    ];
-    if (aggregators !== undefined)
-      running.controllers.push(controller('aggregator', aggregators.queue, (k) => aggregators.reconciler.reconcile(k)));
-    for (const c of running.controllers) c.run();
-    log.info(
-      { podMonitor, aggregators: aggregators !== undefined, watchNamespace: this.opts.watchNamespace ?? '' },
-      'controllers started',
-    );
   }
 
-  private wire(informers: Informers, vectorQueue: WorkQueue, pipelineQueue: WorkQueue, ctx: ControllerContext): void {
-    informers.vectors.on((event, obj, old) => {
-      if (event === 'update' && !vectorChanged(obj, old)) return;
-      vectorQueue.add(objectKey(obj));
-    });
-    const onPipeline = (kind: 'VectorPipeline' | 'ClusterVectorPipeline') => {
-      return (event: string, obj: KubeObject, old?: KubeObject): void => {
-        const key = objectKey(obj);
-        if (event === 'resync') {
-          pipelineQueue.add(key);
-          return;
-        }
-        // kaasops' predicate: the pipeline reconcile runs on a spec or annotation change (force-configcheck is an
-        // annotation), not on a label-only edit, which only re-selects.
-        const changed = event !== 'update' || vectorChanged(obj, old);
-        if (!changed && !labelsChanged(obj, old) && !verdictChanged(obj, old)) return;
-        if (event === 'delete') ctx.validator.forget(toPipeline({ ...obj, kind }));
-        else if (changed) pipelineQueue.add(key);
-        const now = toPipeline({ ...obj, kind });
-        const before = old === undefined ? undefined : toPipeline({ ...old, kind });
-        for (const v of informers.vectors.list()) {
-          const vector = toVector(v);
-          if (selects(vector, now) || (before !== undefined && selects(vector, before))) vectorQueue.add(objectKey(v));
-        }
-      };
-    };
-    informers.vectorPipelines.on(onPipeline('VectorPipeline'));
-    informers.clusterPipelines.on(onPipeline('ClusterVectorPipeline'));
-    informers.userSecrets.on((event, obj) => {
-      if (event === 'resync') return;
-      const namespace = obj.metadata?.namespace ?? '';
-      const name = obj.metadata?.name ?? '';
-      if (event === 'delete') ctx.secrets?.forget(namespace, name);
-      this.secretChanged(informers, vectorQueue, pipelineQueue, namespace, name);
-    });
-    for (const r of Object.values(informers.owned)) {
-      r.on((event, obj) => {
-        if (event === 'resync') return;
-        const key = ownerVectorKey(obj);
-        if (key !== undefined) vectorQueue.add(key);
-      });
-    }
-  }
-
-  /**
-   * A Secret some pipelines declare changed (rotation, creation, deletion): those pipelines are checked again
-   * (`relatedSecretsHash`) and the Vectors selecting them rebuilt, which rewrites the assets only. A scan of the
-   * pipelines, not an index: most Secret events (the operator's own writes among them) concern no pipeline.
-   */
-  private secretChanged(
+  /** The aggregator controller's part, or undefined: aggregators are cluster-wide, off with --watch-namespace. */
+  private async aggregatorPart(
     informers: Informers,
-    vectorQueue: WorkQueue,
-    pipelineQueue: WorkQueue,
-    namespace: string,
+    applier: Applier,
+    podMonitor: boolean,
+    ctx: ControllerContext,
+  ): Promise<AggregatorPart | undefined> {
+    const { kc, log } = this.opts;
+    const scoped = this.opts.watchNamespace !== undefined && this.opts.watchNamespace !== '';
+    if (scoped || !(await aggregatorsServed(kc))) return undefined;
+    return createAggregatorPart({
+      kc,
+      podMonitor,
+      informers,
+      applier,
+      validator: ctx.validator,
+      adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
+      metrics: this.metrics,
+      log,
+      changed: vectorChanged,
+      ...(this.opts.resyncMs === undefined ? {} : { resyncMs: this.opts.resyncMs }),
+      ...(this.opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: this.opts.watchTimeoutSeconds }),
+    });
+  }
+
+  /** A controller over `queue`, timed and counted per reconcile; a failure is logged and retried with backoff. */
+  private controller(
     name: string,
-  ): void {
-    const vectors = informers.vectors.list().map((v) => [v, toVector(v)] as const);
-    for (const [reflector, kind] of [
-      [informers.vectorPipelines, 'VectorPipeline'],
-      [informers.clusterPipelines, 'ClusterVectorPipeline'],
-    ] as const) {
-      for (const obj of reflector.list()) {
-        if ((obj.spec as { secret?: unknown } | undefined)?.secret === undefined) continue;
-        const p = toPipeline({ ...obj, kind });
-        if (!declaredSecrets(p).some((s) => s.namespace === namespace && s.name === name)) continue;
-        pipelineQueue.add(objectKey(obj));
-        for (const [v, vector] of vectors) if (selects(vector, p)) vectorQueue.add(objectKey(v));
-      }
-    }
+    queue: WorkQueue,
+    workers: number,
+    fn: (key: string) => Promise<unknown>,
+  ): Controller {
+    const { log } = this.opts;
+    return new Controller({
+      name,
+      queue,
+      workers,
+      reconcile: async (key) => {
+        const end = this.metrics.reconcileSeconds.startTimer({ controller: name });
+        try {
+          const res = (await fn(key)) as { requeueAfterMs?: number } | undefined;
+          this.metrics.reconciles.inc({ controller: name, result: 'success' });
+          return res;
+        } finally {
+          end();
+        }
+      },
+      onError: (key, err) => {
+        this.metrics.reconciles.inc({ controller: name, result: 'error' });
+        this.metrics.errors.inc({ controller: name });
+        log.warn({ controller: name, key, err: String(err) }, 'reconcile failed; retrying with backoff');
+      },
+    });
   }
 
   private async stopControllers(): Promise<void> {

@@ -171,24 +171,32 @@ export function vectorStatus(o: VectorOutcome, live: VectorStatus | undefined, n
   if (globals !== undefined) status.LastAppliedGlobalConfigHash = globals;
   const published = o.published ? now : live?.lastConfigPublishedAt;
   if (published !== undefined) status.lastConfigPublishedAt = published;
-  if (o.migrationFlag || d.plan.opt === 'optimized' || d.plan.opt === 'legacy') {
-    // The step that switched Secrets said why the agents roll; the reconciles during the rollout keep saying it.
-    const rollingOn = d.plan.phase === 'Rolling' && d.plan.roll === undefined && live?.migration?.phase === 'Rolling';
-    const m: MigrationStatus = {
-      mode: d.plan.servedMode,
-      mountedSecret: d.objects[0]?.metadata?.name ?? '',
-      phase: d.plan.phase,
-      message: rollingOn ? (live.migration?.message ?? d.plan.message) : d.plan.message,
-    };
-    const standby = d.objects.find((x) => x.kind === 'Secret' && x !== d.objects[0]);
-    if (standby !== undefined) m.standbySecret = standby.metadata?.name ?? '';
-    if (o.counts !== undefined) {
-      m.nodesMigrated = o.counts.nodesMigrated;
-      m.nodesPending = o.counts.nodesPending;
-      m.nodesFailed = o.counts.nodesFailed;
-      m.checkpointsCarried = o.counts.checkpointsCarried;
-    }
-    status.migration = m;
-  }
+  if (o.migrationFlag || d.plan.opt === 'optimized' || d.plan.opt === 'legacy')
+    status.migration = migrationStatus(d, o.counts, live);
   return status;
+}
+
+/** `status.migration`: the served mode, the Secrets, the phase and why, and the merger's counts per node. */
+function migrationStatus(
+  d: DesiredState,
+  counts: MigrationCounts | undefined,
+  live: VectorStatus | undefined,
+): MigrationStatus {
+  // The step that switched Secrets said why the agents roll; the reconciles during the rollout keep saying it.
+  const rollingOn = d.plan.phase === 'Rolling' && d.plan.roll === undefined && live?.migration?.phase === 'Rolling';
+  const m: MigrationStatus = {
+    mode: d.plan.servedMode,
+    mountedSecret: d.objects[0]?.metadata?.name ?? '',
+    phase: d.plan.phase,
+    message: rollingOn ? (live.migration?.message ?? d.plan.message) : d.plan.message,
+  };
+  const standby = d.objects.find((x) => x.kind === 'Secret' && x !== d.objects[0]);
+  if (standby !== undefined) m.standbySecret = standby.metadata?.name ?? '';
+  if (counts !== undefined) {
+    m.nodesMigrated = counts.nodesMigrated;
+    m.nodesPending = counts.nodesPending;
+    m.nodesFailed = counts.nodesFailed;
+    m.checkpointsCarried = counts.checkpointsCarried;
+  }
+  return m;
 }

@@ -121,8 +121,11 @@ for (const target of kubeTargets())
         );
         assert.equal(alone(kubelet.seen, 'team-b', 'bogus').length, 0, 'a label-only edit checks nothing');
         assert.equal((await statusOf(stand, 'team-b', 'bogus'))?.LastAppliedPipelineHash, before);
-        const held = agentJson(await stand.get(secretPath('vector', 'logs-agent')));
-        assert.ok(held?.sources?.['team-a-barrier-pods'], 'the barrier published');
+        // The barrier's verdict comes before the Vector reconcile that publishes it: wait for the publication.
+        const held = await eventually('the barrier published', async () => {
+          const json = agentJson(await stand.get(secretPath('vector', 'logs-agent')));
+          return json?.sources?.['team-a-barrier-pods'] === undefined ? undefined : json;
+        });
         assert.equal(held.sinks?.['team-b-bogus-out'], undefined, 'the relabelled refused pipeline stays out');
 
         await stand.patch(vpPath('team-b', 'bogus'), {
