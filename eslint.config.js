@@ -19,6 +19,19 @@ export default tseslint.config(
     },
   },
   {
+    // Small rooms (issue #15): no product function over 80 lines, no product or stand file over 400.
+    files: ['src/**/*.ts', 'lab/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80 }],
+    },
+  },
+  {
     files: ['test/**', 'bench/**'],
     rules: {
       // node:test's describe/it return promises that the runner awaits itself.

@@ -10,7 +10,8 @@
  *   nothing says the agents live-reload.
  */
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
-import { configModeAnnotation, desiredState, type DesiredState, type OperatorFlags } from '../operator/desired.ts';
+import { desiredState, type DesiredState, type OperatorFlags } from '../operator/desired.ts';
+import { configModeAnnotation } from '../operator/live-state.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
 
 export interface MigrationSecret {

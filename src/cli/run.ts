@@ -26,7 +26,7 @@ import { createMetrics, type OperatorMetrics } from '../operator/metrics.ts';
 import { defaultMergerImage } from '../operator/merger-container.ts';
 import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
 import { Operator } from '../operator/operator.ts';
-import type { Logger } from '../operator/vector-controller.ts';
+import type { Logger } from '../operator/controller-context.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Shutdown } from '../kube/shutdown.ts';
 import { policyFlags } from '../pipelines/policy.ts';

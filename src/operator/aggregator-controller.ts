@@ -42,7 +42,7 @@ import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
 import type { PipelineValidator } from './validate.ts';
-import type { Logger } from './vector-controller.ts';
+import type { Logger } from './controller-context.ts';
 
 const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 

@@ -24,7 +24,7 @@ import {
 import type { Informers } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PipelineValidator } from './validate.ts';
-import type { Logger } from './vector-controller.ts';
+import type { Logger } from './controller-context.ts';
 
 export interface AggregatorPart {
   reflectors: Reflector<KubeObject>[];

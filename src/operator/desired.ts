@@ -22,14 +22,8 @@ import type { PipelinePolicy } from '../pipelines/policy.ts';
 import { isOptedOut, optimizationAnnotation } from '../pipelines/pipeline.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
-import {
-  planMigration,
-  rolloutComplete,
-  type ConfigMode,
-  type LiveRollout,
-  type MigrationPlan,
-  type SecretSlot,
-} from './migration.ts';
+import { configModeAnnotation, liveRollout, secretMode } from './live-state.ts';
+import { planMigration, type ConfigMode, type LiveRollout, type MigrationPlan, type SecretSlot } from './migration.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
 import { assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
 import { secretSourceOf, type SecretSource } from '../pipelines/secrets.ts';
@@ -43,8 +37,6 @@ import {
   secretSizeProblem,
   type AgentObject,
 } from './objects.ts';
-
-export const configModeAnnotation = 'vector-operator.kaasops.io/config-mode';
 
 export interface OperatorFlags {
   optimize: boolean;
@@ -112,36 +104,6 @@ export interface DesiredState {
   requeueAfterMs?: number;
   /** When this step switches Secrets because sources rename: what renames, for the Event and the status. */
   renamed?: { sources: number; namespaces: number | 'all'; examples: string[] };
-}
-
-/** The mode a live config Secret holds: its annotation, else (written before the annotation existed) its content. */
-export function secretMode(secret: V1Secret | undefined): ConfigMode | undefined {
-  if (secret === undefined) return undefined;
-  const recorded = secret.metadata?.annotations?.[configModeAnnotation];
-  if (recorded === 'legacy' || recorded === 'optimized') return recorded;
-  const b64 = secret.data?.[configKey];
-  if (b64 === undefined) return 'legacy';
-  // A collapsed source is the only thing that tells the modes apart; without one both modes are the same bytes.
-  return configPayloadText(Buffer.from(b64, 'base64')).includes('"optimizedSource-') ? 'optimized' : 'legacy';
-}
-
-export function liveRollout(vector: Vector, ds: V1DaemonSet | undefined): LiveRollout | undefined {
-  if (ds === undefined) return undefined;
-  const volumes = ds.spec?.template.spec?.volumes ?? [];
-  const volumeName = vector.spec.agent?.compressConfigFile === true ? 'app-config-compress' : 'config';
-  const mounted = volumes.find((v) => v.name === volumeName)?.secret?.secretName;
-  const mount: SecretSlot = mounted === slotSecretName(vector, 'opt') ? 'opt' : 'agent';
-  const status = ds.status;
-  return {
-    mount,
-    complete: rolloutComplete({
-      generation: ds.metadata?.generation,
-      observedGeneration: status?.observedGeneration,
-      desiredNumberScheduled: status?.desiredNumberScheduled,
-      updatedNumberScheduled: status?.updatedNumberScheduled,
-      numberAvailable: status?.numberAvailable,
-    }),
-  };
 }
 
 function withoutOptOut(vector: Vector): Vector {

@@ -15,7 +15,7 @@ import { selects } from '../pipelines/build.ts';
 import { declaredSecrets } from '../pipelines/secrets.ts';
 import type { Informers } from './informers.ts';
 import { ownerVectorKey } from './informers.ts';
-import { toPipeline, toVector, type ControllerContext } from './vector-controller.ts';
+import { toPipeline, toVector, type ControllerContext } from './controller-context.ts';
 
 export interface Queues {
   vectors: WorkQueue;

@@ -35,7 +35,8 @@ import { PipelineValidator } from './validate.ts';
 import { SecretReader } from './secret-reader.ts';
 import { SecretAttribution } from './secret-attribution.ts';
 
-import { VectorReconciler, type ControllerContext, type Logger } from './vector-controller.ts';
+import { VectorReconciler } from './vector-controller.ts';
+import type { ControllerContext, Logger } from './controller-context.ts';
 
 const fieldManager = 'vector-operator';
 /** kaasops/vector-operator writes with Update under controller-runtime's default manager name. */

@@ -28,7 +28,7 @@ import { checkOnVectors, recordedCheck, type PipelineCheck } from './pipeline-ch
 import { pipelineStatus, policyConditionType } from './status.ts';
 import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
 import { declaredSecrets } from '../pipelines/secrets.ts';
-import { toPipeline, toVector, type ControllerContext } from './vector-controller.ts';
+import { toPipeline, toVector, type ControllerContext } from './controller-context.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
 const toleratedEventReason = 'UnsafePipelineTolerated';

@@ -22,107 +22,47 @@
  *   finalizer removed. Namespaced children go by garbage collection through their owner reference.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import { objectKey, splitKey, type KubeObject } from '../kube/client.ts';
-import type { Applier } from '../kube/apply.ts';
+import { splitKey, type KubeObject } from '../kube/client.ts';
 import { isSubset } from '../kube/diff.ts';
-import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
-import { appliedFields, managedFieldsOf, sameFieldSet } from '../kube/managed-fields.ts';
 import { selects } from '../pipelines/build.ts';
+import { toPipeline, toVector, type ControllerContext } from './controller-context.ts';
 import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
-import type { Pipeline, PipelineStatus, Vector, VectorStatus } from '../pipelines/schemas.ts';
-import { configPayloadText } from '../vector/config-payload.ts';
 import {
-  desiredState,
-  liveRollout,
-  secretMode,
-  type DesiredState,
-  type ObjectRef,
-  type OperatorFlags,
-} from './desired.ts';
+  apiVersion,
+  type Pipeline,
+  type PipelineStatus,
+  type Vector,
+  type VectorStatus,
+} from '../pipelines/schemas.ts';
+import { configPayloadText } from '../vector/config-payload.ts';
+import { desiredState, type DesiredState, type Observed } from './desired.ts';
+import { liveRollout, secretMode } from './live-state.ts';
 import { BuildMemo } from './build-memo.ts';
+import { ObjectWriter } from './object-writer.ts';
 import type { ConfigMode } from './migration.ts';
-import type { ConfigChecker } from './configcheck.ts';
-import type { EventSink } from './events.ts';
-import { inScope, WrittenStatus, type Informers, type OwnedKind, type WrittenObjects } from './informers.ts';
-import type { OperatorMetrics } from './metrics.ts';
+import { inScope, WrittenStatus, type OwnedKind } from './informers.ts';
 import { migrationCounts } from './migration-status.ts';
 import { checkFailedFor } from './pipeline-checks.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
-import type { PipelineValidator } from './validate.ts';
-import { secretValuesFor, type SecretReader } from './secret-reader.ts';
+import { secretValuesFor } from './secret-reader.ts';
 import { assetsRecord } from './secret-assets.ts';
-import type { SecretAttribution } from './secret-attribution.ts';
 
 const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 
-export interface Logger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
-
-export interface ControllerContext {
-  informers: Informers;
-  applier: Applier;
-  flags: OperatorFlags;
-  validator: PipelineValidator;
-  written: WrittenObjects;
-  events: EventSink;
-  metrics: OperatorMetrics;
-  log: Logger;
-  now?: () => string;
-  /** Set with --enable-configcheck-pods (the default): `vector validate` in a pod, per Vector and per pipeline. */
-  checker?: ConfigChecker;
-  /** --enable-reconciliation-invalid-pipelines: re-check invalid pipelines on every trigger, and retry them. */
-  recheckInvalid?: boolean;
-  /** --reconciliation-retry-delay (default 30 s). */
-  retryDelayMs?: number;
-  /** Set with --watch-namespace: keys outside it are never reconciled. */
-  watchNamespace?: string;
-  /** Managers whose Update-owned fields on our objects become ours before we apply (a cutover from kaasops). */
-  adoptManagers?: readonly string[];
-  /** Reads the Secrets pipelines reference (secret-reader.ts); without it no Secret exists. */
-  secrets?: SecretReader;
-  /** Pipelines a Vector build left out for a secret reason, and how to reconcile one again (secret-attribution.ts). */
-  attribution?: { store: SecretAttribution; wake: (pipelineKey: string) => void };
-}
-
-export function toVector(obj: KubeObject): Vector {
-  return {
-    kind: 'Vector',
-    metadata: obj.metadata as Vector['metadata'],
-    spec: obj.spec ?? {},
-  };
-}
-
-export function toPipeline(obj: KubeObject): Pipeline {
-  return {
-    kind: obj.kind === 'ClusterVectorPipeline' ? 'ClusterVectorPipeline' : 'VectorPipeline',
-    metadata: obj.metadata as Pipeline['metadata'],
-    spec: obj.spec ?? {},
-  };
-}
-
-const ownedKinds = new Set<string>([
-  'DaemonSet',
-  'Secret',
-  'ServiceAccount',
-  'Service',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'PodMonitor',
-]);
+/** The cached Vector with its apiVersion and kind, as writes to it need them. */
+const typed = (obj: KubeObject): KubeObject => ({ ...obj, apiVersion: obj.apiVersion ?? apiVersion, kind: 'Vector' });
 
 export class VectorReconciler {
   private readonly ctx: ControllerContext;
   private readonly statuses = new WrittenStatus<VectorStatus>();
   private readonly warnedOutOfScope = new Set<string>();
   private readonly builds = new BuildMemo();
+  private readonly writer: ObjectWriter;
 
   constructor(ctx: ControllerContext) {
     this.ctx = ctx;
+    this.writer = new ObjectWriter(ctx);
   }
 
   /**
@@ -147,67 +87,6 @@ export class VectorReconciler {
       out.push(p);
     }
     return out;
-  }
-
-  private live(kind: string, desired: KubeObject): KubeObject | undefined {
-    const reflector = ownedKinds.has(kind) ? this.ctx.informers.owned[kind as OwnedKind] : undefined;
-    return this.ctx.written.live(kind, reflector?.get(objectKey(desired)), desired);
-  }
-
-  /**
-   * Whether `live` needs no apply of `o`: it holds every desired value, and our last apply (its managedFields)
-   * recorded exactly the fields `o` sets. A field dropped from the Vector is still in that record, so the apply that
-   * removes it is sent; a reconcile that changes nothing still writes nothing.
-   */
-  private upToDate(o: AgentObject, live: KubeObject | undefined): boolean {
-    if (live === undefined || !isSubset(o, live)) return false;
-    const applied = appliedFields(live, this.ctx.applier.fieldManager);
-    return applied !== undefined && sameFieldSet(o, applied);
-  }
-
-  /**
-   * Folds the fields that `adoptManagers` wrote with Update into our Apply entry (one JSON patch, locked by the
-   * resourceVersion read), so that our next apply owns and can drop them. Returns the object as it now is.
-   */
-  private async adopt(kind: string, live: KubeObject): Promise<KubeObject> {
-    const { applier, adoptManagers = [], log, metrics } = this.ctx;
-    const ops = ownershipUpgradePatch(live, adoptManagers, applier.fieldManager);
-    if (ops === undefined) return live;
-    const from = managedFieldsOf(live)
-      .filter((e) => e.operation === 'Update' && adoptManagers.includes(e.manager ?? ''))
-      .map((e) => e.manager);
-    const stored = await applier.jsonPatch({ ...live, kind }, ops);
-    this.ctx.written.remember(kind, stored);
-    metrics.writes.inc({ kind, verb: 'adopt' });
-    log.info(
-      { kind, object: objectKey(live), from: [...new Set(from)], fieldManager: applier.fieldManager },
-      'took ownership of fields another field manager wrote (cutover): fields we no longer set will be removed',
-    );
-    return stored;
-  }
-
-  /** Applies `o` unless the live object is up to date with it; true when it wrote. */
-  private async ensure(o: AgentObject): Promise<boolean> {
-    const kind = o.kind ?? '';
-    const cached = this.live(kind, o as KubeObject);
-    const live = cached === undefined ? undefined : await this.adopt(kind, cached);
-    if (this.upToDate(o, live)) return false;
-    const stored = await this.ctx.applier.apply(o as KubeObject);
-    this.ctx.written.remember(kind, stored);
-    this.ctx.metrics.writes.inc({ kind, verb: 'apply' });
-    return true;
-  }
-
-  private async ensureAbsent(ref: ObjectRef): Promise<void> {
-    const obj: KubeObject = {
-      apiVersion: ref.apiVersion,
-      kind: ref.kind,
-      metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) },
-    };
-    if (this.live(ref.kind, obj) === undefined) return;
-    await this.ctx.applier.delete(obj);
-    this.ctx.written.forget(ref.kind, obj);
-    this.ctx.metrics.writes.inc({ kind: ref.kind, verb: 'delete' });
   }
 
   /** Deletes the cluster-scoped RBAC of the Vector `namespace/name`, found by its labels. */
@@ -239,24 +118,45 @@ export class VectorReconciler {
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
-    const { informers, applier, flags, metrics, log } = this.ctx;
     if (this.outOfScope(key)) return undefined;
-    const obj = informers.vectors.get(key);
-    const { namespace, name } = splitKey(key);
+    const obj = this.ctx.informers.vectors.get(key);
     if (obj === undefined) {
-      this.statuses.forget(key);
-      this.builds.forget(key);
-      for (const p of this.ctx.attribution?.store.record(key, []) ?? []) this.ctx.attribution?.wake(p);
-      // Gone without our finalizer (e.g. removed by hand): still clean up what GC cannot.
-      await this.deleteClusterObjects(namespace ?? '', name);
-      metrics.dropVector(namespace ?? '', name);
+      await this.gone(key);
       return undefined;
     }
-    const vectorObj: KubeObject = {
-      ...obj,
-      apiVersion: obj.apiVersion ?? 'observability.kaasops.io/v1alpha1',
-      kind: 'Vector',
-    };
+    if (await this.finalize(key, obj)) return undefined;
+    const vector = toVector(obj);
+    const pipelines = this.pipelinesFor(vector);
+    const secrets = await secretValuesFor(this.ctx.secrets, pipelines, vector.metadata);
+    const observed = this.observe(vector, obj, secrets);
+    const desired = desiredState(vector, pipelines, this.ctx.flags, observed, this.builds);
+    const attribution = this.ctx.attribution;
+    for (const p of attribution?.store.record(key, desired.served.rejected) ?? []) attribution?.wake(p);
+    const { published, checkFailure } = await this.publish(key, vector, obj, desired, observed);
+    await this.writeStatus(vector, obj, desired, published, checkFailure);
+    const requeue = Math.min(
+      desired.plan.phase === 'Steady' ? Infinity : 30_000,
+      desired.requeueAfterMs ?? Infinity,
+      secrets.pollAfterMs ?? Infinity, // Secrets no watch covers: read again then
+    );
+    return requeue === Infinity ? undefined : { requeueAfterMs: requeue };
+  }
+
+  /** The Vector is gone from the cache: forget it, and clean up what GC cannot (removed without our finalizer). */
+  private async gone(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    this.statuses.forget(key);
+    this.builds.forget(key);
+    for (const p of this.ctx.attribution?.store.record(key, []) ?? []) this.ctx.attribution?.wake(p);
+    await this.deleteClusterObjects(namespace ?? '', name);
+    this.ctx.metrics.dropVector(namespace ?? '', name);
+  }
+
+  /** The cleanup finalizer: added while the Vector lives, run and removed when it is deleted (true: deleted). */
+  private async finalize(key: string, obj: KubeObject): Promise<boolean> {
+    const { applier, metrics, log } = this.ctx;
+    const { namespace, name } = splitKey(key);
+    const vectorObj = typed(obj);
     const finalizers = obj.metadata?.finalizers ?? [];
     if (obj.metadata?.deletionTimestamp !== undefined) {
       await this.deleteClusterObjects(namespace ?? '', name);
@@ -267,37 +167,50 @@ export class VectorReconciler {
       metrics.dropVector(namespace ?? '', name);
       this.builds.forget(key);
       log.info({ vector: key }, 'Vector deleted: cluster-scoped RBAC removed, namespaced objects left to GC');
-      return undefined;
+      return true;
     }
     if (!finalizers.includes(cleanupFinalizer)) {
       await applier.addFinalizer(vectorObj, cleanupFinalizer);
       metrics.writes.inc({ kind: 'Vector', verb: 'finalizer' });
     }
+    return false;
+  }
 
-    const vector = toVector(obj);
-    const pipelines = this.pipelinesFor(vector);
+  /** What the cluster shows of the Vector's objects, as desiredState takes it. */
+  private observe(vector: Vector, obj: KubeObject, secrets: Awaited<ReturnType<typeof secretValuesFor>>): Observed {
+    const { namespace, name } = vector.metadata;
     const agentName = `${name}-agent`;
     const probe = (kind: OwnedKind, n: string): KubeObject => ({ kind, metadata: { name: n, namespace } });
-    const secrets = await secretValuesFor(this.ctx.secrets, pipelines, vector.metadata);
-    const observed = {
-      daemonSet: this.live('DaemonSet', probe('DaemonSet', agentName)),
+    return {
+      daemonSet: this.writer.live('DaemonSet', probe('DaemonSet', agentName)),
       secrets: {
-        agent: this.live('Secret', probe('Secret', agentName)),
-        opt: this.live('Secret', probe('Secret', `${agentName}-opt`)),
+        agent: this.writer.live('Secret', probe('Secret', agentName)),
+        opt: this.writer.live('Secret', probe('Secret', `${agentName}-opt`)),
       },
       ...globalsRecord(this.statuses.live(obj)),
       ...secrets,
       ...assetsRecord(
-        (n) => this.live('Secret', probe('Secret', n)) as V1Secret | undefined,
+        (n) => this.writer.live('Secret', probe('Secret', n)) as V1Secret | undefined,
         agentName,
         this.statuses.live(obj)?.lastConfigPublishedAt,
         this.ctx.now?.() ?? new Date().toISOString(),
       ),
-    } as Parameters<typeof desiredState>[3];
-    const desired = desiredState(vector, pipelines, flags, observed, this.builds);
-    const attribution = this.ctx.attribution;
-    for (const p of attribution?.store.record(key, desired.served.rejected) ?? []) attribution?.wake(p);
+    } as Observed;
+  }
 
+  /**
+   * Applies the desired objects when they pass the structural check and the configcheck pod: assets first, then
+   * configs, the DaemonSet and the rest, deletions last. Otherwise writes nothing and says why (Event, log).
+   */
+  private async publish(
+    key: string,
+    vector: Vector,
+    obj: KubeObject,
+    desired: DesiredState,
+    observed: Observed,
+  ): Promise<{ published: boolean; checkFailure: string | undefined }> {
+    const { metrics, log } = this.ctx;
+    const { namespace, name } = vector.metadata;
     let published = false;
     const checkFailure = desired.ok
       ? await this.configCheck(vector, desired.objects, desired.assets[0]?.data ?? {})
@@ -311,12 +224,12 @@ export class VectorReconciler {
       const live = liveRollout(vector, observed.daemonSet);
       const before = live === undefined ? undefined : secretMode(observed.secrets[live.mount]);
       // Values before the configs that name them: a pod (re)starting in between finds every key it needs.
-      for (const a of desired.assets) await this.ensure(a);
+      for (const a of desired.assets) await this.writer.ensure(a);
       for (const o of desired.objects) {
-        const wrote = await this.ensure(o);
+        const wrote = await this.writer.ensure(o);
         if (wrote && o.kind === 'Secret') published = true;
       }
-      for (const d of desired.deletions) await this.ensureAbsent(d);
+      for (const d of desired.deletions) await this.writer.ensureAbsent(d);
       await this.announce(vector, desired, before);
       const summary = desired.served.optimization;
       if (summary.collapsedSources > 0)
@@ -324,24 +237,34 @@ export class VectorReconciler {
           { vector: key, sources: summary.collapsedSources, optimizedSources: summary.groups.length },
           'Sources optimization collapsed kubernetes_logs sources',
         );
-      metrics.collapsedSources.set({ namespace: namespace ?? '', vector: name }, summary.collapsedSources);
-      metrics.optimizedSources.set({ namespace: namespace ?? '', vector: name }, summary.groups.length);
+      metrics.collapsedSources.set({ namespace, vector: name }, summary.collapsedSources);
+      metrics.optimizedSources.set({ namespace, vector: name }, summary.groups.length);
     } else if ((obj.status as VectorStatus | undefined)?.configCheckResult !== false) {
       await this.event(vector, 'Warning', 'InvalidConfig', desired.problems.join('; '));
       log.warn({ vector: key, problems: desired.problems }, 'config not published: it fails the structural check');
     }
+    return { published, checkFailure };
+  }
 
+  /** The status (and the nodes gauge), written only when it differs from the live one. */
+  private async writeStatus(
+    vector: Vector,
+    obj: KubeObject,
+    desired: DesiredState,
+    published: boolean,
+    checkFailure: string | undefined,
+  ): Promise<void> {
+    const { informers, applier, flags, metrics } = this.ctx;
+    const { namespace, name } = vector.metadata;
     const pods = informers.owned.Pod.list().filter(
-      (p) => p.metadata?.namespace === namespace && p.metadata?.labels?.['app.kubernetes.io/instance'] === name,
+      (p) => p.metadata?.namespace === namespace && p.metadata.labels?.['app.kubernetes.io/instance'] === name,
     );
     const withMigration = flags.migration || desired.plan.opt === 'legacy' || desired.plan.opt === 'optimized';
     const counts = withMigration ? migrationCounts(pods) : undefined;
     if (counts !== undefined) {
-      for (const state of ['migrated', 'pending', 'failed'] as const) {
-        const n =
-          state === 'migrated' ? counts.nodesMigrated : state === 'pending' ? counts.nodesPending : counts.nodesFailed;
-        metrics.nodes.set({ namespace: namespace ?? '', vector: name, state }, n);
-      }
+      metrics.nodes.set({ namespace, vector: name, state: 'migrated' }, counts.nodesMigrated);
+      metrics.nodes.set({ namespace, vector: name, state: 'pending' }, counts.nodesPending);
+      metrics.nodes.set({ namespace, vector: name, state: 'failed' }, counts.nodesFailed);
     }
     const mountedJson = desired.ok && checkFailure === undefined ? desired.mountedJson : undefined;
     const liveStatus = this.statuses.live(obj);
@@ -364,16 +287,10 @@ export class VectorReconciler {
     }
     const stale = Object.keys(patch).some((k) => patch[k] === null);
     if (stale || !isSubset(status, liveStatus ?? {})) {
-      await applier.patchStatus(vectorObj, patch);
+      await applier.patchStatus(typed(obj), patch);
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind: 'Vector', verb: 'status' });
     }
-    const requeue = Math.min(
-      desired.plan.phase === 'Steady' ? Infinity : 30_000,
-      desired.requeueAfterMs ?? Infinity,
-      secrets.pollAfterMs ?? Infinity, // Secrets no watch covers: read again then
-    );
-    return requeue === Infinity ? undefined : { requeueAfterMs: requeue };
   }
 
   /**
@@ -389,7 +306,7 @@ export class VectorReconciler {
     if (checker === undefined || vector.spec.agent?.configCheck?.disabled === true) return undefined;
     for (const o of objects) {
       if (o.kind !== 'Secret') continue;
-      if (this.upToDate(o, this.live('Secret', o as KubeObject))) continue;
+      if (this.writer.upToDate(o, this.writer.live('Secret', o as KubeObject))) continue;
       const json = decode((o as V1Secret).data?.[configKey]) ?? '';
       const outcome = await checker.check(vector, json, assets);
       if (outcome.result === 'invalid') return `${o.metadata?.name ?? ''}: ${outcome.reason}`;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pipelineHash } from '../../src/pipelines/pipeline-hash.ts';
 import { defaultPolicy } from '../../src/pipelines/policy.ts';
-import { toPipeline } from '../../src/operator/vector-controller.ts';
+import { toPipeline } from '../../src/operator/controller-context.ts';
 import { configCheckKubelet, type CheckPodSpec } from '../helpers/configcheck-kubelet.ts';
 import {
   agentJson,

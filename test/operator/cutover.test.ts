@@ -10,7 +10,7 @@ import type { V1DaemonSet } from '@kubernetes/client-node';
 import { request, ResourcePaths, type KubeObject } from '../../src/kube/client.ts';
 import { desiredState } from '../../src/operator/desired.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { toVector, type Logger } from '../../src/operator/vector-controller.ts';
+import { toVector, type Logger } from '../../src/operator/controller-context.ts';
 import { dsPath, eventually, operator, secretPath, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 

@@ -11,7 +11,7 @@ import { request, ResourcePaths, type KubeObject } from '../../src/kube/client.t
 import { desiredState } from '../../src/operator/desired.ts';
 import { restartedAtAnnotation } from '../../src/operator/globals.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { toVector } from '../../src/operator/vector-controller.ts';
+import { toVector } from '../../src/operator/controller-context.ts';
 import { dsPath, eventually, operator, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 

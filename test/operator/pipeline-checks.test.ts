@@ -11,7 +11,7 @@ import { pipelineHash } from '../../src/pipelines/pipeline-hash.ts';
 import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import type { PipelineStatus } from '../../src/pipelines/schemas.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { toPipeline } from '../../src/operator/vector-controller.ts';
+import { toPipeline } from '../../src/operator/controller-context.ts';
 import { configCheckKubelet, type CheckedPod } from '../helpers/configcheck-kubelet.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import {

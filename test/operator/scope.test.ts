@@ -6,10 +6,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Operator } from '../../src/operator/operator.ts';
-import type { Logger } from '../../src/operator/vector-controller.ts';
+import type { Logger } from '../../src/operator/controller-context.ts';
 import { inScope } from '../../src/operator/informers.ts';
 import { createMetrics } from '../../src/operator/metrics.ts';
-import { VectorReconciler, type ControllerContext } from '../../src/operator/vector-controller.ts';
+import { VectorReconciler } from '../../src/operator/vector-controller.ts';
+import type { ControllerContext } from '../../src/operator/controller-context.ts';
 import { dsPath, eventually, operator, secretPath, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 

@@ -14,7 +14,7 @@ import { startApiServer, type ApiServer } from '../../lab/apiserver/server.ts';
 import { startControlPlane } from '../../lab/kube-real/control-plane.ts';
 import { request, type KubeObject } from '../../src/kube/client.ts';
 import { Operator, type OperatorOptions } from '../../src/operator/operator.ts';
-import type { Logger } from '../../src/operator/vector-controller.ts';
+import type { Logger } from '../../src/operator/controller-context.ts';
 import type { KubeTarget, KubeTargetName } from '../helpers/kube-target.ts';
 import { requestCounts, writesSince } from '../helpers/real-metrics.ts';
 
