@@ -14,9 +14,9 @@
  *   pipelines on one Service name reject the pipeline at fault (the younger one for a clash) with kaasops' text and
  *   the field; kaasops failed the whole build, and every tenant's config froze (traps T3, T4).
  */
-import { apiAddress, containerDataDir, type VectorConfig } from '../vector/config.ts';
+import type { VectorConfig } from '../vector/config.ts';
 import type { Aggregator } from './aggregator-schemas.ts';
-import { byAge } from './build.ts';
+import { byAge, globalConfig } from './build.ts';
 import { kebabCase } from './kebab.ts';
 import {
   componentKeysProblem,
@@ -96,17 +96,7 @@ type Problem = { field: string; reason: string };
 type Compiled = CompiledPipeline & { service?: SourceService; portKeys: string[] };
 
 export function buildAggregatorConfig(agg: Aggregator, pipelines: readonly Pipeline[]): AggregatorBuild {
-  const spec = agg.spec;
-  const config: VectorConfig = {
-    data_dir: containerDataDir,
-    api: { address: apiAddress },
-    sources: {},
-    transforms: {},
-    sinks: {},
-  };
-  if (spec.api?.enabled === true) config.api.enabled = true;
-  if (spec.api?.playground === true) config.api.playground = true;
-  if (spec.expireMetricsSecs !== undefined) config.expire_metrics_secs = spec.expireMetricsSecs;
+  const config = globalConfig(agg.spec);
   const out: AggregatorBuild = { config, accepted: [], rejected: [], skipped: [], services: [] };
   const base = aggregatorName(agg);
   const registry: Registry = {

@@ -94,6 +94,27 @@ const internalMetricsSink = 'internalMetricsSink';
 const defaultSource = 'defaultSource';
 const defaultSink = 'defaultSink';
 
+/**
+ * A config with the workload's global options and no component, as kaasops starts every build (agent and aggregator
+ * alike): the data dir, the API address, `api.enabled`/`playground` only when true, `expire_metrics_secs` when set.
+ */
+export function globalConfig(w: {
+  api?: { enabled?: boolean | undefined; playground?: boolean | undefined } | undefined;
+  expireMetricsSecs?: number | undefined;
+}): VectorConfig {
+  const config: VectorConfig = {
+    data_dir: containerDataDir,
+    api: { address: apiAddress },
+    sources: {},
+    transforms: {},
+    sinks: {},
+  };
+  if (w.api?.enabled === true) config.api.enabled = true;
+  if (w.api?.playground === true) config.api.playground = true;
+  if (w.expireMetricsSecs !== undefined) config.expire_metrics_secs = w.expireMetricsSecs;
+  return config;
+}
+
 /** Every mode of a build shares this: the selected pipelines compiled, checked and merged, in age order. */
 interface Assembly {
   config: VectorConfig;
@@ -113,17 +134,7 @@ function assemble(
   cache: BuildCache | undefined,
   source: SecretSource | undefined,
 ): Assembly {
-  const agent = vector.spec.agent ?? {};
-  const config: VectorConfig = {
-    data_dir: containerDataDir,
-    api: { address: apiAddress },
-    sources: {},
-    transforms: {},
-    sinks: {},
-  };
-  if (agent.api?.enabled === true) config.api.enabled = true;
-  if (agent.api?.playground === true) config.api.playground = true;
-  if (agent.expireMetricsSecs !== undefined) config.expire_metrics_secs = agent.expireMetricsSecs;
+  const config = globalConfig(vector.spec.agent ?? {});
 
   const secrets = new SecretAssembly(`Vector ${vector.metadata.namespace}/${vector.metadata.name}`, source);
   const out: Assembly = { config, accepted: [], rejected: [], tolerated: [], skipped: [], optOut: new Set(), secrets };
