@@ -27,7 +27,7 @@ import { WrittenStatus } from './informers.ts';
 import { checkOnVectors, recordedCheck, type PipelineCheck } from './pipeline-checks.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
 import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
-import { declaredSecrets } from '../pipelines/secrets.ts';
+import { declaredSecrets, type SecretSource } from '../pipelines/secrets.ts';
 import { toPipeline, toVector, type ControllerContext } from './controller-context.ts';
 
 /** The Warning Event on a pipeline kept flowing although the tenant policy calls it unsafe. */
@@ -51,7 +51,7 @@ export class PipelineReconciler {
     }
     const kind = namespaced ? 'VectorPipeline' : 'ClusterVectorPipeline';
     const pipeline = toPipeline({ ...obj, kind });
-    const { verdict, relatedSecretsHash } = attributed(
+    const { verdict, relatedSecretsHash, values } = attributed(
       await checkPipelineSecrets(pipeline, validator.verdict(pipeline), this.ctx.secrets),
       this.ctx.attribution?.store.reason(key),
     );
@@ -59,7 +59,7 @@ export class PipelineReconciler {
     const hash = cachedPipelineHash(pipeline);
     const check =
       verdict.valid && verdict.role === 'agent'
-        ? await this.podCheck(pipeline, live, hash, relatedSecretsHash)
+        ? await this.podCheck(pipeline, live, hash, relatedSecretsHash, values)
         : undefined;
     const status = pipelineStatus(
       verdict,
@@ -98,21 +98,20 @@ export class PipelineReconciler {
   /**
    * The pod check of a structurally valid agent pipeline: the recorded verdict when the hash and the Secrets'
    * token are unchanged (kaasops' skip rule: a rotation is checked again), else `vector validate` on every Vector
-   * that selects it, with the Secrets' values mounted. Undefined without pod checks (--enable-configcheck-pods=false).
+   * that selects it, with the Secrets' values (as `checkPipelineSecrets` read them) mounted. Undefined without pod checks (--enable-configcheck-pods=false).
    */
   private async podCheck(
     pipeline: Pipeline,
     live: PipelineStatus | undefined,
     hash: number,
     relatedSecretsHash: number | null | undefined,
+    secrets: SecretSource | undefined,
   ): Promise<PipelineCheck | undefined> {
     const { checker, flags, informers, log } = this.ctx;
     if (checker === undefined) return undefined;
     const rotated = typeof relatedSecretsHash === 'number' && relatedSecretsHash !== live?.relatedSecretsHash;
     const recorded = rotated ? undefined : recordedCheck(live, hash, this.ctx.recheckInvalid === true);
     if (recorded !== undefined) return recorded;
-    const used = declaredSecrets(pipeline);
-    const secrets = used.length === 0 ? undefined : await this.ctx.secrets?.source(used);
     const vectors = informers.vectors
       .list()
       .filter((v) => v.metadata?.deletionTimestamp === undefined)

@@ -19,6 +19,7 @@ import {
   resolveSecretRefs,
   rewriteSecretRefs,
   type SecretIdentity,
+  type SecretSource,
 } from '../pipelines/secrets.ts';
 import type { SecretReader } from './secret-reader.ts';
 import type { PipelineVerdict } from './validate.ts';
@@ -30,6 +31,8 @@ export interface SecretsVerdict {
    * Secret used, or the pipeline invalid for another reason), as kaasops' status writes leave it.
    */
   relatedSecretsHash: number | null | undefined;
+  /** The values read for the check (set when every reference resolved), for the pipeline's check pod. */
+  values?: SecretSource;
 }
 
 export async function checkPipelineSecrets(
@@ -57,10 +60,11 @@ export async function checkPipelineSecrets(
       );
     ids.push(id);
   }
-  const resolved = resolveSecretRefs(rewritten.refs, await reader.source(rewritten.refs));
+  const values = await reader.source(rewritten.refs);
+  const resolved = resolveSecretRefs(rewritten.refs, values);
   if (!resolved.ok) return invalid(resolved.field, resolved.reason);
   // An int64 in the status; a JSON number holds it to 53 bits, and the same Secrets give the same number.
-  return { verdict, relatedSecretsHash: Number(relatedSecretsToken(ids)) };
+  return { verdict, relatedSecretsHash: Number(relatedSecretsToken(ids)), values };
 }
 
 /**
