@@ -13,8 +13,8 @@
  *   `TypeError: fetch failed` (code, syscall, address:port), following the `cause` chain.
  * - `retrying(what, fn)` retries only what client-go retries for a read: a connection that was reset, refused or timed
  *   out, 429 and 5xx. Anything else (404, 409, 410, 422) is the caller's to handle, at once.
- * - `listJson(kc, path, selectors)` returns a list as the server sent it, parsed with `JSON.parse`, as watch events
- *   arrive; a status of 400 or more is thrown with the HTTP code as `code`. Every list is requested and received in
+ * - `listJson(kc, path, selectors)` returns a list as the server sent it, parsed with `JSON.parse`, with apiVersion
+ *   and kind filled into each item, as watch events arrive; a status of 400 or more is thrown with the HTTP code as `code`. Every list is requested and received in
  *   full; a reply identical to the last one for the same URL in this process is not decoded again but returns the
  *   same objects, which callers therefore never mutate.
  */
@@ -149,6 +149,8 @@ export async function retrying<T>(what: string, fn: () => Promise<T>, opts: Retr
 const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
 
 interface ListJson<T> {
+  apiVersion?: string;
+  kind?: string;
   items: T[];
   metadata?: { resourceVersion?: string };
 }
@@ -179,6 +181,12 @@ export async function listJson<T>(
   const last = decoded.get(url);
   if (last?.text === text) return last.list as ListJson<T>;
   const list = JSON.parse(text) as ListJson<T>;
+  // Items come without apiVersion and kind; watch events carry them. Filled once here, before anyone shares them.
+  const kind = list.kind?.replace(/List$/, '');
+  for (const item of list.items as { apiVersion?: string; kind?: string }[]) {
+    item.apiVersion ??= list.apiVersion;
+    item.kind ??= kind;
+  }
   decoded.set(url, { text, list });
   return list;
 }

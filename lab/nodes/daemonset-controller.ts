@@ -17,7 +17,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { LabReflector } from '../common/reflector.ts';
+import { standReflector } from '../common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 import { describeError } from '../common/kube-http.ts';
 
 export const revisionLabel = 'controller-revision-hash';
@@ -54,9 +55,9 @@ function maxUnavailable(ds: k8s.V1DaemonSet, desired: number): number {
 export class DaemonSetController {
   private readonly apps: k8s.AppsV1Api;
   private readonly core: k8s.CoreV1Api;
-  private readonly daemonsets: LabReflector<k8s.V1DaemonSet>;
-  private readonly pods: LabReflector<k8s.V1Pod>;
-  private readonly nodes: LabReflector<k8s.V1Node>;
+  private readonly daemonsets: Reflector<k8s.V1DaemonSet>;
+  private readonly pods: Reflector<k8s.V1Pod>;
+  private readonly nodes: Reflector<k8s.V1Node>;
   /** `<ds uid>/<node>` -> time of a create not yet seen. */
   private readonly creating = new Map<string, number>();
   /** pod uid -> time of a delete not yet seen. */
@@ -73,24 +74,21 @@ export class DaemonSetController {
     const kick = (): void => {
       this.kick();
     };
-    this.daemonsets = new LabReflector({
+    this.daemonsets = standReflector({
       kc,
       path: '/apis/apps/v1/daemonsets',
-      list: () => this.apps.listDaemonSetForAllNamespaces(),
       onChange: kick,
       log,
     });
-    this.pods = new LabReflector({
+    this.pods = standReflector({
       kc,
       path: '/api/v1/pods',
-      list: () => this.core.listPodForAllNamespaces(),
       onChange: kick,
       log,
     });
-    this.nodes = new LabReflector({
+    this.nodes = standReflector({
       kc,
       path: '/api/v1/nodes',
-      list: () => this.core.listNode(),
       onChange: kick,
       log,
     });

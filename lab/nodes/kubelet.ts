@@ -13,7 +13,8 @@
  * - Pod IPs come from the node's range (node-object.ts), one per pod, round robin.
  */
 import * as k8s from '@kubernetes/client-node';
-import { LabReflector } from '../common/reflector.ts';
+import { standReflector } from '../common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 import { describeError, retrying } from '../common/kube-http.ts';
 import type { SimTiming } from '../vector-sim/sim.ts';
 import type { NodeFs, VolumeSources } from './node-fs.ts';
@@ -49,7 +50,7 @@ export class Kubelet implements VolumeSources {
   readonly core: k8s.CoreV1Api;
   readonly hostIP: string;
   readonly runContainers: boolean;
-  private readonly pods: LabReflector<k8s.V1Pod>;
+  private readonly pods: Reflector<k8s.V1Pod>;
   private readonly workers = new Map<string, PodWorker>();
   private readonly finishing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -61,11 +62,10 @@ export class Kubelet implements VolumeSources {
     this.hostIP = nodeIP(opts.index);
     this.runContainers = opts.runContainers ?? true;
     const fieldSelector = `spec.nodeName=${opts.node.name}`;
-    this.pods = new LabReflector<k8s.V1Pod>({
+    this.pods = standReflector<k8s.V1Pod>({
       kc: opts.kc,
       path: '/api/v1/pods',
       fieldSelector,
-      list: () => this.core.listPodForAllNamespaces({ fieldSelector }),
       log: opts.log,
       onChange: (type, pod) => {
         this.changed(type, pod);

@@ -11,11 +11,12 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { describeError, retrying } from '../common/kube-http.ts';
-import { LabReflector } from '../common/reflector.ts';
+import { standReflector } from '../common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 
 export class BarePodScheduler {
   private readonly core: k8s.CoreV1Api;
-  private readonly pods: LabReflector<k8s.V1Pod>;
+  private readonly pods: Reflector<k8s.V1Pod>;
   private readonly nodes: readonly string[];
   private readonly bound = new Set<string>();
   private next = 0;
@@ -30,11 +31,10 @@ export class BarePodScheduler {
     this.nodes = nodes;
     this.log = log;
     const fieldSelector = 'spec.nodeName=';
-    this.pods = new LabReflector<k8s.V1Pod>({
+    this.pods = standReflector<k8s.V1Pod>({
       kc,
       path: '/api/v1/pods',
       fieldSelector,
-      list: () => this.core.listPodForAllNamespaces({ fieldSelector }),
       log,
       onChange: (type, pod) => {
         // A bound pod leaves the selector: the watch reports it deleted, and it is forgotten.

@@ -16,7 +16,8 @@
  */
 import { readdirSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { LabReflector } from '../common/reflector.ts';
+import { standReflector } from '../common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 import { Checkpointer } from './checkpointer.ts';
 import type { FingerprintKey } from '../../src/vector/checkpoints.ts';
 import { FileServer, type WatchedFile } from './file-server.ts';
@@ -114,9 +115,9 @@ const CRI = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/s;
 export class KubernetesLogsSource {
   readonly config: KubernetesLogsConfig;
   private readonly ctx: SourceContext;
-  private readonly pods: LabReflector<k8s.V1Pod>;
-  private readonly namespaces: LabReflector<k8s.V1Namespace>;
-  private readonly nodes: LabReflector<k8s.V1Node>;
+  private readonly pods: Reflector<k8s.V1Pod>;
+  private readonly namespaces: Reflector<k8s.V1Namespace>;
+  private readonly nodes: Reflector<k8s.V1Node>;
   private readonly byUid = new Map<string, WatchedPod>();
   /** Namespace -> uids of `byUid` in it: the paths provider visits the listed namespaces' pods only. */
   private readonly byNs = new Map<string, Set<string>>();
@@ -136,7 +137,7 @@ export class KubernetesLogsSource {
     this.ctx = ctx;
     const podFields = [`spec.nodeName=${ctx.nodeName}`, config.extraFieldSelector].filter((s) => s !== '').join(',');
     const podLabels = withExclude(config.extraLabelSelector);
-    this.pods = new LabReflector<k8s.V1Pod>({
+    this.pods = standReflector<k8s.V1Pod>({
       kc: ctx.kc,
       path: '/api/v1/pods',
       fieldSelector: podFields,
@@ -148,14 +149,14 @@ export class KubernetesLogsSource {
       log: ctx.log,
     });
     const nsLabels = withExclude(config.extraNamespaceLabelSelector);
-    this.namespaces = new LabReflector<k8s.V1Namespace>({
+    this.namespaces = standReflector<k8s.V1Namespace>({
       kc: ctx.kc,
       path: '/api/v1/namespaces',
       labelSelector: nsLabels,
       log: ctx.log,
     });
     const nodeFields = `metadata.name=${ctx.nodeName}`;
-    this.nodes = new LabReflector<k8s.V1Node>({
+    this.nodes = standReflector<k8s.V1Node>({
       kc: ctx.kc,
       path: '/api/v1/nodes',
       fieldSelector: nodeFields,
@@ -330,7 +331,7 @@ export class KubernetesLogsSource {
       yield* this.byUid.values();
       return;
     }
-    for (const ns of this.namespaces.store.keys()) {
+    for (const ns of this.namespaces.keys()) {
       for (const uid of this.byNs.get(ns) ?? []) {
         const p = this.byUid.get(uid);
         if (p !== undefined) yield p;

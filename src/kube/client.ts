@@ -55,7 +55,12 @@ export function loadKubeConfig(path?: string): KubeConfig {
 }
 
 /** "ns/name", or "name" for cluster-scoped objects: the workqueue key and the store key. */
-export function objectKey(obj: KubeObject): string {
+/** What names an object: `objectKey` needs no more. */
+export interface Named {
+  metadata?: { name?: string; namespace?: string };
+}
+
+export function objectKey(obj: Named): string {
   const name = obj.metadata?.name ?? '';
   const ns = obj.metadata?.namespace;
   return ns === undefined || ns === '' ? name : `${ns}/${name}`;

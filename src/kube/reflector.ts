@@ -19,11 +19,30 @@
  */
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { backoffDelay, realClock, sleep, type Clock, type Timer } from './clock.ts';
-import { errorCode, KubeError, objectKey, request, type KubeObject, type Status } from './client.ts';
+import { errorCode, KubeError, objectKey, request, type KubeObject, type Named, type Status } from './client.ts';
 
 export type ReflectorEvent = 'add' | 'update' | 'delete' | 'resync';
 
-export interface ReflectorOptions {
+/** What a reflector needs of an object: its key and its resourceVersion. */
+export type Listed = Named & { metadata?: { resourceVersion?: string } };
+
+/** One list request as the reflector makes it. */
+export interface ListQuery {
+  limit?: number;
+  continue?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** One page of a list, as the API server sends it: items usually without apiVersion and kind. */
+export interface ListPage<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: T[];
+}
+
+export interface ReflectorOptions<T extends Listed = KubeObject> {
   kc: KubeConfig;
   /** '/api/v1/secrets', '/api/v1/namespaces/x/secrets', '/apis/apps/v1/daemonsets', ... */
   listPath: string;
@@ -45,26 +64,32 @@ export interface ReflectorOptions {
   /** Told about each failure and the delay before the retry (for logs and metrics); the reflector retries itself. */
   onError?: (err: unknown, retryInMs: number) => void;
   /** Applied to each object from a list or a watch event before it is stored, e.g. to drop fields never read. */
-  transform?: (obj: KubeObject) => KubeObject;
+  transform?: (obj: T) => T;
+  /**
+   * How one page is fetched; by default a GET of `listPath` through `request`. A lister may ignore `limit` and return
+   * the whole list as one page.
+   */
+  list?: (query: ListQuery, signal: AbortSignal) => Promise<ListPage<T>>;
 }
 
 type Handler<T> = (event: ReflectorEvent, obj: T, old?: T) => void;
 type WatchEnd = 'closed' | 'expired' | 'watchdog' | 'stopped';
 
-interface ListPage<T> {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { resourceVersion?: string; continue?: string };
-  items?: T[];
-}
-
 /** A clean close this soon after opening, with nothing received, is a failure in disguise (avoid a hot loop). */
 const SHORT_WATCH_MS = 1000;
 
-const rvOf = (o: KubeObject | undefined): string | undefined => o?.metadata?.resourceVersion;
+const rvOf = (o: Listed | undefined): string | undefined => o?.metadata?.resourceVersion;
 
-export class Reflector<T extends KubeObject> {
-  private readonly opts: ReflectorOptions;
+/** What a reader of a reflector's store may do: read it, never start, stop or subscribe (client-go's Lister). */
+export interface Cache<T> {
+  get(key: string): T | undefined;
+  list(): T[];
+  keys(): IterableIterator<string>;
+  hasSynced(): boolean;
+}
+
+export class Reflector<T extends Listed> implements Cache<T> {
+  private readonly opts: ReflectorOptions<T>;
   private readonly clock: Clock;
   private readonly random: () => number;
   private store = new Map<string, T>();
@@ -83,7 +108,7 @@ export class Reflector<T extends KubeObject> {
   private resyncTimer: Timer | undefined;
   private onSynced: () => void = () => undefined;
 
-  constructor(opts: ReflectorOptions) {
+  constructor(opts: ReflectorOptions<T>) {
     this.opts = opts;
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
@@ -120,6 +145,11 @@ export class Reflector<T extends KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /** The cached objects' keys (`namespace/name`, or `name` for a cluster-scoped kind), without copying the store. */
+  keys(): IterableIterator<string> {
+    return this.store.keys();
   }
 
   private emit(event: ReflectorEvent, obj: T, old?: T): void {
@@ -206,16 +236,14 @@ export class Reflector<T extends KubeObject> {
     let rv: string;
     for (;;) {
       let page: ListPage<T>;
+      const query = {
+        limit,
+        continue: cont,
+        labelSelector: this.opts.labelSelector,
+        fieldSelector: this.opts.fieldSelector,
+      };
       try {
-        page = await request<ListPage<T>>(this.opts.kc, 'GET', this.opts.listPath, {
-          query: {
-            limit,
-            continue: cont,
-            labelSelector: this.opts.labelSelector,
-            fieldSelector: this.opts.fieldSelector,
-          },
-          signal: this.stopCtl.signal,
-        });
+        page = await this.listPage(query);
       } catch (err) {
         if (cont === undefined || errorCode(err) !== 410) throw err;
         // The continue token outlived the server's history: start over in one consistent page.
@@ -226,7 +254,8 @@ export class Reflector<T extends KubeObject> {
       }
       // List items come without apiVersion/kind; watch events carry them. Fill them in so both look the same.
       const kind = page.kind?.replace(/List$/, '');
-      for (const it of page.items ?? []) items.push(this.transformed({ apiVersion: page.apiVersion, kind, ...it }));
+      for (const it of page.items ?? [])
+        items.push(this.transformed('kind' in it ? it : { apiVersion: page.apiVersion, kind, ...it }));
       rv = page.metadata?.resourceVersion ?? '';
       cont = page.metadata?.continue;
       if (cont === undefined || cont === '') break;
@@ -246,8 +275,14 @@ export class Reflector<T extends KubeObject> {
     for (const [k, o] of prev) if (!next.has(k)) this.emit('delete', o);
   }
 
+  private listPage(query: ListQuery): Promise<ListPage<T>> {
+    const signal = this.stopCtl.signal;
+    if (this.opts.list !== undefined) return this.opts.list(query, signal);
+    return request<ListPage<T>>(this.opts.kc, 'GET', this.opts.listPath, { query: { ...query }, signal });
+  }
+
   private transformed(obj: T): T {
-    return this.opts.transform === undefined ? obj : (this.opts.transform(obj) as T);
+    return this.opts.transform === undefined ? obj : this.opts.transform(obj);
   }
 
   private apply(type: string, raw: T): void {

@@ -7,11 +7,11 @@
  */
 import type { Applier } from '../kube/apply.ts';
 import type { KubeObject } from '../kube/client.ts';
-import type { Pipeline, Vector } from '../pipelines/schemas.ts';
+import type { Metadata, Pipeline, Vector } from '../pipelines/schemas.ts';
 import type { OperatorFlags } from './desired.ts';
 import type { ConfigChecker } from './configcheck.ts';
 import type { EventSink } from './events.ts';
-import type { Informers, WrittenObjects } from './informers.ts';
+import type { Caches, WrittenObjects } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { PipelineValidator } from './validate.ts';
 import type { SecretReader } from './secret-reader.ts';
@@ -25,7 +25,8 @@ export interface Logger {
 }
 
 export interface ControllerContext {
-  informers: Informers;
+  /** Read-only: reconcilers read the caches; what triggers them is wired in event-routing.ts. */
+  informers: Caches;
   applier: Applier;
   flags: OperatorFlags;
   validator: PipelineValidator;
@@ -50,10 +51,16 @@ export interface ControllerContext {
   attribution?: { store: SecretAttribution; wake: (pipelineKey: string) => void };
 }
 
+/** A cached object's metadata as the pure layer types it; the API server guarantees a name. */
+function metadataOf(obj: KubeObject): Metadata {
+  const m = obj.metadata ?? {};
+  return { ...m, name: m.name ?? '' };
+}
+
 export function toVector(obj: KubeObject): Vector {
   return {
     kind: 'Vector',
-    metadata: obj.metadata as Vector['metadata'],
+    metadata: { ...metadataOf(obj), namespace: obj.metadata?.namespace ?? '' },
     spec: obj.spec ?? {},
   };
 }
@@ -61,7 +68,7 @@ export function toVector(obj: KubeObject): Vector {
 export function toPipeline(obj: KubeObject): Pipeline {
   return {
     kind: obj.kind === 'ClusterVectorPipeline' ? 'ClusterVectorPipeline' : 'VectorPipeline',
-    metadata: obj.metadata as Pipeline['metadata'],
+    metadata: metadataOf(obj),
     spec: obj.spec ?? {},
   };
 }

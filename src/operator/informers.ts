@@ -17,7 +17,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { objectKey, type KubeObject } from '../kube/client.ts';
-import { Reflector } from '../kube/reflector.ts';
+import { Reflector, type Cache } from '../kube/reflector.ts';
 import { apiGroup } from '../pipelines/schemas.ts';
 import { ownerNamespaceLabel } from './objects.ts';
 import { secretMetadataOnly } from './secret-reader.ts';
@@ -28,15 +28,22 @@ const instanceLabel = 'app.kubernetes.io/instance';
 export type OwnedKind =
   'DaemonSet' | 'Secret' | 'ServiceAccount' | 'Service' | 'ClusterRole' | 'ClusterRoleBinding' | 'Pod' | 'PodMonitor';
 
-export interface Informers {
-  vectors: Reflector<KubeObject>;
-  vectorPipelines: Reflector<KubeObject>;
-  clusterPipelines: Reflector<KubeObject>;
+/** The operator's watched kinds, each held by a `C`. */
+interface InformerSet<C> {
+  vectors: C;
+  vectorPipelines: C;
+  clusterPipelines: C;
   /** Every Secret in scope but Helm releases, metadata only (secret-reader.ts): the ones pipelines reference. */
-  userSecrets: Reflector<KubeObject>;
+  userSecrets: C;
   /** PodMonitor only when its CRD is served (monitoring.coreos.com). */
-  owned: Record<Exclude<OwnedKind, 'PodMonitor'>, Reflector<KubeObject>> & { PodMonitor?: Reflector<KubeObject> };
+  owned: Record<Exclude<OwnedKind, 'PodMonitor'>, C> & { PodMonitor?: C };
 }
+
+/** The reflectors, as the wiring starts, stops and subscribes to them. */
+export type Informers = InformerSet<Reflector<KubeObject>>;
+
+/** The same caches as reconcilers see them: read-only, so only the wiring decides what triggers a reconcile. */
+export type Caches = InformerSet<Cache<KubeObject>>;
 
 export interface InformerOptions {
   kc: KubeConfig;

@@ -8,7 +8,8 @@ import { request as httpsRequest } from 'node:https';
 import { connect, constants } from 'node:http2';
 import * as k8s from '@kubernetes/client-node';
 import { sharePool } from '../../lab/common/kube-http.ts';
-import { LabReflector } from '../../lab/common/reflector.ts';
+import { standReflector } from '../../lab/common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 import { startLab, type Lab } from './helpers.ts';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -33,9 +34,8 @@ describe('HTTP/2 and HTTP/1.1 on the API server stand-in', () => {
     const before = lab.server.connections().accepted;
     const watches = lab.server.openWatches();
     const opened = lab.server.watchesOpened();
-    const reflectors: LabReflector<k8s.V1Namespace>[] = [];
-    for (let i = 0; i < 300; i++)
-      reflectors.push(new LabReflector({ kc, path: '/api/v1/namespaces', list: () => core.listNamespace() }));
+    const reflectors: Reflector<k8s.V1Namespace>[] = [];
+    for (let i = 0; i < 300; i++) reflectors.push(standReflector({ kc, path: '/api/v1/namespaces' }));
     try {
       await Promise.all(reflectors.map((r) => r.start()));
       await until(() => lab.server.openWatches() - watches === 300, 'all 300 watches open');

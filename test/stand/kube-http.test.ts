@@ -9,7 +9,8 @@ import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { startApiServer, type ApiServer } from '../../lab/apiserver/server.ts';
 import { describeError, httpCode, isRetriable, listJson, retrying, sharePool } from '../../lab/common/kube-http.ts';
-import { LabReflector } from '../../lab/common/reflector.ts';
+import { standReflector } from '../../lab/common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 
 function kubeConfig(yaml: string, server?: string): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
@@ -174,13 +175,12 @@ describe('the stand talking to the stand-in at scale', () => {
     const sources = 100;
     const before = api.connections();
     const kc = sharePool(kubeConfig(api.kubeconfig));
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const reflectors: LabReflector<k8s.KubernetesObject>[] = [];
+    const reflectors: Reflector<k8s.KubernetesObject>[] = [];
     for (let i = 0; i < sources; i++) {
       reflectors.push(
-        new LabReflector<k8s.V1Namespace>({ kc, path: '/api/v1/namespaces', list: () => core.listNamespace() }),
-        new LabReflector<k8s.V1Node>({ kc, path: '/api/v1/nodes', list: () => core.listNode() }),
-        new LabReflector<k8s.V1Pod>({ kc, path: '/api/v1/pods', list: () => core.listPodForAllNamespaces() }),
+        standReflector<k8s.V1Namespace>({ kc, path: '/api/v1/namespaces' }),
+        standReflector<k8s.V1Node>({ kc, path: '/api/v1/nodes' }),
+        standReflector<k8s.V1Pod>({ kc, path: '/api/v1/pods' }),
       );
     }
     try {

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { sharePool } from '../../lab/common/kube-http.ts';
-import { LabReflector } from '../../lab/common/reflector.ts';
+import { standReflector } from '../../lab/common/reflector.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import { eventually, startStand, type Stand } from '../operator/stand.ts';
 
@@ -50,11 +51,9 @@ for (const target of kubeTargets())
       kc.loadFromString(stand.kc.exportConfig());
       sharePool(kc);
       const port = Number(new URL(kc.getCurrentCluster()?.server ?? '').port);
-      const core = kc.makeApiClient(k8s.CoreV1Api);
       const base = connectionsTo(port);
-      const reflectors: LabReflector<k8s.V1Namespace>[] = [];
-      for (let i = 0; i < 300; i++)
-        reflectors.push(new LabReflector({ kc, path: '/api/v1/namespaces', list: () => core.listNamespace() }));
+      const reflectors: Reflector<k8s.V1Namespace>[] = [];
+      for (let i = 0; i < 300; i++) reflectors.push(standReflector({ kc, path: '/api/v1/namespaces' }));
       try {
         await Promise.all(reflectors.map((r) => r.start()));
         await stand.create('/api/v1/namespaces', { metadata: { name: 'shared-pool' } });

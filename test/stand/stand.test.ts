@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseCheckpoints } from '../../src/vector/checkpoints.ts';
-import { LabReflector } from '../../lab/common/reflector.ts';
+import { standReflector } from '../../lab/common/reflector.ts';
 import { revisionLabel } from '../../lab/nodes/daemonset-controller.ts';
 import { Workload } from '../../lab/workload/workload.ts';
 import {
@@ -59,10 +59,9 @@ describe('the stand: nodes, kubelets, DaemonSet rollout, Vector simulator', () =
       spec.containers = [{ name: 'app', image: 'lab/pause:1' }];
       await applyDs(stand.apps, ds);
       const first = await rolledOut(stand.apps, 'agent-agent', 3);
-      const pods = new LabReflector<k8s.V1Pod>({
+      const pods = standReflector<k8s.V1Pod>({
         kc: stand.nodes.kc,
         path: '/api/v1/namespaces/vector/pods',
-        list: () => stand.core.listNamespacedPod({ namespace: 'vector' }),
       });
       let worst = 0;
       const unavailableNodes = (): number => {
