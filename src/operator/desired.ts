@@ -16,14 +16,15 @@
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import { renames, sourceGraph, summarizeRenames, type SourceGraph } from '../merger/handover.ts';
 import type { BuildResult } from '../pipelines/build.ts';
-import { buildModes, type ModeBuild } from '../pipelines/modes.ts';
+import { buildModes, type ModeBuild, type ModeBuilds } from '../pipelines/modes.ts';
 import type { BuildMemo } from './build-memo.ts';
 import type { PipelinePolicy } from '../pipelines/policy.ts';
 import { isOptedOut, optimizationAnnotation } from '../pipelines/pipeline.ts';
 import type { Pipeline, Vector } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import { configModeAnnotation, liveRollout, secretMode } from './live-state.ts';
-import { planMigration, type ConfigMode, type LiveRollout, type MigrationPlan, type SecretSlot } from './migration.ts';
+import { planMigration, type LiveRollout, type MigrationPlan, type SecretSlot } from './migration.ts';
+import type { ConfigMode } from '../pipelines/modes.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
 import { assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
 import { secretSourceOf, type SecretSource } from '../pipelines/secrets.ts';
@@ -194,13 +195,13 @@ function migrationStepFor(
   target: ConfigMode,
   live: LiveRollout | undefined,
   modesNow: Partial<Record<SecretSlot, ConfigMode>>,
-  byMode: Record<ConfigMode, ModeBuild>,
+  modes: ModeBuilds,
   contents: Contents,
 ): { plan: MigrationPlan; renamed?: NonNullable<DesiredState['renamed']> } {
-  const builtGraph = (m: ConfigMode): SourceGraph => graphOf(byMode[m]);
+  const builtGraph = (m: ConfigMode): SourceGraph => graphOf(modes[m]);
   const renamesFor = (slot: SecretSlot, m: ConfigMode): boolean => {
     const c = contents[slot];
-    return c !== undefined && c.json !== byMode[m].json && renamesAny(c.graph, builtGraph(m));
+    return c !== undefined && c.json !== modes[m].json && renamesAny(c.graph, builtGraph(m));
   };
   const plan = planMigration({ migration: flags.migration, target, live, modes: modesNow, renames: renamesFor });
   const before = live === undefined ? undefined : contents[live.mount];
@@ -219,7 +220,7 @@ function configSecrets(
   vector: Vector,
   plan: MigrationPlan,
   modesNow: Partial<Record<SecretSlot, ConfigMode>>,
-  byMode: Record<ConfigMode, ModeBuild>,
+  modes: ModeBuilds,
   contents: Contents,
   memo: BuildMemo | undefined,
 ): { secrets: V1Secret[]; mountedJson: string | undefined; problems: string[] } {
@@ -228,8 +229,8 @@ function configSecrets(
   for (const slot of ['agent', 'opt'] as const) {
     const w = plan[slot];
     if (w === 'legacy' || w === 'optimized') {
-      writes.push([slot, w, byMode[w].json]);
-      for (const p of byMode[w].problems) problems.push(`${w} config: ${p.kind}.${p.component}: ${p.message}`);
+      writes.push([slot, w, modes[w].json]);
+      for (const p of modes[w].problems) problems.push(`${w} config: ${p.kind}.${p.component}: ${p.message}`);
     } else if (w === 'keep') {
       // Desired with exactly its live content (checked when it was written), so the apply finds it up to date.
       writes.push([slot, modesNow[slot] as ConfigMode, contents[slot]?.json ?? '']);
@@ -325,11 +326,10 @@ export function desiredState(
     memo === undefined
       ? buildModes(withoutOptOut(vector), pipelines, opts)
       : memo.modes(key, withoutOptOut(vector), pipelines, opts);
-  const byMode: Record<ConfigMode, ModeBuild> = { optimized: modes.active, legacy: modes.standby };
   const compress = vector.spec.agent?.compressConfigFile === true;
   const written = (b64: string): LiveConfig => {
     if (memo === undefined) return undefined;
-    const b = [modes.active, modes.standby].find((m) => memo.payload(m.json, compress) === b64);
+    const b = [modes.optimized, modes.legacy].find((m) => memo.payload(m.json, compress) === b64);
     return b === undefined ? undefined : { json: b.json, graph: graphOf(b) };
   };
   // Renames matter only with migration on: without it nothing is parsed.
@@ -337,10 +337,10 @@ export function desiredState(
     ? { agent: liveGraph(observed.secrets.agent, written), opt: liveGraph(observed.secrets.opt, written) }
     : { agent: undefined, opt: undefined };
   const modesNow = { agent: secretMode(observed.secrets.agent), opt: secretMode(observed.secrets.opt) };
-  const { plan, renamed } = migrationStepFor(flags, target, live, modesNow, byMode, contents);
-  const { secrets, mountedJson, problems } = configSecrets(vector, plan, modesNow, byMode, contents, memo);
+  const { plan, renamed } = migrationStepFor(flags, target, live, modesNow, modes, contents);
+  const { secrets, mountedJson, problems } = configSecrets(vector, plan, modesNow, modes, contents, memo);
   const { ds, globalConfigHash } = daemonSetFor(vector, flags, plan, observed);
-  const assets = assetsStep(vector, plan, byMode[plan.servedMode].result.secretAssets, {
+  const assets = assetsStep(vector, plan, modes[plan.servedMode].result.secretAssets, {
     data: observed.assets ?? {},
     configUnchanged: secrets.every((x) => sameConfig(x, observed.secrets)),
     sincePublishedMs: observed.sincePublishedMs,
@@ -362,7 +362,7 @@ export function desiredState(
     ],
     plan,
     target,
-    served: byMode[plan.servedMode].result,
+    served: modes[plan.servedMode].result,
     rolling: live !== undefined && (!live.complete || live.mount !== plan.mount),
     mountedJson,
     globalConfigHash,

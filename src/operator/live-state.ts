@@ -6,7 +6,8 @@ import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import type { Vector } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import { configKey } from './objects.ts';
-import { rolloutComplete, type ConfigMode, type LiveRollout, type SecretSlot } from './migration.ts';
+import { rolloutComplete, type LiveRollout, type SecretSlot } from './migration.ts';
+import type { ConfigMode } from '../pipelines/modes.ts';
 import { slotSecretName } from './secret-assets.ts';
 
 /** The annotation recording which mode a config Secret holds. */

@@ -24,8 +24,8 @@
  *   pods live-reload into the new source names and re-read; that is what migration exists to avoid).
  * - Pure and total: every input gives a plan; the same input gives the same plan.
  */
+import type { ConfigMode } from '../pipelines/modes.ts';
 
-export type ConfigMode = 'legacy' | 'optimized';
 /** `agent` is `<v>-agent`, `opt` is `<v>-agent-opt`. */
 export type SecretSlot = 'agent' | 'opt';
 

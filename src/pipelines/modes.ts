@@ -1,6 +1,6 @@
 /**
- * Both modes' configs for one Vector, built and structurally checked together: the active one (the mode the operator
- * runs in) and the standby one (the other mode, which checkpoint migration publishes for pods that have not rolled).
+ * Both modes' configs for one Vector, built and structurally checked together: whichever is the target mode, the
+ * other is the standby config checkpoint migration publishes for pods that have not rolled.
  *
  * Invariant: each mode carries its own graph problems; the operator refuses to write a Secret whose mode has any.
  */
@@ -17,17 +17,18 @@ export interface ModeBuild {
   problems: GraphProblem[];
 }
 
-export interface ModeBuilds {
-  active: ModeBuild;
-  standby: ModeBuild;
-}
+/** The shape of an agent config (docs/glossary.md): one source per pipeline, or sources grouped. */
+export type ConfigMode = 'legacy' | 'optimized';
+
+export type ModeBuilds = Record<ConfigMode, ModeBuild>;
 
 function modeBuild(result: BuildResult, cache: BuildCache | undefined): ModeBuild {
   return { result, json: serializeConfig(result.config, cache), problems: validateConfigGraph(result.config) };
 }
 
 /**
- * `optimize` is the operator flag; a Vector annotated `config-optimization: disabled` makes both modes legacy.
+ * Both modes, whatever `opts.optimize` says. A Vector annotated `config-optimization: disabled` gets a legacy config
+ * in both (the operator strips the annotation first where it needs the optimized one).
  * `cache` is the Vector's own (build-cache.ts): a build with it returns what a build without it returns.
  */
 export function buildModes(
@@ -36,8 +37,11 @@ export function buildModes(
   opts: BuildOptions,
   cache?: BuildCache,
 ): ModeBuilds {
-  const [active, standby] = buildAgentConfigs(vector, pipelines, opts, [opts.optimize, !opts.optimize], cache);
-  const modes = { active: modeBuild(active as BuildResult, cache), standby: modeBuild(standby as BuildResult, cache) };
+  const [optimized, legacy] = buildAgentConfigs(vector, pipelines, opts, [true, false], cache);
+  const modes = {
+    optimized: modeBuild(optimized as BuildResult, cache),
+    legacy: modeBuild(legacy as BuildResult, cache),
+  };
   cache?.sweep();
   return modes;
 }

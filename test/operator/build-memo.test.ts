@@ -34,7 +34,7 @@ describe('build memo', () => {
     edited[1] = logsToSink('ns-1', 'logs', { exclude_paths_glob_patterns: ['*.gz'] });
     const second = memo.modes('vector/logs', vector(), edited, opts);
     assert.notEqual(second, first);
-    assert.notEqual(second.active.json, first.active.json);
+    assert.notEqual(second.optimized.json, first.optimized.json);
     const third = memo.modes('vector/logs', vector({ agent: { compressConfigFile: true } }), edited, opts);
     assert.notEqual(third, second);
     const fourth = memo.modes('vector/logs', vector({ agent: { compressConfigFile: true } }), edited, {

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import {
   planMigration,
   rolloutComplete,
-  type ConfigMode,
   type MigrationInput,
   type MigrationPlan,
   type SecretSlot,
 } from '../../src/operator/migration.ts';
+import type { ConfigMode } from '../../src/pipelines/modes.ts';
 
 /** A config as far as renames go: consumer -> the source it reads. */
 type Ids = Record<string, string>;

@@ -87,7 +87,7 @@ describe('build cache', () => {
       for (let step = 0; step < 60; step++) {
         const cached = buildModes(v, ps, opts, cache);
         const plain = buildModes(v, ps, opts);
-        for (const m of ['active', 'standby'] as const) {
+        for (const m of ['optimized', 'legacy'] as const) {
           const at = `step ${step}, after ${last}: ${m}`;
           assert.equal(cached[m].json, plain[m].json, `${at} bytes`);
           assert.deepEqual(cached[m].problems, plain[m].problems, `${at} problems`);
@@ -107,13 +107,13 @@ describe('build cache', () => {
     const changed = [...ps];
     changed[3] = teamPipeline(3, 2, 0);
     const after = buildModes(vector(), changed, { optimize: true }, cache);
-    for (const m of ['active', 'standby'] as const) {
+    for (const m of ['optimized', 'legacy'] as const) {
       const sinks = (b: typeof before) => b[m].result.config.sinks;
       assert.equal(sinks(after)['team-00-logs-out'], sinks(before)['team-00-logs-out'], `${m}: unchanged consumer`);
       assert.notEqual(sinks(after)['team-03-logs-out'], sinks(before)['team-03-logs-out'], `${m}: changed consumer`);
     }
     // The legacy build's consumer reads its own source: the optimized build rewired a copy, not the shared object.
-    assert.deepEqual(after.standby.result.config.sinks['team-00-logs-out']?.inputs, ['team-00-logs-pods']);
+    assert.deepEqual(after.legacy.result.config.sinks['team-00-logs-out']?.inputs, ['team-00-logs-pods']);
   });
 
   it('keeps the parts of a pipeline whose object changed but not its version (a status write), and not across versions', () => {
@@ -123,7 +123,7 @@ describe('build cache', () => {
     };
     const ps = Array.from({ length: 4 }, (_, i) => versioned(i, 1, 1));
     const cache = new BuildCache();
-    const sinkOf = (b: ReturnType<typeof buildModes>) => b.standby.result.config.sinks['team-01-logs-out'];
+    const sinkOf = (b: ReturnType<typeof buildModes>) => b.legacy.result.config.sinks['team-01-logs-out'];
     const before = buildModes(vector(), ps, { optimize: true }, cache);
     // The watch delivers a new object, spec included, after a status write: same uid, same generation.
     const echoed = ps.map((p) => structuredClone(p));
@@ -134,6 +134,6 @@ describe('build cache', () => {
     const after = buildModes(vector(), changed, { optimize: true }, cache);
     assert.notEqual(sinkOf(after), sinkOf(before));
     assert.equal(sinkOf(after)?.rate, 9);
-    assert.equal(after.active.json, buildModes(vector(), changed, { optimize: true }).active.json);
+    assert.equal(after.optimized.json, buildModes(vector(), changed, { optimize: true }).optimized.json);
   });
 });

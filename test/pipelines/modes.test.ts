@@ -7,9 +7,9 @@ import { cvp, logsToSink, vector } from '../helpers/fixtures.ts';
 describe('active and standby configs', () => {
   it('builds the optimized config as active and the legacy one as standby when the flag is on', () => {
     const m = buildModes(vector(), [logsToSink('a'), logsToSink('b')], { optimize: true });
-    assert.deepEqual([m.active.problems, m.standby.problems], [[], []]);
-    assert.match(m.active.json, /"optimizedSource-b8c6f0ff"/);
-    assert.doesNotMatch(m.standby.json, /optimizedSource/);
+    assert.deepEqual([m.optimized.problems, m.legacy.problems], [[], []]);
+    assert.match(m.optimized.json, /"optimizedSource-b8c6f0ff"/);
+    assert.doesNotMatch(m.legacy.json, /optimizedSource/);
   });
 
   it('reports the graph problems of the mode that has them', () => {
@@ -19,11 +19,11 @@ describe('active and standby configs', () => {
     });
     const m = buildModes(vector(), [logsToSink('a'), broken], { optimize: false });
     assert.deepEqual(
-      m.active.problems.map((p) => p.component),
+      m.optimized.problems.map((p) => p.component),
       ['c-o'],
     );
     assert.deepEqual(
-      m.standby.problems.map((p) => p.component),
+      m.legacy.problems.map((p) => p.component),
       ['c-o'],
     );
   });

@@ -75,7 +75,7 @@ export function configs(namespaces: readonly string[]): { legacy: string; optimi
       }) satisfies Pipeline,
   );
   const modes = buildModes(vector, pipelines, { optimize: true });
-  return { optimized: modes.active.json, legacy: modes.standby.json };
+  return { optimized: modes.optimized.json, legacy: modes.legacy.json };
 }
 
 export function sinkOf(ns: string): string {

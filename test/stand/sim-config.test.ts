@@ -35,7 +35,7 @@ function event(ns?: string): SimEvent {
 describe('Vector simulator: the generated topology', () => {
   it('routes every namespace to its own sink through the two-level md5 bucketer of a 40-namespace optimized config', () => {
     const nss = Array.from({ length: 40 }, (_, i) => `team-${i}`);
-    const json = buildModes(vector, pipelines(nss), { optimize: true }).active.json;
+    const json = buildModes(vector, pipelines(nss), { optimize: true }).optimized.json;
     assert.match(json, /optimizedBucketer-/, 'more than 16 namespaces use the bucketer');
     const topo = buildTopology(JSON.parse(json) as Record<string, unknown>);
     assert.equal(topo.sources.length, 1);
@@ -46,7 +46,7 @@ describe('Vector simulator: the generated topology', () => {
   });
 
   it('routes a legacy config by source', () => {
-    const json = buildModes(vector, pipelines(['a', 'b']), { optimize: false }).active.json;
+    const json = buildModes(vector, pipelines(['a', 'b']), { optimize: false }).legacy.json;
     const topo = buildTopology(JSON.parse(json) as Record<string, unknown>);
     assert.deepEqual(
       topo.sources.map((s) => s.id),
@@ -100,7 +100,7 @@ describe('Vector simulator: events carry the namespace where the source writes i
     for (const n of [3, 40]) {
       it(`delivers every namespace of an optimized ${n}-namespace group with ${what}`, () => {
         const nss = Array.from({ length: n }, (_, i) => `team-${i}`);
-        const json = buildModes(vector, pipelines(nss, source), { optimize: true }).active.json;
+        const json = buildModes(vector, pipelines(nss, source), { optimize: true }).optimized.json;
         const topo = buildTopology(JSON.parse(json) as Record<string, unknown>);
         const src = topo.sources[0];
         assert.ok(src !== undefined && topo.sources.length === 1, 'collapsed into one source');
@@ -134,8 +134,8 @@ describe('Vector simulator: a deleted pod backlog reaches the same sinks in both
       it(`${n} namespaces, ${what}: an event without pod metadata reaches its namespace's sink by file path`, () => {
         const nss = Array.from({ length: n }, (_, i) => `team-${i}`);
         const modes = buildModes(vector, pipelines(nss, source), { optimize: true });
-        const opt = buildTopology(JSON.parse(modes.active.json) as Record<string, unknown>);
-        const legacy = buildTopology(JSON.parse(modes.standby.json) as Record<string, unknown>);
+        const opt = buildTopology(JSON.parse(modes.optimized.json) as Record<string, unknown>);
+        const legacy = buildTopology(JSON.parse(modes.legacy.json) as Record<string, unknown>);
         const src = opt.sources[0];
         assert.ok(src !== undefined && opt.sources.length === 1);
         for (const ns of nss) {
