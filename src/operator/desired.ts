@@ -25,7 +25,7 @@ import { configPayloadText } from '../vector/config-payload.ts';
 import { configModeAnnotation, liveRollout, secretMode } from './live-state.ts';
 import { planMigration, type ConfigMode, type LiveRollout, type MigrationPlan, type SecretSlot } from './migration.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
-import { assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
+import { assetsObjectBytes, assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
 import { secretSourceOf, type SecretSource } from '../pipelines/secrets.ts';
 import { globalsStep, stampTemplate } from './globals.ts';
 import {
@@ -317,6 +317,7 @@ export function desiredState(
   const opts = {
     optimize: true,
     secrets: observed.secretValues ?? secretSourceOf([]),
+    assetsObjectBytes: assetsObjectBytes(vector, flags.migration),
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
     ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
   };

@@ -17,6 +17,7 @@
  */
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import type { Vector } from '../pipelines/schemas.ts';
+import { secretObjectBytes } from '../pipelines/secret-object-size.ts';
 import { secretsMountPath } from '../pipelines/secrets.ts';
 import type { SecretSlot } from './migration.ts';
 import { agentName, configKey, configSecret } from './objects.ts';
@@ -44,6 +45,21 @@ function assetsSecret(vector: Vector, slot: SecretSlot, data: Record<string, str
   const s = configSecret(vector, '', assetsSecretName(slotSecretName(vector, slot)), '');
   s.data = data;
   return s;
+}
+
+/**
+ * The modelled size of `vector`'s assets Secret without data (pipelines/secret-object-size.ts), from its real
+ * metadata: the `-opt` one's under migration (the longer name), so a pipeline that fits fits in both slots.
+ */
+export function assetsObjectBytes(vector: Vector, migration: boolean): number {
+  const meta = assetsSecret(vector, migration ? 'opt' : 'agent', {}).metadata ?? {};
+  return secretObjectBytes({
+    name: meta.name ?? '',
+    namespace: meta.namespace ?? '',
+    ...(meta.labels === undefined ? {} : { labels: meta.labels }),
+    ...(meta.annotations === undefined ? {} : { annotations: meta.annotations }),
+    ...(meta.ownerReferences === undefined ? {} : { ownerReferences: meta.ownerReferences }),
+  });
 }
 
 /** Adds the `secret-assets` volume (last) and its mount (vector container only) to `ds`, replacing the user's. */

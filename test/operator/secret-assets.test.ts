@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import type { V1DaemonSet, V1PodSpec, V1Secret, V1VolumeMount } from '@kubernetes/client-node';
 import { desiredState, type Observed, type OperatorFlags } from '../../src/operator/desired.ts';
+import { assetsObjectBytes } from '../../src/operator/secret-assets.ts';
+import { secretObjectBytes } from '../../src/pipelines/secret-object-size.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
 import type { Pipeline } from '../../src/pipelines/schemas.ts';
 import { secretSourceOf } from '../../src/pipelines/secrets.ts';
@@ -165,5 +167,23 @@ describe('secret-assets Secrets in the desired state', () => {
       assert.ok(d.deletions.some((x) => x.name === 'logs-agent-opt-secret-assets'));
       assert.ok(!d.assets.some((a) => a.metadata?.name === 'logs-agent-opt-secret-assets'));
     });
+  });
+
+  it("models the object budget's start from the assets Secret's own metadata, the -opt name under migration", () => {
+    const d = desiredState(v, [withSecret], flags, observed);
+    const meta = (d.assets[0] as V1Secret).metadata ?? {};
+    const owner = meta.ownerReferences?.[0];
+    assert.ok(owner !== undefined && meta.annotations !== undefined && meta.labels !== undefined);
+    assert.equal(
+      assetsObjectBytes(v, false),
+      secretObjectBytes({
+        name: 'logs-agent-secret-assets',
+        namespace: 'vector',
+        labels: meta.labels,
+        annotations: meta.annotations,
+        ownerReferences: [owner],
+      }),
+    );
+    assert.equal(assetsObjectBytes(v, true), assetsObjectBytes(v, false) + '-opt'.length);
   });
 });
