@@ -9,6 +9,7 @@
  * - `secretObjectBytes(meta) + Σ dataEntryBytes(key, value)` is the protobuf size of that Secret with that data.
  * - Pure and allocation-light: sizes only, nothing is encoded.
  */
+import type { OwnerReference } from '../kube/client.ts';
 
 /** What the budget is kept for: etcd's default request size, less the annotation limit and a reserve. */
 export const assetsObjectBudget = 1_572_864 - 262_144 - 65_536;
@@ -19,14 +20,7 @@ export interface SecretMeta {
   namespace: string;
   labels?: Readonly<Record<string, string>>;
   annotations?: Readonly<Record<string, string>>;
-  ownerReferences?: readonly {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    uid: string;
-    controller?: boolean;
-    blockOwnerDeletion?: boolean;
-  }[];
+  ownerReferences?: readonly OwnerReference[];
 }
 
 /** Bytes of `n` as a protobuf varint. */
@@ -48,7 +42,7 @@ function stringMap(m: Readonly<Record<string, string>> | undefined): number {
   return n;
 }
 
-function ownerReference(r: NonNullable<SecretMeta['ownerReferences']>[number]): number {
+function ownerReference(r: OwnerReference): number {
   const strings = [r.kind, r.name, r.uid, r.apiVersion].reduce((n, s) => n + field(utf8(s)), 0);
   return strings + (r.controller === undefined ? 0 : 2) + (r.blockOwnerDeletion === undefined ? 0 : 2);
 }
