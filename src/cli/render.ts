@@ -12,6 +12,7 @@
 import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
 import { desiredState } from '../operator/desired.ts';
+import { assetsObjectBytes } from '../operator/secret-assets.ts';
 import { renderAggregator } from './aggregator-preview.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
@@ -74,6 +75,7 @@ function run(args: string[]): number {
       optimize: values['enable-config-optimization'],
       policy: flags.policy,
       secrets: secretValues,
+      assetsObjectBytes: assetsObjectBytes(vector, flags.migration),
     });
     for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
     for (const t of built.tolerated) stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);

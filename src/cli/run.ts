@@ -25,7 +25,7 @@ import { loadKubeConfig } from '../kube/client.ts';
 import { createMetrics, type OperatorMetrics } from '../operator/metrics.ts';
 import { defaultMergerImage } from '../operator/merger-container.ts';
 import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
-import { Operator } from '../operator/operator.ts';
+import { Operator, type OperatorOptions } from '../operator/operator.ts';
 import type { Logger } from '../operator/controller-context.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Shutdown } from '../kube/shutdown.ts';
@@ -185,16 +185,52 @@ function settingsFrom(values: RunValues) {
 
 type Settings = Exclude<ReturnType<typeof settingsFrom>, string>;
 
+/** What the operator takes from the flags alone (the process adds its kubeconfig, logger, metrics and lease). */
+type FlagOptions = Omit<OperatorOptions, 'kc' | 'log' | 'metrics' | 'leaderElection' | 'onLostLeadership'>;
+
+function flagOptions(values: RunValues, settings: Settings): FlagOptions {
+  return {
+    flags: settings.flags,
+    ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
+    resyncMs: settings.syncPeriodMs,
+    adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
+    ...(values['enable-configcheck-pods'] ? { configCheckPods: { timeoutMs: settings.configCheckMs } } : {}),
+    invalidPipelines: { recheck: values['enable-reconciliation-invalid-pipelines'], retryDelayMs: settings.retryDelay },
+  };
+}
+
+function parseRunArgs(args: readonly string[]): RunValues {
+  return parseArgs({
+    args: normaliseArgs(args),
+    options: runOptions,
+    allowNegative: true,
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
+
+/**
+ * The operator options `run ARGS` starts with, less what the process supplies (kubeconfig, logger, metrics, lease);
+ * a usage problem as a string. Tests start operators from kaasops-style argument lists through this.
+ */
+export function operatorOptionsFor(args: readonly string[]): FlagOptions | string {
+  let values: RunValues;
+  try {
+    values = parseRunArgs(args);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const settings = settingsFrom(values);
+  return typeof settings === 'string' ? settings : flagOptions(values, settings);
+}
+
 function operatorFrom(values: RunValues, settings: Settings, kc: KubeConfig, log: Logger, metrics: OperatorMetrics) {
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
   const operator = new Operator({
     kc,
     log,
     metrics,
-    flags: settings.flags,
-    ...(values['watch-namespace'] === '' ? {} : { watchNamespace: values['watch-namespace'] }),
-    resyncMs: settings.syncPeriodMs,
-    adoptFieldManagers: parseManagerList(values['adopt-field-managers']),
+    ...flagOptions(values, settings),
     ...(values['leader-elect']
       ? {
           leaderElection: {
@@ -204,8 +240,6 @@ function operatorFrom(values: RunValues, settings: Settings, kc: KubeConfig, log
           },
         }
       : {}),
-    ...(values['enable-configcheck-pods'] ? { configCheckPods: { timeoutMs: settings.configCheckMs } } : {}),
-    invalidPipelines: { recheck: values['enable-reconciliation-invalid-pipelines'], retryDelayMs: settings.retryDelay },
     onLostLeadership: () => {
       log.error({}, 'lost the leader lease; exiting so a fresh process can campaign');
       process.exit(1);
@@ -242,13 +276,7 @@ function stoppedOnSignal(operator: Operator, servers: readonly { close(): Promis
 export async function main(args: string[]): Promise<number> {
   let values: RunValues;
   try {
-    ({ values } = parseArgs({
-      args: normaliseArgs(args),
-      options: runOptions,
-      allowNegative: true,
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseRunArgs(args);
   } catch (err) {
     stderr.write(`vector-operator run: ${(err as Error).message}\n\n${usage}`);
     return 2;

@@ -127,6 +127,17 @@ type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 const pools = new WeakMap<KubeConfig, Dispatcher>();
 const METHODS = { GET: HttpMethod.GET, POST: HttpMethod.POST, PUT: HttpMethod.PUT, PATCH: HttpMethod.PATCH };
 
+/** Node's `JSON.rawJSON` (ES2025; Node ≥ 21), which the es2024 lib does not declare. */
+const rawJSON = (text: string): unknown => (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(text);
+
+/**
+ * A request body as JSON text, a bigint written as the exact JSON number it is: int64 and uint64 fields (kaasops'
+ * `relatedSecretsHash`) reach the API server digit for digit, past the 2^53 a JS number holds.
+ */
+export function bodyText(body: unknown): string {
+  return JSON.stringify(body, (_key, v: unknown) => (typeof v === 'bigint' ? rawJSON(v.toString()) : v));
+}
+
 /** One REST call with the kubeconfig's credentials; returns the parsed JSON body, throws KubeError on HTTP ≥ 400. */
 export async function request<T = unknown>(
   kc: KubeConfig,
@@ -141,7 +152,7 @@ export async function request<T = unknown>(
   ctx.setHeaderParam('Accept', 'application/json');
   if (opts.body !== undefined) {
     ctx.setHeaderParam('Content-Type', opts.contentType ?? 'application/json');
-    ctx.setBody(JSON.stringify(opts.body));
+    ctx.setBody(bodyText(opts.body));
   }
   if (opts.signal) ctx.setSignal(opts.signal);
   await kc.applySecurityAuthentication(ctx);

@@ -26,7 +26,7 @@ import { configModeAnnotation, liveRollout, secretMode } from './live-state.ts';
 import { planMigration, type LiveRollout, type MigrationPlan, type SecretSlot } from './migration.ts';
 import type { ConfigMode } from '../pipelines/modes.ts';
 import { agentTerminationGrace } from './agent-grace.ts';
-import { assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
+import { assetsObjectBytes, assetsStep, mountSecretAssets, sameConfig, slotSecretName } from './secret-assets.ts';
 import { secretSourceOf, type SecretSource } from '../pipelines/secrets.ts';
 import { globalsStep, stampTemplate } from './globals.ts';
 import {
@@ -318,6 +318,7 @@ export function desiredState(
   const opts = {
     optimize: true,
     secrets: observed.secretValues ?? secretSourceOf([]),
+    assetsObjectBytes: assetsObjectBytes(vector, flags.migration),
     ...(flags.policy === undefined ? {} : { policy: flags.policy }),
     ...(flags.maxNamespacesPerSource === undefined ? {} : { maxNamespacesPerSource: flags.maxNamespacesPerSource }),
   };

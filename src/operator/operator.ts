@@ -70,6 +70,8 @@ export interface OperatorOptions {
   configCheckPods?: { timeoutMs: number };
   /** --enable-reconciliation-invalid-pipelines and --reconciliation-retry-delay (default off, 30 s). */
   invalidPipelines?: { recheck: boolean; retryDelayMs: number };
+  /** Tests and the stand only: the Secret rotation poll's interval instead of kaasops' 4 to 5 min (secret-reader.ts). */
+  secretPollMs?: number;
 }
 
 interface Running {
@@ -239,7 +241,7 @@ export class Operator {
       metrics: this.metrics,
       log,
       adoptManagers: this.opts.adoptFieldManagers ?? defaultAdoptedManagers,
-      secrets: new SecretReader(kc, informers.userSecrets, this.opts.watchNamespace),
+      secrets: new SecretReader(kc, informers.userSecrets, this.opts.watchNamespace, this.opts.secretPollMs),
       attribution: {
         store: new SecretAttribution(),
         wake: (key) => {

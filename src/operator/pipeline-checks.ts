@@ -21,6 +21,7 @@ import type { Pipeline, PipelineStatus, Vector } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import type { CheckOutcome } from './configcheck.ts';
 import type { SecretSource } from '../pipelines/secrets.ts';
+import { attributedReason } from './secret-attribution.ts';
 
 /** The Valid condition's reasons for a pod check's outcome (the structural ones are in status.ts). */
 export const checkFailedReason = 'ConfigCheckFailed';
@@ -44,8 +45,9 @@ function validReason(status: PipelineStatus | undefined): string | undefined {
 
 /**
  * The verdict recorded for this hash, to reuse without a pod; undefined when the pipeline must be checked: a new
- * hash, no verdict, an error rather than a verdict, a structural failure (the structural check decides those), or an
- * invalid pipeline under `recheckInvalid`.
+ * hash, no verdict, an error rather than a verdict, a structural failure (the structural check decides those), a
+ * workload's attribution (a frozen `secret ...` prefix, which kaasops writes with the current hash), or an invalid
+ * pipeline under `recheckInvalid`.
  */
 export function recordedCheck(
   status: PipelineStatus | undefined,
@@ -54,6 +56,7 @@ export function recordedCheck(
 ): PipelineCheck | undefined {
   if (status?.LastAppliedPipelineHash !== hash || status.configCheckResult === undefined) return undefined;
   if (status.configCheckResult) return { result: 'valid' };
+  if (attributedReason(status.reason)) return undefined; // a workload left it out, no check refused it
   const reason = validReason(status);
   // No condition: kaasops wrote it, and its false is a check failure.
   if (recheckInvalid || (reason !== undefined && reason !== checkFailedReason)) return undefined;
@@ -63,14 +66,15 @@ export function recordedCheck(
 /**
  * Whether the pipeline's status says a configcheck pod refused its current spec: Vectors leave it out. Judged by
  * generation when the status records one (ours), so an edit that keeps the spec (labels, force-configcheck) keeps it
- * out while it is re-checked; else (kaasops' status) by the hash.
+ * out while it is re-checked; else (kaasops' status) by the hash. A workload's attribution is no refusal: such a
+ * pipeline re-enters every build, which decides it again.
  */
 export function checkFailedFor(
   status: PipelineStatus | undefined,
   hash: number,
   generation: number | undefined,
 ): boolean {
-  if (status?.configCheckResult !== false) return false;
+  if (status?.configCheckResult !== false || attributedReason(status.reason)) return false;
   const reason = validReason(status);
   if (reason !== undefined && reason !== checkFailedReason) return false;
   if (status.observedGeneration !== undefined && generation !== undefined)

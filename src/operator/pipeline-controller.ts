@@ -71,13 +71,15 @@ export class PipelineReconciler {
         ...(check === undefined ? {} : { check }),
       },
     );
-    if (typeof relatedSecretsHash === 'number') status.relatedSecretsHash = relatedSecretsHash;
+    // Compared as the cache reads it back (a JSON number, rounded past 2^53), written exact (below).
+    if (typeof relatedSecretsHash === 'bigint') status.relatedSecretsHash = Number(relatedSecretsHash);
     const patch: Record<string, unknown> = { ...status };
     if (live?.role !== undefined && status.role === undefined) patch.role = null;
     if (live?.relatedSecretsHash !== undefined && relatedSecretsHash === null) patch.relatedSecretsHash = null;
     if (patch.role === null || patch.relatedSecretsHash === null || !isSubset(status, live ?? {})) {
       const target: KubeObject = { ...obj, apiVersion, kind };
-      await applier.patchStatus(target, patch);
+      const exact = typeof relatedSecretsHash === 'bigint' ? { relatedSecretsHash } : {};
+      await applier.patchStatus(target, { ...patch, ...exact });
       this.statuses.remember(obj, patch);
       metrics.writes.inc({ kind, verb: 'status' });
       if (!status.configCheckResult)
@@ -104,12 +106,12 @@ export class PipelineReconciler {
     pipeline: Pipeline,
     live: PipelineStatus | undefined,
     hash: number,
-    relatedSecretsHash: number | null | undefined,
+    relatedSecretsHash: bigint | null | undefined,
     secrets: SecretSource | undefined,
   ): Promise<PipelineCheck | undefined> {
     const { checker, flags, informers, log } = this.ctx;
     if (checker === undefined) return undefined;
-    const rotated = typeof relatedSecretsHash === 'number' && relatedSecretsHash !== live?.relatedSecretsHash;
+    const rotated = typeof relatedSecretsHash === 'bigint' && Number(relatedSecretsHash) !== live?.relatedSecretsHash;
     const recorded = rotated ? undefined : recordedCheck(live, hash, this.ctx.recheckInvalid === true);
     if (recorded !== undefined) return recorded;
     const vectors = informers.vectors

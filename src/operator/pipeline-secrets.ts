@@ -30,7 +30,7 @@ export interface SecretsVerdict {
    * `status.relatedSecretsHash`: the token; null to clear it (a Secret problem); undefined to leave it as it is (no
    * Secret used, or the pipeline invalid for another reason), as kaasops' status writes leave it.
    */
-  relatedSecretsHash: number | null | undefined;
+  relatedSecretsHash: bigint | null | undefined;
   /** The values read for the check (set when every reference resolved), for the pipeline's check pod. */
   values?: SecretSource;
 }
@@ -63,8 +63,8 @@ export async function checkPipelineSecrets(
   const values = await reader.source(rewritten.refs);
   const resolved = resolveSecretRefs(rewritten.refs, values);
   if (!resolved.ok) return invalid(resolved.field, resolved.reason);
-  // An int64 in the status; a JSON number holds it to 53 bits, and the same Secrets give the same number.
-  return { verdict, relatedSecretsHash: Number(relatedSecretsToken(ids)), values };
+  // An int64, exact: written as the JSON number kaasops writes (kube/client.ts writes bigints digit for digit).
+  return { verdict, relatedSecretsHash: relatedSecretsToken(ids), values };
 }
 
 /**

@@ -17,6 +17,7 @@
  */
 import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
 import type { Vector } from '../pipelines/schemas.ts';
+import { assetsObjectBudget, dataEntryBytes, secretObjectBytes } from '../pipelines/secret-object-size.ts';
 import { secretsMountPath } from '../pipelines/secrets.ts';
 import type { SecretSlot } from './migration.ts';
 import { agentName, configKey, configSecret } from './objects.ts';
@@ -44,6 +45,21 @@ function assetsSecret(vector: Vector, slot: SecretSlot, data: Record<string, str
   const s = configSecret(vector, '', assetsSecretName(slotSecretName(vector, slot)), '');
   s.data = data;
   return s;
+}
+
+/**
+ * The modelled size of `vector`'s assets Secret without data (pipelines/secret-object-size.ts), from its real
+ * metadata: the `-opt` one's under migration (the longer name), so a pipeline that fits fits in both slots.
+ */
+export function assetsObjectBytes(vector: Vector, migration: boolean): number {
+  const meta = assetsSecret(vector, migration ? 'opt' : 'agent', {}).metadata ?? {};
+  return secretObjectBytes({
+    name: meta.name ?? '',
+    namespace: meta.namespace ?? '',
+    ...(meta.labels === undefined ? {} : { labels: meta.labels }),
+    ...(meta.annotations === undefined ? {} : { annotations: meta.annotations }),
+    ...(meta.ownerReferences === undefined ? {} : { ownerReferences: meta.ownerReferences }),
+  });
 }
 
 /** Adds the `secret-assets` volume (last) and its mount (vector container only) to `ds`, replacing the user's. */
@@ -128,8 +144,9 @@ export function assetsStep(
       live,
     );
     const union = decision.prune ? target : sortedKeys({ ...old, ...target });
-    // A union a Secret cannot hold would be refused, and hold back the config for good: prune early instead.
-    const data = !exists ? {} : decodedBytes(union) > maxAssetsBytes ? target : union;
+    // A union a Secret cannot hold would be refused, and hold back the config for good: prune early instead
+    // (kaasops holds the new pipelines back instead, `secret assets waiting for room: `; docs/secrets.md says why not).
+    const data = !exists ? {} : fits(vector, slot, union) ? union : target;
     if (exists && !decision.prune && decision.requeueAfterMs !== undefined)
       step.requeueAfterMs = Math.min(step.requeueAfterMs ?? Infinity, decision.requeueAfterMs);
     if (Object.keys(data).length === 0) step.deletions.push(name);
@@ -144,8 +161,16 @@ export function assetsStep(
 /** What a Secret's data may hold (MaxSecretSize), counted over the decoded values. */
 const maxAssetsBytes = 1024 * 1024;
 
-function decodedBytes(data: Record<string, string>): number {
-  return Object.values(data).reduce((n, b64) => n + Buffer.byteLength(b64, 'base64'), 0);
+/** Whether `slot`'s assets Secret can hold `data` (base64): 1 MiB of values, and kaasops' object budget. */
+function fits(vector: Vector, slot: SecretSlot, data: Record<string, string>): boolean {
+  let values = 0;
+  let object = assetsObjectBytes(vector, slot === 'opt');
+  for (const [k, b64] of Object.entries(data)) {
+    const n = Buffer.byteLength(b64, 'base64');
+    values += n;
+    object += dataEntryBytes(k, n);
+  }
+  return values <= maxAssetsBytes && object <= assetsObjectBudget;
 }
 
 function sortedKeys(data: Record<string, string>): Record<string, string> {

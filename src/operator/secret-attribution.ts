@@ -19,6 +19,15 @@ const frozenPrefixes = [
   'secret assets waiting for room: ',
 ] as const;
 
+/**
+ * Whether `reason` is a workload's attribution (one of the frozen prefixes), not a verdict on the pipeline itself: such
+ * a pipeline re-enters every build, where the attribution is decided again (kaasops' pool rule). A status kaasops
+ * wrote before a cutover carries no condition to say so; its reason does.
+ */
+export function attributedReason(reason: string | undefined): boolean {
+  return reason !== undefined && frozenPrefixes.some((p) => reason.startsWith(p));
+}
+
 function pipelineKey(r: Rejection): string {
   return r.pipeline.namespace === '' ? r.pipeline.name : `${r.pipeline.namespace}/${r.pipeline.name}`;
 }
@@ -30,7 +39,7 @@ export class SecretAttribution {
   /** What `vector`'s build rejected; returns the keys of pipelines whose attributed reason changed. */
   record(vector: string, rejected: readonly Rejection[]): string[] {
     const now = new Map<string, string>();
-    for (const r of rejected) if (frozenPrefixes.some((p) => r.reason.startsWith(p))) now.set(pipelineKey(r), r.reason);
+    for (const r of rejected) if (attributedReason(r.reason)) now.set(pipelineKey(r), r.reason);
     const changed: string[] = [];
     for (const [p, byVector] of this.victims) {
       if (now.has(p) || !byVector.has(vector)) continue;

@@ -54,11 +54,14 @@ export class SecretReader {
   private readonly cache: Reflector<KubeObject>;
   private readonly watchNamespace: string | undefined;
   private readonly known = new Map<string, Known>();
+  private readonly pollMs: number | undefined;
 
-  constructor(kc: KubeConfig, cache: Reflector<KubeObject>, watchNamespace: string | undefined) {
+  /** `pollMs`: the poll interval for every object (tests); default kaasops' per object (`rotationPollMs`). */
+  constructor(kc: KubeConfig, cache: Reflector<KubeObject>, watchNamespace: string | undefined, pollMs?: number) {
     this.kc = kc;
     this.cache = cache;
     this.watchNamespace = watchNamespace === '' ? undefined : watchNamespace;
+    this.pollMs = pollMs;
   }
 
   private cached(namespace: string): boolean {
@@ -79,7 +82,8 @@ export class SecretReader {
    * kaasops' poll interval for `namespace/name` (the reconciled object); undefined when the watch covers them all.
    */
   pollAfterMs(wanted: readonly { namespace: string }[], namespace: string, name: string): number | undefined {
-    return wanted.every((w) => this.cached(w.namespace)) ? undefined : rotationPollMs(namespace, name);
+    if (wanted.every((w) => this.cached(w.namespace))) return undefined;
+    return this.pollMs ?? rotationPollMs(namespace, name);
   }
 
   /** Forget the values of a Secret that is gone (the cache's delete event). */

@@ -28,6 +28,7 @@ import {
 import { defaultPolicy, policyViolations, warnModeHint, type PipelinePolicy, type PolicyViolation } from './policy.ts';
 import type { Pipeline, Vector } from './schemas.ts';
 import { SecretAssembly } from './secret-assets.ts';
+import { secretObjectBytes } from './secret-object-size.ts';
 import { secretBlock, type SecretSource } from './secrets.ts';
 
 export interface BuildOptions {
@@ -42,6 +43,12 @@ export interface BuildOptions {
    * returned (a pipeline validated alone; its values are checked where a Vector is built).
    */
   secrets?: SecretSource;
+  /**
+   * The modelled size of the Vector's assets Secret without data (secret-object-size.ts), the start of kaasops'
+   * object budget: the operator gives its real metadata (the `-opt` one's, the larger, under migration). Absent: a
+   * Secret with the default name and no labels, annotations or owner.
+   */
+  assetsObjectBytes?: number;
 }
 
 export interface BuildResult {
@@ -132,11 +139,11 @@ function assemble(
   pipelines: readonly Pipeline[],
   policy: PipelinePolicy,
   cache: BuildCache | undefined,
-  source: SecretSource | undefined,
+  assets: { source: SecretSource | undefined; objectBytes: number },
 ): Assembly {
   const config = globalConfig(vector.spec.agent ?? {});
-
-  const secrets = new SecretAssembly(`Vector ${vector.metadata.namespace}/${vector.metadata.name}`, source);
+  const workload = `Vector ${vector.metadata.namespace}/${vector.metadata.name}`;
+  const secrets = new SecretAssembly(workload, assets.source, assets.objectBytes);
   const out: Assembly = { config, accepted: [], rejected: [], tolerated: [], skipped: [], optOut: new Set(), secrets };
   const owner = new Map<string, PipelineRef>();
   const compileOpts = { useApiServerCache: vector.spec.useApiServerCache === true };
@@ -234,7 +241,16 @@ export function buildAgentConfigs(
   modes: readonly boolean[],
   cache?: BuildCache,
 ): BuildResult[] {
-  const assembly = assemble(vector, pipelines, opts.policy ?? defaultPolicy, cache, opts.secrets);
+  const objectBytes =
+    opts.assetsObjectBytes ??
+    secretObjectBytes({
+      name: `${vector.metadata.name}-agent-secret-assets`,
+      namespace: vector.metadata.namespace,
+    });
+  const assembly = assemble(vector, pipelines, opts.policy ?? defaultPolicy, cache, {
+    source: opts.secrets,
+    objectBytes,
+  });
   return modes.map((optimize) => finish(vector, assembly, optimize, opts, cache));
 }
 

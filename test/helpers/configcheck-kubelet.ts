@@ -22,7 +22,10 @@ export interface CheckPodSpec {
 export interface CheckedPod {
   name: string;
   namespace: string;
+  metadata: NonNullable<KubeObject['metadata']>;
   spec: CheckPodSpec;
+  /** When the pod was answered (ms since the epoch): the order and spacing of checks. */
+  at: number;
   config: VectorConfig;
   valid: boolean;
 }
@@ -50,7 +53,9 @@ export function configCheckKubelet(
     seen.push({
       name,
       namespace: ns,
+      metadata: pod.metadata ?? {},
       spec: pod.spec,
+      at: Date.now(),
       config: JSON.parse(text) as VectorConfig,
       valid: problems.length === 0,
     });

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import type { V1DaemonSet, V1PodSpec, V1Secret, V1VolumeMount } from '@kubernetes/client-node';
 import { desiredState, type Observed, type OperatorFlags } from '../../src/operator/desired.ts';
+import { assetsObjectBytes } from '../../src/operator/secret-assets.ts';
+import { secretObjectBytes } from '../../src/pipelines/secret-object-size.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
 import type { Pipeline } from '../../src/pipelines/schemas.ts';
 import { secretSourceOf } from '../../src/pipelines/secrets.ts';
@@ -158,6 +160,26 @@ describe('secret-assets Secrets in the desired state', () => {
       const big = { team_a_gone_t_token: Buffer.alloc(1024 * 1024).toString('base64') };
       const d = step({ assets: { agent: big } }, false);
       assert.deepEqual(agentData(d), { team_a_es_t_token: enc('abc') });
+      // Not kaasops' `secret assets waiting for room: `: the new pipeline is published this very round.
+      assert.deepEqual(d.served.rejected, []);
+      const config = Buffer.from((d.objects[0] as V1Secret).data?.['agent.json'] ?? '', 'base64').toString();
+      assert.ok(config.includes('"team-a-es-out"'));
+      // The object budget too: 1 700 old keys of 199 characters hold 1 700 bytes of values but 354 kB of object;
+      // with 900 kB of new values the union passes kaasops' object budget, not the values limit.
+      const many = Object.fromEntries(
+        Array.from({ length: 1700 }, (_, i) => [
+          `team_a_gone_${String(i).padStart(4, '0')}${'k'.repeat(183)}`,
+          enc('x'),
+        ]),
+      );
+      const wide = desiredState(v, [withSecret], flags, {
+        ...observed,
+        assets: { agent: many },
+        secretValues: secretSourceOf([
+          { metadata: { namespace: 'team-a', name: 'tok' }, data: { token: enc('v'.repeat(900_000)) } },
+        ]),
+      });
+      assert.deepEqual(Object.keys(agentData(wide) ?? {}), ['team_a_es_t_token']);
     });
 
     it('deletes the -opt assets at once when migration is off, whatever they held', () => {
@@ -165,5 +187,23 @@ describe('secret-assets Secrets in the desired state', () => {
       assert.ok(d.deletions.some((x) => x.name === 'logs-agent-opt-secret-assets'));
       assert.ok(!d.assets.some((a) => a.metadata?.name === 'logs-agent-opt-secret-assets'));
     });
+  });
+
+  it("models the object budget's start from the assets Secret's own metadata, the -opt name under migration", () => {
+    const d = desiredState(v, [withSecret], flags, observed);
+    const meta = (d.assets[0] as V1Secret).metadata ?? {};
+    const owner = meta.ownerReferences?.[0];
+    assert.ok(owner !== undefined && meta.annotations !== undefined && meta.labels !== undefined);
+    assert.equal(
+      assetsObjectBytes(v, false),
+      secretObjectBytes({
+        name: 'logs-agent-secret-assets',
+        namespace: 'vector',
+        labels: meta.labels,
+        annotations: meta.annotations,
+        ownerReferences: [owner],
+      }),
+    );
+    assert.equal(assetsObjectBytes(v, true), assetsObjectBytes(v, false) + '-opt'.length);
   });
 });

@@ -7,7 +7,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../src/kube/client.ts';
+import { relatedSecretsToken } from '../../src/pipelines/secrets.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import {
@@ -26,6 +30,24 @@ import {
 } from './stand.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The object at `path` as the API server's JSON text (no JSON.parse: int64 digits intact). */
+async function rawGet(kc: KubeConfig, path: string): Promise<string> {
+  const url = new URL(`${kc.getCurrentCluster()?.server ?? ''}${path}`);
+  const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 const esSpec = {
   sources: { pods: { type: 'kubernetes_logs' } },
   sinks: {
@@ -113,6 +135,18 @@ for (const target of kubeTargets()) {
         return s?.relatedSecretsHash === undefined ? undefined : s;
       });
       assert.equal(status.configCheckResult, true);
+    });
+
+    it("writes relatedSecretsHash as kaasops' exact int64, past 2^53", async () => {
+      const meta = (await stand.get(secretPath('team-a', 'creds')))?.metadata ?? {};
+      const token = relatedSecretsToken([
+        { namespace: 'team-a', name: 'creds', uid: meta.uid ?? '', resourceVersion: meta.resourceVersion ?? '' },
+      ]);
+      const text = await rawGet(stand.kc, vpPath('team-a', 'es-pipeline'));
+      const stored = /"relatedSecretsHash":(-?\d+)/.exec(text)?.[1];
+      // The real API server keeps int64 digits; the stand-in holds JSON numbers as JS numbers (rounded).
+      if (target.name === 'real') assert.equal(stored, String(token));
+      else assert.equal(Number(stored), Number(token));
     });
 
     it('a rotation rewrites the assets only: the agents do not roll, and relatedSecretsHash moves', async () => {
