@@ -95,6 +95,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
         runContainers: opts.runContainers ?? true,
         deliveriesDir,
         controlFile,
+        netDir: join(opts.root, 'net'),
         timing,
         secretSyncMs: opts.secretSyncMs ?? 100,
         restartBackoffMs: opts.restartBackoffMs ?? 200,
