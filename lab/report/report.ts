@@ -175,9 +175,18 @@ export function renderTable(r: LabReport): string {
         out.push(`    ${b.pipeline}: backlog lost ${b.lost}, re-delivered ${b.redelivered}`);
     }
     const sd = s.shutdowns;
-    if (sd.agents > 0)
+    const agg = s.aggregator;
+    if (agg !== undefined)
       out.push(
-        `  agent shutdowns: ${sd.agents}, grace ${sd.graceSecs.join(', ')} s (drained ${sd.drained}, Vector's drain limit ${sd.drainLimit}, killed at the grace ${sd.killed}); checkpointed but undelivered ${sd.lostEvents}, mapped after the final checkpoint write ${sd.mappedAfterFinalWrite}, final writes missed ${sd.missingFinalWrites}`,
+        `  aggregator roll: ${agg.podsReplaced} of ${agg.replicas} pods replaced in ${(agg.rolloutMs / 1000).toFixed(1)} s${agg.settled ? '' : ' (NOT SETTLED)'}, ${agg.roundsDuringRoll} rounds written meanwhile`,
+      );
+    if (sd.aggregators > 0)
+      out.push(
+        `  aggregator shutdowns: ${sd.aggregators}; batches refused while stopping ${sd.refusedBatches}, left unanswered ${sd.unansweredBatches} (sent again; ${sd.resentDelivered} of their events already delivered, so repeated), answered and never delivered ${sd.lostEvents} (lost)`,
+      );
+    if (sd.agents + sd.aggregators > 0)
+      out.push(
+        `  pod shutdowns: ${sd.agents + sd.aggregators}, grace ${sd.graceSecs.join(', ')} s (drained ${sd.drained}, Vector's drain limit ${sd.drainLimit}, killed at the grace ${sd.killed}); checkpointed but undelivered ${sd.lostEvents}, mapped after the final checkpoint write ${sd.mappedAfterFinalWrite}, final writes missed ${sd.missingFinalWrites}`,
       );
     out.push(
       `  pipelines with duplicates or losses: ${affected.length} of ${s.pipelines.length}${affected.length > 0 && affected.length <= 6 ? `: ${affected.map((p) => `${p.ns}/${p.pipeline} dup ${p.duplicated} lost ${p.lost}`).join('; ')}` : ''}`,
@@ -233,13 +242,13 @@ function watchesSvg(r: LabReport): string {
  */
 function shutdownsHtml(r: LabReport): string {
   const rows = r.scenarios
-    .filter((s) => s.shutdowns.agents > 0)
+    .filter((s) => s.shutdowns.agents + s.shutdowns.aggregators > 0)
     .map((s) => {
       const sd = s.shutdowns;
       const cells = [
         s.name,
         sd.graceSecs.map((g) => `${g} s`).join(', '),
-        sd.agents,
+        sd.agents + sd.aggregators,
         sd.drained,
         sd.drainLimit,
         sd.killed,
@@ -253,7 +262,7 @@ function shutdownsHtml(r: LabReport): string {
   const head = [
     'scenario',
     'grace',
-    'agents stopped',
+    'pods stopped',
     'drained',
     "Vector's drain limit",
     'killed at the grace',
