@@ -88,7 +88,7 @@ function summarize(records: ShutdownRecord[]): ShutdownSummary {
     if (r.received !== undefined) {
       s.aggregators++;
       s.refusedBatches += r.received.refused;
-      s.unansweredBatches += r.received.unansweredPushes;
+      s.unansweredBatches += r.received.unansweredBatches;
       s.resentDelivered += r.received.unansweredDelivered;
     }
     if (r.outcome === 'drained') s.drained++;

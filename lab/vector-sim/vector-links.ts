@@ -4,11 +4,11 @@
  *
  * Invariants:
  * - An event received by a `vector` source is mapped like a read line (it enters the topology through the source's
- *   channel, routed by the topology); its push learns of each delivery, for acknowledgements and the shutdown record.
+ *   channel, routed by the topology); its batch learns of each delivery, for acknowledgements and the shutdown record.
  * - A `vector` sink takes an event when the topology delivers to it; it is stuck (the topology buffers and then
  *   holds) while its next batch is full.
  * - The shutdown record counts each event once, by who will deliver it (`adjust`): an agent's unanswered batches
- *   are lost with it; an aggregator's events of answered pushes not delivered are lost, those of unanswered pushes
+ *   are lost with it; an aggregator's events of answered batches not delivered are lost, those of unanswered batches
  *   come again (and count as repeated when already delivered).
  */
 import type * as k8s from '@kubernetes/client-node';
@@ -16,7 +16,7 @@ import type { Leftover, Routed } from './buffers.ts';
 import type { SourceLine } from './kubernetes-logs.ts';
 import type { Topology } from './topology.ts';
 import { VectorSink, type VectorSinkFigures } from './vector-sink.ts';
-import { VectorSource, type Push, type Received, type ReceivedLeftover } from './vector-source.ts';
+import { VectorSource, type ReceivedBatch, type Received, type ReceivedLeftover } from './vector-source.ts';
 import type { SimEvent } from './vrl.ts';
 
 export type PathLine = SourceLine | Received;
@@ -43,7 +43,7 @@ export interface LinksRecord {
 export class VectorLinks {
   private readonly sources = new Map<string, VectorSource>();
   private readonly sinks = new Map<string, VectorSink>();
-  private readonly pushOf = new WeakMap<SimEvent, Push>();
+  private readonly batchOf = new WeakMap<SimEvent, ReceivedBatch>();
   private readonly ctx: LinksContext;
 
   constructor(topology: Topology, ctx: LinksContext) {
@@ -78,11 +78,11 @@ export class VectorLinks {
 
   /** The topology's map of a received event; undefined when `line` is a read line. */
   map(line: PathLine, route: (id: string, e: SimEvent) => string[], sourceId: string): Routed<SimEvent> | undefined {
-    if (!('push' in line)) return undefined;
+    if (!('batch' in line)) return undefined;
     const sinks = route(sourceId, line.event);
-    line.push.mapped++;
-    line.push.routed += sinks.length;
-    this.pushOf.set(line.event, line.push);
+    line.batch.mapped++;
+    line.batch.routed += sinks.length;
+    this.batchOf.set(line.event, line.batch);
     return { event: line.event, sinks };
   }
 
@@ -90,10 +90,10 @@ export class VectorLinks {
     return this.sinks.get(sink)?.full === true;
   }
 
-  /** Takes a delivery: into a `vector` sink (true), or only counted for its push (false: record it). */
+  /** Takes a delivery: into a `vector` sink (true), or only counted for its batch (false: record it). */
   deliver(sink: string, e: SimEvent): boolean {
-    const push = this.pushOf.get(e);
-    if (push !== undefined) push.delivered++;
+    const batch = this.batchOf.get(e);
+    if (batch !== undefined) batch.delivered++;
     const s = this.sinks.get(sink);
     if (s === undefined) return false;
     s.accept(e);
@@ -122,7 +122,7 @@ export class VectorLinks {
     if (this.sources.size > 0) {
       const r = {
         answeredUndelivered: 0,
-        unansweredPushes: 0,
+        unansweredBatches: 0,
         unansweredDelivered: 0,
         mappedUndelivered: 0,
         unmapped: 0,

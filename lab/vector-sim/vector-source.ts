@@ -14,10 +14,10 @@
  * - A request whose sender gave up (timeout, reset) stops sending; what it sent stays in the topology.
  *
  * Invariants:
- * - A push is answered at most once, after all its events entered the topology (and, with acknowledgements, after
- *   they were all delivered); a push whose connection closed first is never answered, and its sender sends it again.
- * - `leftover()` splits what a stopped source leaves by who will deliver it: events of answered pushes not delivered
- *   are lost (the sender dropped them); events of unanswered pushes will come again, and those of them already
+ * - A batch is answered at most once, after all its events entered the topology (and, with acknowledgements, after
+ *   they were all delivered); a batch whose connection closed first is never answered, and its sender sends it again.
+ * - `leftover()` splits what a stopped source leaves by who will deliver it: events of answered batches not delivered
+ *   are lost (the sender dropped them); events of unanswered batches will come again, and those of them already
  *   delivered will be delivered twice.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -33,7 +33,7 @@ export interface VectorSourceConfig {
 }
 
 /** One received batch, followed through the topology. */
-export interface Push {
+export interface ReceivedBatch {
   size: number;
   /** Events sent into the topology (the source's channel). */
   accepted: number;
@@ -46,10 +46,10 @@ export interface Push {
   abandoned: boolean;
 }
 
-/** An event as it waits in the source's channel: the event and its push. */
+/** An event as it waits in the source's channel: the event and its batch. */
 export interface Received {
   event: SimEvent;
-  push: Push;
+  batch: ReceivedBatch;
 }
 
 export interface VectorSourceHooks {
@@ -60,12 +60,12 @@ export interface VectorSourceHooks {
 }
 
 export interface ReceivedLeftover {
-  /** Events of answered pushes never delivered (per sink delivery, and per event still in the channel). */
+  /** Events of answered batches never delivered (per sink delivery, and per event still in the channel). */
   answeredUndelivered: number;
-  unansweredPushes: number;
-  /** Deliveries of events in unanswered pushes: their sender sends them again. */
+  unansweredBatches: number;
+  /** Deliveries of events in unanswered batches: their sender sends them again. */
   unansweredDelivered: number;
-  /** Of the topology's leftover: routed deliveries not made, and events still in the channel, of every push. */
+  /** Of the topology's leftover: routed deliveries not made, and events still in the channel, of every batch. */
   mappedUndelivered: number;
   unmapped: number;
 }
@@ -74,7 +74,7 @@ export class VectorSource {
   readonly config: VectorSourceConfig;
   private readonly hooks: VectorSourceHooks;
   private readonly server: Server;
-  private readonly pushes = new Set<Push>();
+  private readonly batches = new Set<ReceivedBatch>();
   private inFlight = 0;
   private stopping = false;
   requests = 0;
@@ -110,7 +110,7 @@ export class VectorSource {
       for await (const c of req) chunks.push(c as Buffer);
       const events = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SimEvent[];
       this.requests++;
-      const push: Push = {
+      const batch: ReceivedBatch = {
         size: events.length,
         accepted: 0,
         mapped: 0,
@@ -119,23 +119,23 @@ export class VectorSource {
         answered: false,
         abandoned: false,
       };
-      this.pushes.add(push);
+      this.batches.add(batch);
       res.on('close', () => {
-        if (!push.answered) push.abandoned = true;
+        if (!batch.answered) batch.abandoned = true;
       });
       for (const event of events) {
-        while (!push.abandoned && !this.hooks.offer(this.config.id, { event, push })) await this.hooks.tick();
-        if (push.abandoned) return;
-        push.accepted++;
+        while (!batch.abandoned && !this.hooks.offer(this.config.id, { event, batch })) await this.hooks.tick();
+        if (batch.abandoned) return;
+        batch.accepted++;
       }
       while (
         this.config.acknowledgements &&
-        !push.abandoned &&
-        (push.mapped < push.size || push.delivered < push.routed)
+        !batch.abandoned &&
+        (batch.mapped < batch.size || batch.delivered < batch.routed)
       )
         await this.hooks.tick();
-      if (push.abandoned) return;
-      push.answered = true;
+      if (batch.abandoned) return;
+      batch.answered = true;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     } finally {
       this.inFlight--;
@@ -154,26 +154,26 @@ export class VectorSource {
     return this.inFlight === 0;
   }
 
-  /** Forgets pushes that are over: answered (or abandoned) and with nothing left in the topology. */
+  /** Forgets batches that are over: answered (or abandoned) and with nothing left in the topology. */
   prune(): void {
-    for (const p of this.pushes)
-      if ((p.answered || p.abandoned) && p.delivered >= p.routed && p.mapped >= p.accepted) this.pushes.delete(p);
+    for (const p of this.batches)
+      if ((p.answered || p.abandoned) && p.delivered >= p.routed && p.mapped >= p.accepted) this.batches.delete(p);
   }
 
   leftover(): ReceivedLeftover {
     const out = {
       answeredUndelivered: 0,
-      unansweredPushes: 0,
+      unansweredBatches: 0,
       unansweredDelivered: 0,
       mappedUndelivered: 0,
       unmapped: 0,
     };
-    for (const p of this.pushes) {
+    for (const p of this.batches) {
       out.mappedUndelivered += p.routed - p.delivered;
       out.unmapped += p.accepted - p.mapped;
       if (p.answered) out.answeredUndelivered += p.routed - p.delivered + (p.accepted - p.mapped);
       else {
-        out.unansweredPushes++;
+        out.unansweredBatches++;
         out.unansweredDelivered += p.delivered;
       }
     }

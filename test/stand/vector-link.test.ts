@@ -32,12 +32,12 @@ class Pod {
         offer: (_id, r) => {
           if (this.room <= 0) return false;
           this.room--;
-          r.push.mapped++;
-          r.push.routed++;
+          r.batch.mapped++;
+          r.batch.routed++;
           if (this.stuck) this.held.push(r);
           else {
             this.delivered.push(r.event.message);
-            r.push.delivered++;
+            r.batch.delivered++;
           }
           return true;
         },
@@ -129,8 +129,8 @@ describe('vector sink -> vector source', () => {
       await until('3 events in, send_batch waiting', () => a.delivered.length === 3);
       const left = a.source.leftover();
       assert.deepEqual(
-        { pushes: left.unansweredPushes, repeated: left.unansweredDelivered, lost: left.answeredUndelivered },
-        { pushes: 1, repeated: 3, lost: 0 },
+        { batches: left.unansweredBatches, repeated: left.unansweredDelivered, lost: left.answeredUndelivered },
+        { batches: 1, repeated: 3, lost: 0 },
       );
       route.to = 1;
       a.source.close(); // the kill: every connection reset
@@ -162,10 +162,10 @@ describe('vector sink -> vector source', () => {
         await sleep(50);
         await until('sender idle', () => sink.idle);
         if (acknowledgements) {
-          assert.deepEqual([left.unansweredPushes, left.answeredUndelivered], [1, 0]);
+          assert.deepEqual([left.unansweredBatches, left.answeredUndelivered], [1, 0]);
           assert.equal(b.delivered.length, 5, 'resent and delivered by b');
         } else {
-          assert.deepEqual([left.unansweredPushes, left.answeredUndelivered], [0, 5]);
+          assert.deepEqual([left.unansweredBatches, left.answeredUndelivered], [0, 5]);
           assert.equal(b.delivered.length, 0, 'the sender dropped the answered batch: lost');
         }
       } finally {
