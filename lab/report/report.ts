@@ -237,8 +237,9 @@ function watchesSvg(r: LabReport): string {
 }
 
 /**
- * The agents' shutdown windows, per scenario that stopped any: a row per scenario, so that the same stuck sink with
- * and without the grace fix sit side by side. Lost and repeated are the ledger's figures, not the agents' own.
+ * The pods' shutdown windows (agents, and aggregators in their scenarios), per scenario that stopped any: a row per
+ * scenario, so that the same stuck sink with and without the grace fix sit side by side. Lost and repeated are the
+ * ledger's figures, not the pods' own.
  */
 function shutdownsHtml(r: LabReport): string {
   const rows = r.scenarios
@@ -286,7 +287,7 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;paddin
 <h2>Duplicates and losses per scenario</h2>
 <p class="k"><span style="background:#ccc"></span>retained at the switch<span style="background:#e69f00"></span>duplicated<span style="background:#d55e00"></span>lost</p>
 ${barsSvg(r)}
-<h2>Agent shutdown windows</h2>
+<h2>Pod shutdown windows (agents and aggregators)</h2>
 <p>Vector checkpoints a line before it is buffered: what a window leaves buffered is lost, and the lines mapped after a source's final checkpoint write are read again (docs/checkpoint-merger.md).</p>
 ${shutdownsHtml(r)}
 <h2>Agent watch connections per phase</h2>

@@ -105,7 +105,10 @@ describe('the lab report (report.ts)', () => {
 
   it('puts the shutdown windows side by side in the HTML, one row per scenario that stopped agents', () => {
     const html = renderHtml(report);
-    const section = html.slice(html.indexOf('<h2>Agent shutdown windows</h2>'), html.indexOf('<h2>Agent watch'));
+    const section = html.slice(
+      html.indexOf('<h2>Pod shutdown windows (agents and aggregators)</h2>'),
+      html.indexOf('<h2>Agent watch'),
+    );
     const rows = section.match(/<tr><td>[^]*?<\/tr>/g) ?? [];
     const cells = rows.map((row) => [...row.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]));
     assert.deepEqual(cells, [
