@@ -23,7 +23,19 @@ import { validatePodTemplate } from './pod-validation.ts';
 import { canonicalPodSpec, canonicalResourceList, InvalidQuantity } from '../../src/kube/quantity.ts';
 
 /** Built-ins whose strategy maintains metadata.generation (the others leave it unset, as the real server does). */
-const GENERATION_BUILTINS = new Set(['daemonsets', 'customresourcedefinitions', 'pods']);
+const GENERATION_BUILTINS = new Set([
+  'daemonsets',
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'horizontalpodautoscalers',
+  'poddisruptionbudgets',
+  'customresourcedefinitions',
+  'pods',
+]);
+
+/** Built-ins with a pod template at `spec.template`. */
+const TEMPLATE_BUILTINS = new Set(['daemonsets', 'deployments', 'replicasets', 'statefulsets']);
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
 
@@ -67,7 +79,7 @@ function normalise(t: ResourceType, obj: KObject): void {
   try {
     const spec = isObject(obj.spec) ? obj.spec : undefined;
     if (t.plural === 'pods') canonicalPodSpec(spec, 'spec', true);
-    if (t.plural === 'daemonsets' && spec !== undefined && isObject(spec.template))
+    if (TEMPLATE_BUILTINS.has(t.plural) && t.group === 'apps' && spec !== undefined && isObject(spec.template))
       canonicalPodSpec(spec.template.spec, 'spec.template.spec', true);
     if (t.plural === 'nodes' && isObject(obj.status)) {
       for (const k of ['capacity', 'allocatable'] as const) canonicalResourceList(obj.status[k], `status.${k}`, true);

@@ -59,6 +59,13 @@ const BUILTINS: ResourceType[] = [
   builtin('', 'v1', 'Node', 'nodes', false, ['no'], true),
   builtin('', 'v1', 'Event', 'events', true, ['ev']),
   builtin('apps', 'v1', 'DaemonSet', 'daemonsets', true, ['ds'], true),
+  // The aggregator's workloads and what the operator writes beside them; the stand's workload controller runs
+  // Deployments and ReplicaSets, the others are stored only.
+  builtin('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], true),
+  builtin('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], true),
+  builtin('apps', 'v1', 'StatefulSet', 'statefulsets', true, ['sts'], true),
+  builtin('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', true, ['hpa'], true),
+  builtin('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], true),
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
   builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),

@@ -1,7 +1,7 @@
 /**
  * The stand's nodes: N Node objects in the API server (registered and kept alive by heartbeat.ts), one directory tree
- * and one kubelet per node, and, on the stand-in, our DaemonSet controller and a scheduler for bare pods such as
- * configcheck pods (a real control plane has its own).
+ * and one kubelet per node, and, on the stand-in, our DaemonSet, Deployment and ReplicaSet controllers and a scheduler
+ * for pods created without a node, such as configcheck and aggregator pods (a real control plane has its own).
  *
  * Invariants:
  * - Everything talks to the API server over HTTP with client-node, like the real components; nothing reaches into
@@ -16,6 +16,7 @@ import * as k8s from '@kubernetes/client-node';
 import { defaultTiming, type SimTiming } from '../vector-sim/sim.ts';
 import { readDeliveries, type Deliveries } from '../vector-sim/deliveries.ts';
 import { DaemonSetController } from './daemonset-controller.ts';
+import { DeploymentController } from './deployment-controller.ts';
 import { NodeHeartbeat } from './heartbeat.ts';
 import { Kubelet } from './kubelet.ts';
 import { NodeFs } from './node-fs.ts';
@@ -55,6 +56,8 @@ export interface Nodes {
   deliveries(): Deliveries;
   /** Ours, on the stand-in only. */
   controller: DaemonSetController | undefined;
+  /** Ours, on the stand-in only: Deployments and their ReplicaSets (the aggregators' workloads). */
+  deploymentController: DeploymentController | undefined;
   kubelets: Kubelet[];
   stop(): Promise<void>;
 }
@@ -92,6 +95,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
         runContainers: opts.runContainers ?? true,
         deliveriesDir,
         controlFile,
+        netDir: join(opts.root, 'net'),
         timing,
         secretSyncMs: opts.secretSyncMs ?? 100,
         restartBackoffMs: opts.restartBackoffMs ?? 200,
@@ -99,6 +103,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
       }),
   );
   const controller = real ? undefined : new DaemonSetController(kc, log);
+  const deploymentController = real ? undefined : new DeploymentController(kc, log);
   const scheduler = real
     ? undefined
     : new BarePodScheduler(
@@ -108,6 +113,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
       );
   await Promise.all(kubelets.map((k) => k.start()));
   await controller?.start();
+  await deploymentController?.start();
   await scheduler?.start();
   if (real) await heartbeat.schedulable();
   return {
@@ -117,6 +123,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
     deliveriesDir,
     controlFile,
     controller,
+    deploymentController,
     kubelets,
     setStuckSinks: (sinks, recoverAfterShutdownSecs) => {
       writeFileSync(controlFile, JSON.stringify({ stuckSinks: sinks, recoverAfterShutdownSecs }));
@@ -125,6 +132,7 @@ export async function startNodes(opts: NodesOptions): Promise<Nodes> {
     stop: async () => {
       await scheduler?.stop();
       await controller?.stop();
+      await deploymentController?.stop();
       await Promise.all(kubelets.map((k) => k.stop()));
       await heartbeat.stop();
     },

@@ -36,6 +36,8 @@ export interface KubeletOptions {
   /** Vector simulator delivery records: `<dir>/<node>/<pod>-<container>-<restart>.tsv`. */
   deliveriesDir: string;
   controlFile?: string;
+  /** The pod network of `vector` sources and sinks (lab/vector-sim/pod-network.ts). */
+  netDir?: string;
   timing: SimTiming;
   secretSyncMs: number;
   /** Backoff before restarting a failed container. */

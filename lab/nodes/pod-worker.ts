@@ -254,6 +254,8 @@ export class PodWorker {
         mounts,
         deliveriesFile: join(deliveries, `${ns}_${name}-${c.name}-${st.restartCount}.tsv`),
         controlFile: this.k.opts.controlFile,
+        netDir: this.k.opts.netDir,
+        podIP: this.state.podIP,
         timing: this.k.opts.timing,
         // The simulator plays the SIGKILL at the end of the grace on its own scaled clock (vector-sim/shutdown.ts).
         terminationGracePeriodSeconds: this.pod.spec?.terminationGracePeriodSeconds,

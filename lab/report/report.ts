@@ -175,9 +175,18 @@ export function renderTable(r: LabReport): string {
         out.push(`    ${b.pipeline}: backlog lost ${b.lost}, re-delivered ${b.redelivered}`);
     }
     const sd = s.shutdowns;
-    if (sd.agents > 0)
+    const agg = s.aggregator;
+    if (agg !== undefined)
       out.push(
-        `  agent shutdowns: ${sd.agents}, grace ${sd.graceSecs.join(', ')} s (drained ${sd.drained}, Vector's drain limit ${sd.drainLimit}, killed at the grace ${sd.killed}); checkpointed but undelivered ${sd.lostEvents}, mapped after the final checkpoint write ${sd.mappedAfterFinalWrite}, final writes missed ${sd.missingFinalWrites}`,
+        `  aggregator roll: ${agg.podsReplaced} of ${agg.replicas} pods replaced in ${(agg.rolloutMs / 1000).toFixed(1)} s${agg.settled ? '' : ' (NOT SETTLED)'}, ${agg.roundsDuringRoll} rounds written meanwhile`,
+      );
+    if (sd.aggregators > 0)
+      out.push(
+        `  aggregator shutdowns: ${sd.aggregators}; batches refused while stopping ${sd.refusedBatches}, left unanswered ${sd.unansweredBatches} (sent again; ${sd.resentDelivered} of their events already delivered, so repeated), answered and never delivered ${sd.lostEvents} (lost)`,
+      );
+    if (sd.agents + sd.aggregators > 0)
+      out.push(
+        `  pod shutdowns: ${sd.agents + sd.aggregators}, grace ${sd.graceSecs.join(', ')} s (drained ${sd.drained}, Vector's drain limit ${sd.drainLimit}, killed at the grace ${sd.killed}); checkpointed but undelivered ${sd.lostEvents}, mapped after the final checkpoint write ${sd.mappedAfterFinalWrite}, final writes missed ${sd.missingFinalWrites}`,
       );
     out.push(
       `  pipelines with duplicates or losses: ${affected.length} of ${s.pipelines.length}${affected.length > 0 && affected.length <= 6 ? `: ${affected.map((p) => `${p.ns}/${p.pipeline} dup ${p.duplicated} lost ${p.lost}`).join('; ')}` : ''}`,
@@ -228,18 +237,19 @@ function watchesSvg(r: LabReport): string {
 }
 
 /**
- * The agents' shutdown windows, per scenario that stopped any: a row per scenario, so that the same stuck sink with
- * and without the grace fix sit side by side. Lost and repeated are the ledger's figures, not the agents' own.
+ * The pods' shutdown windows (agents, and aggregators in their scenarios), per scenario that stopped any: a row per
+ * scenario, so that the same stuck sink with and without the grace fix sit side by side. Lost and repeated are the
+ * ledger's figures, not the pods' own.
  */
 function shutdownsHtml(r: LabReport): string {
   const rows = r.scenarios
-    .filter((s) => s.shutdowns.agents > 0)
+    .filter((s) => s.shutdowns.agents + s.shutdowns.aggregators > 0)
     .map((s) => {
       const sd = s.shutdowns;
       const cells = [
         s.name,
         sd.graceSecs.map((g) => `${g} s`).join(', '),
-        sd.agents,
+        sd.agents + sd.aggregators,
         sd.drained,
         sd.drainLimit,
         sd.killed,
@@ -253,7 +263,7 @@ function shutdownsHtml(r: LabReport): string {
   const head = [
     'scenario',
     'grace',
-    'agents stopped',
+    'pods stopped',
     'drained',
     "Vector's drain limit",
     'killed at the grace',
@@ -277,7 +287,7 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;paddin
 <h2>Duplicates and losses per scenario</h2>
 <p class="k"><span style="background:#ccc"></span>retained at the switch<span style="background:#e69f00"></span>duplicated<span style="background:#d55e00"></span>lost</p>
 ${barsSvg(r)}
-<h2>Agent shutdown windows</h2>
+<h2>Pod shutdown windows (agents and aggregators)</h2>
 <p>Vector checkpoints a line before it is buffered: what a window leaves buffered is lost, and the lines mapped after a source's final checkpoint write are read again (docs/checkpoint-merger.md).</p>
 ${shutdownsHtml(r)}
 <h2>Agent watch connections per phase</h2>

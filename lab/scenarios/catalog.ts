@@ -19,6 +19,7 @@ import type { ShutdownRecord } from '../vector-sim/sim.ts';
 import { scenarioNames, type ScenarioName } from './names.ts';
 import * as renames from './renames.ts';
 import type { KubeKind } from './kube.ts';
+import { aggregatorRoll, aggregatorStand, type AggregatorRoll, type RollOptions } from './aggregator-roll.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -41,9 +42,12 @@ export interface ScenarioResult {
   durationMs: number;
   /** The API server the scenario ran on, and the `gitVersion` its `/version` reported. */
   server: { kube: KubeKind; gitVersion: string };
+  /** The aggregator scenario's roll. */
+  aggregator?: AggregatorRoll;
 }
 
 export interface ShutdownSummary {
+  /** Agent pods stopped (the aggregators are counted apart, below; the outcomes and graces cover both). */
   agents: number;
   /** The termination graces (seconds) the stopped agents' pods had, distinct, ascending. */
   graceSecs: number[];
@@ -56,11 +60,18 @@ export interface ShutdownSummary {
   mappedAfterFinalWrite: number;
   /** Sources killed or stopped by force before their final checkpoint write. */
   missingFinalWrites: number;
+  /** Of the stopped pods, aggregators (`vector` sources), and what their batches became (vector-source.ts). */
+  aggregators: number;
+  /** Batches refused while stopping (the sender went to another pod), and batches left unanswered. */
+  refusedBatches: number;
+  unansweredBatches: number;
+  /** Deliveries of unanswered batches: sent again by the agents, so delivered twice. */
+  resentDelivered: number;
 }
 
 function summarize(records: ShutdownRecord[]): ShutdownSummary {
   const s: ShutdownSummary = {
-    agents: records.length,
+    agents: records.filter((r) => r.received === undefined).length,
     graceSecs: [...new Set(records.map((r) => r.graceSecs))].sort((a, b) => a - b),
     drained: 0,
     drainLimit: 0,
@@ -68,8 +79,18 @@ function summarize(records: ShutdownRecord[]): ShutdownSummary {
     lostEvents: 0,
     mappedAfterFinalWrite: 0,
     missingFinalWrites: 0,
+    aggregators: 0,
+    refusedBatches: 0,
+    unansweredBatches: 0,
+    resentDelivered: 0,
   };
   for (const r of records) {
+    if (r.received !== undefined) {
+      s.aggregators++;
+      s.refusedBatches += r.received.refused;
+      s.unansweredBatches += r.received.unansweredBatches;
+      s.resentDelivered += r.received.unansweredDelivered;
+    }
     if (r.outcome === 'drained') s.drained++;
     else if (r.outcome === 'drain-limit') s.drainLimit++;
     else s.killed++;
@@ -87,6 +108,7 @@ interface Ctx {
   lagging: string[];
   /** Ids written while a sink was stuck. */
   backlog: string[];
+  aggregator?: AggregatorRoll;
 }
 
 type Body = (c: Ctx) => Promise<void>;
@@ -216,6 +238,12 @@ function stuckSinkScenario(grace?: number): Body {
   };
 }
 
+function rollBody(opts: RollOptions): Body {
+  return async (c) => {
+    c.aggregator = await aggregatorRoll(c.stand, c.phases, opts);
+  };
+}
+
 /** When the stuck sink accepts again, after each agent's SIGTERM (Vector seconds). */
 const stallAfterSigtermSecs = 45;
 
@@ -314,6 +342,21 @@ export const scenarios: Record<string, Scenario> = {
     title: `sink stuck at the switch, back ${stallAfterSigtermSecs} s after SIGTERM; grace 30 s (Kubernetes' default)`,
     body: stuckSinkScenario(30),
   },
+  'aggregator-roll': {
+    title: 'agents ship to an aggregator (vector sink -> vector source) while it rolls (2 replicas, surge 1)',
+    body: rollBody({ stall: false, acknowledgements: false }),
+    size: aggregatorStand,
+  },
+  'aggregator-roll-stuck-sink': {
+    title: "the same, the aggregators' sink stuck through the roll (past the 30 s grace), no acknowledgements",
+    body: rollBody({ stall: true, acknowledgements: false }),
+    size: aggregatorStand,
+  },
+  'aggregator-roll-stuck-sink-acks': {
+    title: "the same, with acknowledgements on the aggregator's vector source",
+    body: rollBody({ stall: true, acknowledgements: true }),
+    size: aggregatorStand,
+  },
 } satisfies Record<ScenarioName, Scenario>;
 
 export async function runScenario(name: string, size: StandSize): Promise<ScenarioResult> {
@@ -349,6 +392,7 @@ export async function runScenario(name: string, size: StandSize): Promise<Scenar
       drained,
       durationMs: Date.now() - started,
       server: { kube: stand.kube.kind, gitVersion: stand.kube.gitVersion },
+      ...(c.aggregator === undefined ? {} : { aggregator: c.aggregator }),
     };
   } finally {
     await stand.stop();

@@ -7,7 +7,7 @@
  *   connections open now per core resource (the stand-in's own counter; kube-apiserver's
  *   `apiserver_longrunning_requests` gauge for verb WATCH).
  * - The real control plane runs what a cluster runs for the stand's objects: the DaemonSet controller and the
- *   scheduler place the agents, the node lifecycle controller watches the nodes' Leases and taints, the
+ *   scheduler place the agents, the Deployment and ReplicaSet controllers run the aggregators, the node lifecycle controller watches the nodes' Leases and taints, the
  *   ServiceAccount admission plugin and controller give every pod its token volume, the root CA publisher the
  *   `kube-root-ca.crt` it mounts, and the garbage collector follows owner references.
  * - `close()` stops every process it started and removes their files.
@@ -32,6 +32,8 @@ export interface StandKube {
 /** The controllers of kube-controller-manager a stand needs (see the invariants above). */
 export const standControllers = [
   'daemonset-controller',
+  'deployment-controller',
+  'replicaset-controller',
   'garbage-collector-controller',
   'node-lifecycle-controller',
   'taint-eviction-controller',

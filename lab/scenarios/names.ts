@@ -22,6 +22,9 @@ export const scenarioNames = [
   'rename-chunk-boundary',
   'stuck-sink-switch',
   'stuck-sink-switch-short-grace',
+  'aggregator-roll',
+  'aggregator-roll-stuck-sink',
+  'aggregator-roll-stuck-sink-acks',
 ] as const;
 
 export type ScenarioName = (typeof scenarioNames)[number];

@@ -94,6 +94,11 @@ export interface StandSize {
   maxNamespacesPerSource?: number;
   /** The API server: the stand-in (default) or a real control plane. */
   kube?: KubeKind;
+  /**
+   * Every `logs` pipeline sends through this sink (its spec) instead of its own counting sink, and no `audit`
+   * pipeline is made; deliveries are recorded under `recordedAs` (the aggregator scenario: aggregator-roll.ts).
+   */
+  shipTo?: { sink: Record<string, unknown>; recordedAs: string };
 }
 
 /** A pipeline: its namespace, name, and the sink id its deliveries are recorded under. */
@@ -224,11 +229,12 @@ export class LabStand {
     const work: (PipelineRef & { options: Record<string, unknown> })[] = [];
     const add = (ns: string, name: string, options?: Record<string, unknown>): void => {
       const own = size.pipelineOptions?.[`${ns}/${name}`];
-      work.push({ ns, name, sink: `${ns}-${name}-out`, options: options ?? own ?? size.sourceOptions ?? {} });
+      const sink = size.shipTo?.recordedAs ?? `${ns}-${name}-out`;
+      work.push({ ns, name, sink, options: options ?? own ?? size.sourceOptions ?? {} });
     };
     for (const [i, ns] of namespaces.entries()) {
       add(ns, 'logs');
-      if (i % 4 === 0) add(ns, 'audit');
+      if (i % 4 === 0 && size.shipTo === undefined) add(ns, 'audit');
     }
     for (const e of size.extraPipelines ?? []) add(namespaces[e.nsIndex] ?? '', e.name, e.sourceOptions);
     const queue = [...work];
@@ -241,7 +247,7 @@ export class LabStand {
             metadata: { name: p.name, namespace: p.ns },
             spec: {
               sources: { pods: { type: 'kubernetes_logs', ...p.options } },
-              sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
+              sinks: { out: { ...(size.shipTo?.sink ?? { type: 'blackhole' }), inputs: ['pods'] } },
             },
           },
         });

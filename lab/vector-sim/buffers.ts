@@ -162,10 +162,11 @@ export class EventPath<L, E> {
   /**
    * SIGTERM reaches the file servers of `sourceIds` (and of every source that sent a line): they read no more; those
    * not waiting write their checkpoints now, including those that never read a line (Vector writes each at shutdown).
+   * Sources in `keepSending` (a `vector` source finishing the requests in flight) go on sending until they stop.
    */
-  shutdown(sourceIds: Iterable<string>): void {
+  shutdown(sourceIds: Iterable<string>, keepSending: ReadonlySet<string> = new Set()): void {
     for (const id of sourceIds) this.source(id);
-    for (const [id, s] of this.sources) this.stopSource(id, s);
+    for (const [id, s] of this.sources) if (!keepSending.has(id)) this.stopSource(id, s);
   }
 
   private stopSource(id: string, s: SourceState<L, E>): void {

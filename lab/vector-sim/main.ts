@@ -37,6 +37,9 @@ interface Env {
   timing?: Partial<SimTiming>;
   /** The pod's terminationGracePeriodSeconds, when it sets one. */
   terminationGracePeriodSeconds?: number;
+  /** The stand's pod network (pod-network.ts) and this pod's IP, for `vector` sources and sinks. */
+  netDir?: string;
+  podIP?: string;
 }
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -94,6 +97,15 @@ async function main(): Promise<void> {
       mapPath: (p) => mapPath(env.mounts, p),
       deliveriesFile: env.deliveriesFile,
       controlFile: env.controlFile,
+      ...(env.netDir === undefined
+        ? {}
+        : {
+            net: {
+              dir: env.netDir,
+              podIP: env.podIP ?? '',
+              namespace: process.env.VECTOR_SELF_POD_NAMESPACE ?? '',
+            },
+          }),
       watchConfig: values['watch-config'] === true,
       timing: env.timing,
       shutdown: {

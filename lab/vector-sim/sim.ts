@@ -15,6 +15,9 @@
  *   (the kubelet's SIGKILL, played here on the simulator's scaled clock). It returns what the window left undelivered;
  *   `close()` then closes the files and watches (not after a kill).
  * - Deliveries are recorded (flushed) after every read tick and pump, and before `stop()` returns.
+ * - `vector` sources and sinks (vector-links.ts) ride the same event path: a received event enters it like a read
+ *   line, and a `vector` sink is one the path delivers to. At SIGTERM the sources finish the requests in flight
+ *   before the drain can end, and the sinks send what they hold.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +29,7 @@ import { KubernetesLogsSource, type SourceLine } from './kubernetes-logs.ts';
 import { drainWithin, kubernetesDefaultGraceSecs, type ShutdownOutcome } from './shutdown.ts';
 import { vectorDrainLimitSecs } from '../../src/vector/shutdown.ts';
 import { buildTopology, readConfigDir, type Topology } from './topology.ts';
+import { VectorLinks, type LinksRecord, type PathLine } from './vector-links.ts';
 import type { SimEvent } from './vrl.ts';
 
 export interface SimTiming {
@@ -56,7 +60,7 @@ interface Control {
 }
 
 /** What the shutdown window did (Vector's seconds, unscaled). */
-export interface ShutdownRecord extends Leftover {
+export interface ShutdownRecord extends Leftover, LinksRecord {
   outcome: ShutdownOutcome;
   afterSecs: number;
   drainLimitSecs: number | null;
@@ -75,6 +79,8 @@ export interface SimOptions {
   /** JSON `{"stuckSinks": [...], "recoverAfterShutdownSecs"?: n}`, re-read each cooldown; absent = nothing stuck. */
   controlFile?: string;
   watchConfig?: boolean;
+  /** The pod network (pod-network.ts), the pod's IP and namespace: for `vector` sources and sinks. */
+  net?: { dir: string; podIP: string; namespace: string };
   /** Vector's drain limit in seconds (undefined = none) and the pod's termination grace. */
   shutdown?: { drainLimitSecs: number | undefined; graceSecs: number };
   timing?: Partial<SimTiming>;
@@ -100,7 +106,8 @@ export class VectorSim {
   private recoverAfterShutdownMs: number | undefined;
   private shutdownAt: number | undefined;
   private controlMtime = -1;
-  private readonly path: EventPath<SourceLine, SimEvent>;
+  private readonly path: EventPath<PathLine, SimEvent>;
+  private readonly links: VectorLinks;
   private timer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
@@ -111,13 +118,26 @@ export class VectorSim {
     this.deliveries = new DeliveryLog(opts.deliveriesFile);
     this.topology = topology;
     this.configText = configText;
-    this.path = new EventPath<SourceLine, SimEvent>(
+    this.links = new VectorLinks(topology, {
+      kc: opts.kc,
+      netDir: opts.net?.dir,
+      podIP: opts.net?.podIP ?? '',
+      namespace: opts.net?.namespace ?? '',
+      timeScale: this.timing.timeScale,
+      batchEvents: this.timing.sinkBufferEvents,
+      tickMs: this.timing.readIntervalMs,
+      offer: (id, r) => this.path.offer(id, r),
+      ...(opts.log === undefined ? {} : { log: opts.log }),
+    });
+    this.path = new EventPath<PathLine, SimEvent>(
       { sinkEvents: this.timing.sinkBufferEvents, channelLines: this.timing.channelLines },
       {
-        map: (id, line) => this.sources.get(id)?.map(line),
-        stuck: (sink) => this.isStuck(sink),
+        map: (id, line) =>
+          this.links.map(line, (s, e) => this.topology.route(s, e), id) ??
+          this.sources.get(id)?.map(line as SourceLine),
+        stuck: (sink) => this.isStuck(sink) || this.links.stuck(sink),
         deliver: (sink, e) => {
-          this.deliveries.add(sink, lineId(e.message));
+          if (!this.links.deliver(sink, e)) this.deliveries.add(sink, lineId(e.message));
         },
         finalWrite: (id) => this.sources.get(id)?.checkpointer.write(),
       },
@@ -141,6 +161,7 @@ export class VectorSim {
     // Vector refuses to start when the data dir does not exist.
     const dataDir = opts.mapPath(sim.topology.dataDir);
     if (!existsSync(dataDir)) throw new Error(`data_dir ${sim.topology.dataDir} does not exist`);
+    await sim.links.start();
     await Promise.all(sim.topology.sources.map((s) => sim.startSource(s)));
     const cooldown = Math.max(10, Math.round(60_000 * sim.timing.timeScale));
     sim.timer = setInterval(() => {
@@ -150,6 +171,7 @@ export class VectorSim {
     // Sinks that recovered take their buffers, and sources blocked behind them move on.
     sim.pumpTimer = setInterval(() => {
       sim.path.pump();
+      sim.links.tick();
       sim.deliveries.flush();
     }, sim.timing.readIntervalMs);
     return sim;
@@ -229,21 +251,23 @@ export class VectorSim {
     await this.reloading;
     this.shutdownAt = Date.now();
     for (const s of this.sources.values()) s.stopReading();
-    this.path.shutdown(this.sources.keys());
+    this.links.shutdown();
+    this.path.shutdown(this.sources.keys(), this.links.sourceIds);
     const w = this.opts.shutdown ?? { drainLimitSecs: vectorDrainLimitSecs, graceSecs: kubernetesDefaultGraceSecs };
     const window = {
       drainLimitMs: w.drainLimitSecs === undefined ? undefined : this.scaledMs(w.drainLimitSecs),
       graceMs: this.scaledMs(w.graceSecs),
     };
     const clock = { now: () => Date.now(), sleep: (ms: number) => sleep(ms) };
-    const { path, deliveries } = this;
+    const { path, deliveries, links } = this;
     const pumpAndRecord = {
       pump(): void {
         path.pump();
+        links.tick(true);
         deliveries.flush();
       },
       get idle(): boolean {
-        return path.idle;
+        return links.idle && path.idle;
       },
     };
     const r = await drainWithin(pumpAndRecord, window, clock, this.timing.readIntervalMs);
@@ -254,12 +278,13 @@ export class VectorSim {
       drainLimitSecs: w.drainLimitSecs ?? null,
       graceSecs: w.graceSecs,
       mappedAfterFinalWrite: this.path.mappedAfterFinalWrite,
-      ...this.path.leftover(),
+      ...this.links.adjust(this.path.leftover()),
     };
   }
 
   /** After a drain or Vector's own forced stop: close the files and watches. */
   async close(): Promise<void> {
+    this.links.close();
     await Promise.all([...this.sources.values()].map((s) => s.close()));
   }
 }

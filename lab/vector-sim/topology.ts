@@ -7,7 +7,8 @@
  * - Routing follows Vector: a `route` sends an event to every route whose condition holds, and to `<id>._unmatched`
  *   when none does; a `filter` forwards or drops; the bucketer `remap` sets `%bucket`. An input names a component or
  *   `<component>.<output>`. A sink fed twice with the same event (two inputs carrying it) receives it twice.
- * - Sources other than `kubernetes_logs` are accepted and produce nothing; every sink type is a counting sink.
+ * - `vector` sources and sinks are listed for the simulator to run (vector-source.ts, vector-sink.ts); other sources
+ *   are accepted and produce nothing; every other sink type is a counting sink.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ import {
   usesLogNamespace,
 } from '../../src/vector/kubernetes-logs.ts';
 import { compileCondition, compileRemap, type Condition, type Remap, type SimEvent } from './vrl.ts';
+import type { VectorSinkConfig } from './vector-sink.ts';
+import type { VectorSourceConfig } from './vector-source.ts';
 
 export interface KubernetesLogsConfig {
   id: string;
@@ -52,8 +55,10 @@ type Node =
 export interface Topology {
   dataDir: string;
   sources: KubernetesLogsConfig[];
+  vectorSources: VectorSourceConfig[];
   otherSources: string[];
   sinks: string[];
+  vectorSinks: VectorSinkConfig[];
   /** The sinks this event reaches (with multiplicity), in a stable order. Mutates the event's metadata. */
   route(sourceId: string, event: SimEvent): string[];
 }
@@ -118,18 +123,28 @@ function sourceConfig(id: string, c: Json): KubernetesLogsConfig {
   };
 }
 
+function vectorSource(id: string, c: Json): VectorSourceConfig {
+  const m = /:(\d+)$/.exec(str(c.address));
+  if (m === null) throw new Error(`source '${id}' (vector): address '${str(c.address)}' has no port`);
+  const acks = c.acknowledgements;
+  return { id, port: Number(m[1]), acknowledgements: acks === true || (isObj(acks) && acks.enabled === true) };
+}
+
 /** Builds the topology, or throws an Error whose message names the offending component. */
 export function buildTopology(config: Json): Topology {
   const sources = isObj(config.sources) ? config.sources : {};
   const transforms = isObj(config.transforms) ? config.transforms : {};
   const sinks = isObj(config.sinks) ? config.sinks : {};
   const k8s: KubernetesLogsConfig[] = [];
+  const vectors: VectorSourceConfig[] = [];
   const other: string[] = [];
   for (const [id, c] of Object.entries(sources)) {
     if (!isObj(c)) throw new Error(`source '${id}' is not an object`);
     if (c.type === 'kubernetes_logs') k8s.push(sourceConfig(id, c));
+    else if (c.type === 'vector') vectors.push(vectorSource(id, c));
     else other.push(id);
   }
+  const vectorSinks: VectorSinkConfig[] = [];
   const nodes = new Map<string, Node>();
   const consumers = new Map<string, string[]>();
   const addInputs = (id: string, c: Json, kind: string): void => {
@@ -171,6 +186,7 @@ export function buildTopology(config: Json): Topology {
     if (!isObj(c)) throw new Error(`sink '${id}' is not an object`);
     addInputs(id, c, 'sink');
     nodes.set(id, { kind: 'sink' });
+    if (c.type === 'vector') vectorSinks.push({ id, address: str(c.address) });
   }
   const emit = (output: string, e: SimEvent, out: string[], depth: number): void => {
     if (depth > 64) throw new Error(`the topology loops at '${output}'`);
@@ -198,8 +214,10 @@ export function buildTopology(config: Json): Topology {
   return {
     dataDir: str(config.data_dir, '/var/lib/vector/'),
     sources: k8s.sort((a, b) => a.id.localeCompare(b.id)),
+    vectorSources: vectors.sort((a, b) => a.id.localeCompare(b.id)),
     otherSources: other.sort(),
     sinks: Object.keys(sinks).sort(),
+    vectorSinks: vectorSinks.sort((a, b) => a.id.localeCompare(b.id)),
     route(sourceId, event) {
       const out: string[] = [];
       emit(sourceId, event, out, 0);

@@ -3,8 +3,8 @@
  * labels it puts on them (`app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Aggregator`).
  *
  * Invariants:
- * - Started only when the API server serves the aggregator CRDs and apps/v1 (the API server stand-in serves no
- *   Deployment): `aggregatorsServed` decides, once, at start, like the PodMonitor kind.
+ * - Started only when the API server serves the aggregator CRDs and apps/v1 Deployments: `aggregatorsServed`
+ *   decides, once, at start, like the PodMonitor kind.
  * - An owned object maps to its aggregator by `app.kubernetes.io/instance` and its namespace (cluster-scoped RBAC of a
  *   VectorAggregator: the owner-namespace label). A VectorAggregator and a ClusterVectorAggregator of one name whose
  *   objects share a namespace cannot be told apart by labels (kaasops' labels), so such an event wakes both.

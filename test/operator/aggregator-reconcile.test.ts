@@ -1,7 +1,6 @@
 /**
- * The aggregator controller on the real control plane (the stand-in serves no Deployment, so the operator leaves
- * aggregators off there): a VectorAggregator and its pipeline become a config Secret, a Deployment and a Service per
- * listening pipeline; the status carries kaasops' hashes; a restart with nothing changed writes nothing; a removed
+ * The aggregator controller, on the stand-in and the real control plane: a VectorAggregator and its pipeline become
+ * a config Secret, a Deployment and a Service per listening pipeline; the status carries kaasops' hashes; a restart with nothing changed writes nothing; a removed
  * pipeline takes its Service with it; deleting the aggregator removes its cluster-scoped RBAC. And a cutover: objects
  * as kaasops writes them (created with its field manager, `manager`) are taken over without a change to the pod
  * template, so no aggregator pod rolls.
@@ -33,10 +32,7 @@ for (const target of kubeTargets())
   describe(
     `aggregator controller (${target.name})`,
     {
-      skip:
-        target.name === 'stand-in'
-          ? 'real lane only: the stand-in serves no Deployment, so the operator runs no aggregator controller there'
-          : target.skip,
+      skip: target.skip,
     },
     () => {
       let stand: Stand;

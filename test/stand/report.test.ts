@@ -33,6 +33,10 @@ const none: ShutdownSummary = {
   lostEvents: 0,
   mappedAfterFinalWrite: 0,
   missingFinalWrites: 0,
+  aggregators: 0,
+  refusedBatches: 0,
+  unansweredBatches: 0,
+  resentDelivered: 0,
 };
 
 const report: LabReport = {
@@ -64,17 +68,47 @@ const report: LabReport = {
 describe('the lab report (report.ts)', () => {
   it('prints each agent shutdown summary with its grace in the text', () => {
     const text = renderTable(report);
-    assert.match(text, /agent shutdowns: 3, grace 70 s \(drained 3, Vector's drain limit 0, killed at the grace 0\)/);
+    assert.match(text, /pod shutdowns: 3, grace 70 s \(drained 3, Vector's drain limit 0, killed at the grace 0\)/);
     assert.match(
       text,
-      /agent shutdowns: 3, grace 30 s \(drained 1, .*killed at the grace 2\); checkpointed but undelivered 22/,
+      /pod shutdowns: 3, grace 30 s \(drained 1, .*killed at the grace 2\); checkpointed but undelivered 22/,
     );
-    assert.equal(text.match(/agent shutdowns:/g)?.length, 2, 'no line for a scenario that stopped no agent');
+    assert.equal(text.match(/pod shutdowns:/g)?.length, 2, 'no line for a scenario that stopped no agent');
+  });
+
+  it("prints the aggregator roll and what the stopped aggregators' batches became", () => {
+    const roll = {
+      ...scenario(
+        'aggregator-roll-stuck-sink',
+        { ...none, aggregators: 2, graceSecs: [30], killed: 2, lostEvents: 20, unansweredBatches: 8 },
+        20,
+        0,
+      ),
+      aggregator: {
+        stall: true,
+        acknowledgements: false,
+        replicas: 2,
+        podsReplaced: 2,
+        rolloutMs: 2400,
+        settled: true,
+        roundsDuringRoll: 13,
+      },
+    };
+    const text = renderTable({ ...report, scenarios: [roll] });
+    assert.match(text, /aggregator roll: 2 of 2 pods replaced in 2\.4 s, 13 rounds written meanwhile/);
+    assert.match(
+      text,
+      /aggregator shutdowns: 2; batches refused while stopping 0, left unanswered 8 \(sent again; 0 of their events already delivered, so repeated\), answered and never delivered 20 \(lost\)/,
+    );
+    assert.match(text, /pod shutdowns: 2, grace 30 s \(drained 0, Vector's drain limit 0, killed at the grace 2\)/);
   });
 
   it('puts the shutdown windows side by side in the HTML, one row per scenario that stopped agents', () => {
     const html = renderHtml(report);
-    const section = html.slice(html.indexOf('<h2>Agent shutdown windows</h2>'), html.indexOf('<h2>Agent watch'));
+    const section = html.slice(
+      html.indexOf('<h2>Pod shutdown windows (agents and aggregators)</h2>'),
+      html.indexOf('<h2>Agent watch'),
+    );
     const rows = section.match(/<tr><td>[^]*?<\/tr>/g) ?? [];
     const cells = rows.map((row) => [...row.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]));
     assert.deepEqual(cells, [
