@@ -11,9 +11,11 @@
  * - Nothing is written when the config fails the structural check or an object cannot be built (a claim template
  *   without `data`, a ClusterVectorAggregator without `resourceNamespace`): the status says why, and the running
  *   aggregator keeps its last good config.
- * - Write order as kaasops: config Secret, workload, RBAC, Services, PodMonitor, HPA, PDB; then deletions of what is
- *   no longer desired among the objects that name this aggregator in an owner reference (the other workload kind,
- *   Services of removed pipelines, the HPA, PDB, PodMonitor, everything left in a former `resourceNamespace`).
+ * - Write order as kaasops: config Secret, workload, RBAC, Services, PodMonitor, event collector, HPA, PDB; then
+ *   deletions of what is no longer desired among the objects that name this aggregator in an owner reference (the
+ *   other workload kind, Services of removed pipelines, the HPA, PDB, PodMonitor, the event collector's objects once
+ *   no pipeline has `kubernetes_events`, everything left in a former `resourceNamespace`). kaasops sent 6 DELETEs
+ *   for the event collector on every reconcile; here only objects the caches hold are deleted.
  * - A VectorAggregator carries the `vector-operator.kaasops.io/cleanup` finalizer, because its cluster-scoped RBAC has
  *   no owner reference; on deletion that RBAC (found by labels) is deleted, then the finalizer removed. Everything
  *   else goes by garbage collection through owner references.
@@ -134,17 +136,26 @@ export class AggregatorReconciler {
   }
 
   /**
-   * Objects in the caches whose owner reference names this aggregator's uid, by kind: what the deletion sweep looks
-   * at. By uid, not by labels: a VectorAggregator and a ClusterVectorAggregator of one name share labels, and a
-   * ClusterVectorAggregator's objects left in a former `resourceNamespace` are found too.
+   * Objects in the caches whose owner reference names this aggregator's uid, by kind, plus a VectorAggregator's
+   * cluster-scoped RBAC (by its instance and owner-namespace labels): what the deletion sweep looks at. By uid, not
+   * by labels: a VectorAggregator and a ClusterVectorAggregator of one name share labels, and a
+   * ClusterVectorAggregator's objects left in a former `resourceNamespace` are found too. So an event collector whose
+   * last `kubernetes_events` pipeline went is deleted object by object, and only what the caches hold.
    */
   private ownedBy(agg: Aggregator): { kind: string; obj: KubeObject }[] {
     const uid = agg.metadata.uid;
     if (uid === undefined) return [];
+    const { name, namespace } = agg.metadata;
+    // A VectorAggregator's cluster-scoped RBAC has no owner reference: its labels name it.
+    const clusterOwned = (obj: KubeObject): boolean =>
+      agg.kind === 'VectorAggregator' &&
+      obj.metadata?.labels?.['app.kubernetes.io/instance'] === name &&
+      obj.metadata.labels[ownerNamespaceLabel] === namespace;
     const out: { kind: string; obj: KubeObject }[] = [];
     for (const [kind, r] of Object.entries(this.ctx.informers.owned))
       for (const obj of r.list())
-        if (obj.metadata?.ownerReferences?.some((o) => o.uid === uid) === true) out.push({ kind, obj });
+        if (obj.metadata?.ownerReferences?.some((o) => o.uid === uid) === true || clusterOwned(obj))
+          out.push({ kind, obj });
     return out;
   }
 

@@ -38,6 +38,7 @@ import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { apiVersion } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { aggregatorPodTemplate } from './aggregator-pod.ts';
+import { eventCollectorObjects, type EventCollectorObject } from './event-collector.ts';
 import { encodePayload, ownerNamespaceLabel, type PodMonitor } from './objects.ts';
 
 const aggregatorConfigKey = 'config.json';
@@ -52,7 +53,8 @@ export type AggregatorObject =
   | V1Service
   | PodMonitor
   | V2HorizontalPodAutoscaler
-  | V1PodDisruptionBudget;
+  | V1PodDisruptionBudget
+  | EventCollectorObject;
 
 export type AggregatorObjects = { ok: true; objects: AggregatorObject[] } | { ok: false; problems: string[] };
 
@@ -90,7 +92,7 @@ class Meta {
     this.labels = { ...(agg.spec.labels ?? {}), ...this.fixed };
   }
 
-  private owner(): V1OwnerReference[] | undefined {
+  owner(): V1OwnerReference[] | undefined {
     const { uid, name } = this.agg.metadata;
     if (uid === undefined) return undefined; // rendering from manifests: no uid yet
     return [{ apiVersion, kind: this.agg.kind, name, uid, controller: true, blockOwnerDeletion: true }];
@@ -276,7 +278,7 @@ function podMonitor(agg: Aggregator, m: Meta): PodMonitor {
 
 /**
  * Every object the aggregator should have, in kaasops' write order (config Secret, workload, RBAC, Services,
- * PodMonitor, HPA, PDB), or the problems that stop it, each naming the field.
+ * PodMonitor, the event collector's, HPA, PDB), or the problems that stop it, each naming the field.
  */
 export function aggregatorObjects(
   agg: Aggregator,
@@ -298,6 +300,7 @@ export function aggregatorObjects(
   };
   const objects: AggregatorObject[] = [secret, work, ...rbac(agg, m), ...services(agg, build, m)];
   if (agg.spec.internalMetrics === true && opts.podMonitor) objects.push(podMonitor(agg, m));
+  objects.push(...eventCollectorObjects({ agg, ns: m.ns, owner: m.owner() }, build));
   objects.push(...scaling(agg, m));
   return { ok: true, objects };
 }

@@ -19,6 +19,8 @@ import { eventually, group, operator, startStand, vpPath, type Stand } from './s
 const vaPath = (ns: string, name = '') => `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;
 const deploy = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
+// Deletes the operator sends: not the garbage collector's (ReplicaSets, Pods) or the API server's (Service IPs).
+const deleteOfOurs = (k: string): boolean => k.startsWith('delete ') && !/ (replicasets|pods|ipaddresses)/.test(k);
 const role = (name: string) => `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`;
 
 interface AggStatus {
@@ -116,6 +118,78 @@ for (const target of kubeTargets())
           );
         } finally {
           await second.stop();
+        }
+      });
+
+      it('runs an event collector while a pipeline has kubernetes_events, and deletes only what exists after', async () => {
+        const ec = (kind: string, ns = 'logs') =>
+          kind === 'ClusterRole' || kind === 'ClusterRoleBinding'
+            ? `/apis/rbac.authorization.k8s.io/v1/${kind.toLowerCase()}s/logs.evs-event-collector`
+            : kind === 'Deployment'
+              ? deploy(ns, 'evs-event-collector')
+              : `/api/v1/namespaces/${ns}/${kind.toLowerCase()}s/evs-event-collector`;
+        const kinds = ['ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Service', 'Deployment'];
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'evs', namespace: 'logs' },
+          spec: { selector: { matchLabels: { to: 'evs' } } },
+        });
+        await stand.create(vpPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorPipeline',
+          metadata: { name: 'kube', namespace: 'logs', labels: { to: 'evs' } },
+          spec: {
+            sources: { ev: { type: 'kubernetes_events' } },
+            sinks: { out: { type: 'blackhole', inputs: ['ev'] } },
+          },
+        });
+        const op = operator(stand);
+        await op.start();
+        try {
+          const all = async () => await Promise.all(kinds.map((k) => stand.get(ec(k))));
+          await eventually('the six event-collector objects', async () =>
+            (await all()).every((o) => o !== undefined) ? true : undefined,
+          );
+          const cm = await stand.get<{ data: Record<string, string> }>(ec('ConfigMap'));
+          assert.equal(
+            cm?.data['config.json'],
+            '{"MaxBatchSize":250,"Receivers":[{"ServiceName":"evs-aggregator-kube","ServiceNamespace":"logs","Port":"42000","WatchedNamespace":"logs"}]}',
+          );
+          const d = await stand.get<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
+            ec('Deployment'),
+          );
+          assert.equal(d?.spec.template.spec.containers[0]?.image, 'kaasops/event-collector:v0.5.0');
+
+          await stand.resetCounts();
+          await stand.patch(vpPath('logs', 'kube'), { metadata: { labels: { to: 'elsewhere' } } });
+          await eventually('every event-collector object deleted', async () =>
+            (await all()).every((o) => o === undefined) ? true : undefined,
+          );
+          const deletes = Object.entries(await stand.writes()).filter(([k]) => deleteOfOurs(k));
+          // The six objects once each, and the pipeline's Service; nothing that did not exist.
+          assert.deepEqual(Object.fromEntries(deletes), {
+            'delete configmaps': 1,
+            'delete serviceaccounts': 1,
+            'delete clusterroles.rbac.authorization.k8s.io': 1,
+            'delete clusterrolebindings.rbac.authorization.k8s.io': 1,
+            'delete services': 2,
+            'delete deployments.apps': 1,
+          });
+          // A reconcile with no kubernetes_events pipeline deletes nothing more (kaasops: 6 DELETEs each time).
+          await stand.resetCounts();
+          const reconciles = async () => {
+            const body = await op.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
+            return Number(/controller="aggregator",result="success"} (\d+)/.exec(body)?.[1] ?? 0);
+          };
+          const before = await reconciles();
+          await stand.patch(vaPath('logs', 'evs'), { metadata: { annotations: { touched: 'yes' } } });
+          await eventually('a reconcile after the touch', async () =>
+            (await reconciles()) > before ? true : undefined,
+          );
+          assert.deepEqual(Object.keys(await stand.writes()).filter(deleteOfOurs), []);
+        } finally {
+          await op.stop();
         }
       });
 
