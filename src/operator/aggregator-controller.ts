@@ -8,9 +8,10 @@
  * - A reconcile that changes nothing writes nothing: an object is applied (server-side, the Applier shared with the
  *   agents) only when the live one does not hold it (`isSubset`) or our last apply set other fields; the status only
  *   when it differs.
- * - Nothing is written when the config fails the structural check or an object cannot be built (a claim template
- *   without `data`, a ClusterVectorAggregator without `resourceNamespace`): the status says why, and the running
- *   aggregator keeps its last good config.
+ * - Nothing is written when the config fails the structural check, its configcheck pod refuses it (a changed config,
+ *   unless `configCheck.disabled`; the pod runs as for agents, configcheck.ts), or an object cannot be built (a claim
+ *   template without `data`, a ClusterVectorAggregator without `resourceNamespace`): the status says why, and the
+ *   running aggregator keeps its last good config. Pipelines a check pod refused on their own are left out.
  * - Write order as kaasops: config Secret, workload, RBAC, Services, PodMonitor, event collector, HPA, PDB; then
  *   deletions of what is no longer desired among the objects that name this aggregator in an owner reference (the
  *   other workload kind, Services of removed pipelines, the HPA, PDB, PodMonitor, the event collector's objects once
@@ -34,7 +35,8 @@ import { appliedFields, sameFieldSet } from '../kube/managed-fields.ts';
 import { aggregatorName, buildAggregatorConfig, describeAggregator } from '../pipelines/aggregator-build.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { describeRejection } from '../pipelines/pipeline.ts';
-import type { Pipeline, VectorStatus } from '../pipelines/schemas.ts';
+import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
+import type { Pipeline, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import type { AggregatorInformers } from './aggregator-informers.ts';
@@ -43,6 +45,7 @@ import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals
 import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
+import { checkFailedFor, checkSubject, type Checker } from './pipeline-checks.ts';
 import type { PipelineValidator } from './validate.ts';
 import type { Logger } from './controller-context.ts';
 
@@ -54,6 +57,8 @@ export interface AggregatorContext {
   pipelines: () => KubeObject[];
   applier: Applier;
   validator: PipelineValidator;
+  /** `vector validate` in a pod before a changed config is published (--enable-configcheck-pods). */
+  checker?: Checker;
   podMonitor: boolean;
   /** Managers whose Update-owned fields on our objects become ours before we apply (kaasops' `manager`). */
   adoptManagers: readonly string[];
@@ -67,7 +72,7 @@ type Status = Pick<
   'configCheckResult' | 'reason' | 'LastAppliedConfigHash' | 'LastAppliedGlobalConfigHash' | 'lastConfigPublishedAt'
 > & { observedGeneration?: number };
 
-function toAggregator(obj: KubeObject, kind: Aggregator['kind']): Aggregator {
+export function toAggregator(obj: KubeObject, kind: Aggregator['kind']): Aggregator {
   return { kind, metadata: obj.metadata as Aggregator['metadata'], spec: obj.spec ?? {} };
 }
 
@@ -84,16 +89,49 @@ export class AggregatorReconciler {
     this.ctx = ctx;
   }
 
-  /** Valid aggregator-role pipelines, not being deleted (the build selects among them). */
+  /**
+   * Valid aggregator-role pipelines, not being deleted, and not refused by their own configcheck pod as they are now
+   * (as for Vectors): the build selects among them.
+   */
   private pipelines(): Pipeline[] {
     const out: Pipeline[] = [];
     for (const obj of this.ctx.pipelines()) {
       if (obj.metadata?.deletionTimestamp !== undefined) continue;
       const p = toPipeline(obj, obj.metadata?.namespace === undefined ? 'ClusterVectorPipeline' : 'VectorPipeline');
       const verdict = this.ctx.validator.verdict(p);
-      if (verdict.valid && verdict.role === 'aggregator') out.push(p);
+      if (!verdict.valid || verdict.role !== 'aggregator') continue;
+      const status = obj.status as PipelineStatus | undefined;
+      if (
+        status?.configCheckResult === false &&
+        checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation)
+      )
+        continue;
+      out.push(p);
     }
     return out;
+  }
+
+  /**
+   * The workload check, as kaasops runs it (unless `configCheck.disabled`): `vector validate` in a pod when the config
+   * Secret would change. The refusal's text, or undefined to publish. An unchanged config is never checked twice
+   * (the checker memoises outcomes), so a refused config does not start a pod on every owned-object event, as in
+   * kaasops (trap T14). A check that could not conclude throws: the queue retries with backoff.
+   */
+  private async configCheck(
+    agg: Aggregator,
+    objects: readonly AggregatorObject[],
+    json: string,
+  ): Promise<string | undefined> {
+    const checker = this.ctx.checker;
+    if (checker === undefined || agg.spec.configCheck?.disabled === true) return undefined;
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata?.name === aggregatorName(agg));
+    if (secret === undefined) return undefined;
+    const live = this.live('Secret', secret as KubeObject) as { data?: Record<string, string> } | undefined;
+    if (live !== undefined && isSubset((secret as { data?: unknown }).data ?? {}, live.data ?? {})) return undefined;
+    const outcome = await checker.check(checkSubject({ kind: 'aggregator', aggregator: agg }), json);
+    if (outcome.result === 'valid') return undefined;
+    if (outcome.result === 'invalid') return outcome.reason;
+    throw new Error(`configcheck of ${describeAggregator(agg)}: ${outcome.reason}`);
   }
 
   private live(kind: string, o: KubeObject): KubeObject | undefined {
@@ -207,6 +245,12 @@ export class AggregatorReconciler {
       const reason = [...problems, ...(desired === undefined ? [] : desired.problems)].join('; ');
       log.warn({ aggregator: describeAggregator(agg), reason }, 'aggregator config not published');
       await this.writeStatus(agg, obj, { configCheckResult: false, reason, observedGeneration: generation });
+      return;
+    }
+    const refused = await this.configCheck(agg, desired.objects, json);
+    if (refused !== undefined) {
+      log.warn({ aggregator: describeAggregator(agg), reason: refused }, 'Config Check Failed');
+      await this.writeStatus(agg, obj, { configCheckResult: false, reason: refused, observedGeneration: generation });
       return;
     }
     this.stampRestart(agg, obj, desired.objects);

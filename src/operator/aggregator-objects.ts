@@ -64,7 +64,7 @@ export interface AggregatorObjectOptions {
 }
 
 /** Where its namespaced objects live: the VectorAggregator's namespace, or `resourceNamespace`. */
-function aggregatorNamespace(agg: Aggregator): string {
+export function aggregatorNamespace(agg: Aggregator): string {
   return (agg.kind === 'VectorAggregator' ? agg.metadata.namespace : agg.spec.resourceNamespace) ?? '';
 }
 

@@ -187,6 +187,7 @@ export class Operator {
     const ctx = this.controllerContext(informers, applier, podMonitor, pipelineQueue);
     wireEvents(informers, { vectors: vectorQueue, pipelines: pipelineQueue }, ctx);
     const aggregators = await this.aggregatorPart(informers, applier, podMonitor, ctx);
+    if (aggregators !== undefined) ctx.aggregators = aggregators.list;
     const running: Running = {
       informers,
       checker: ctx.checker,
@@ -275,6 +276,7 @@ export class Operator {
       informers,
       applier,
       validator: ctx.validator,
+      ...(ctx.checker === undefined ? {} : { checker: ctx.checker }),
       adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
       metrics: this.metrics,
       log,

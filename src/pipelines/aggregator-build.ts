@@ -74,7 +74,8 @@ export function describeAggregator(agg: Aggregator): string {
     : `ClusterVectorAggregator ${agg.metadata.name}`;
 }
 
-function selectsForAggregator(agg: Aggregator, p: Pipeline): boolean {
+/** kaasops' selection: a VectorAggregator's own namespace's VectorPipelines, or ClusterVectorPipelines; by labels. */
+export function selectsForAggregator(agg: Aggregator, p: Pipeline): boolean {
   if (agg.kind === 'VectorAggregator') {
     if (p.kind !== 'VectorPipeline' || p.metadata.namespace !== agg.metadata.namespace) return false;
   } else if (p.kind !== 'ClusterVectorPipeline') return false;
