@@ -27,12 +27,18 @@
  *   controller does, so a field we do not set leaves the object; same content, same pod template: nothing rolls.
  */
 import { crc32 } from 'node:zlib';
+import type { V1Secret } from '@kubernetes/client-node';
 import { objectKey, type KubeObject } from '../kube/client.ts';
 import type { Applier } from '../kube/apply.ts';
 import { ownershipUpgradePatch } from '../kube/csa-upgrade.ts';
 import { isSubset } from '../kube/diff.ts';
 import { appliedFields, sameFieldSet } from '../kube/managed-fields.ts';
-import { aggregatorName, buildAggregatorConfig, describeAggregator } from '../pipelines/aggregator-build.ts';
+import {
+  aggregatorName,
+  buildAggregatorConfig,
+  describeAggregator,
+  type AggregatorBuild,
+} from '../pipelines/aggregator-build.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { describeRejection } from '../pipelines/pipeline.ts';
 import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
@@ -40,7 +46,14 @@ import type { Pipeline, PipelineStatus, VectorStatus } from '../pipelines/schema
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import type { AggregatorInformers } from './aggregator-informers.ts';
-import { aggregatorObjects, type AggregatorObject } from './aggregator-objects.ts';
+import {
+  aggregatorConfigKey,
+  aggregatorNamespace,
+  aggregatorObjects,
+  type AggregatorObject,
+} from './aggregator-objects.ts';
+import { assetsSecretName, bridgedAssets } from './secret-assets.ts';
+import { secretValuesFor, type SecretReader } from './secret-reader.ts';
 import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals.ts';
 import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -60,12 +73,22 @@ export interface AggregatorContext {
   /** `vector validate` in a pod before a changed config is published (--enable-configcheck-pods). */
   checker?: Checker;
   podMonitor: boolean;
+  /** Reads the Secrets aggregator pipelines reference (secret-reader.ts); without it no Secret exists. */
+  secrets?: SecretReader;
+  /** The assets prune grace (kaasops' 90 s when absent; tests shorten it). */
+  assetsPruneGraceMs?: number;
   /** Managers whose Update-owned fields on our objects become ours before we apply (kaasops' `manager`). */
   adoptManagers: readonly string[];
   metrics: OperatorMetrics;
   log: Logger;
   now?: () => string;
 }
+
+/** What a reconcile would publish: the objects, or the problems that stop it. */
+type Desire = { build: AggregatorBuild; json: string } & (
+  | { objects: AggregatorObject[]; requeueAfterMs: number | undefined; poll: number | undefined; problems?: never }
+  | { objects?: never; problems: string[] }
+);
 
 type Status = Pick<
   VectorStatus,
@@ -121,6 +144,7 @@ export class AggregatorReconciler {
     agg: Aggregator,
     objects: readonly AggregatorObject[],
     json: string,
+    build: AggregatorBuild,
   ): Promise<string | undefined> {
     const checker = this.ctx.checker;
     if (checker === undefined || agg.spec.configCheck?.disabled === true) return undefined;
@@ -128,7 +152,10 @@ export class AggregatorReconciler {
     if (secret === undefined) return undefined;
     const live = this.live('Secret', secret as KubeObject) as { data?: Record<string, string> } | undefined;
     if (live !== undefined && isSubset((secret as { data?: unknown }).data ?? {}, live.data ?? {})) return undefined;
-    const outcome = await checker.check(checkSubject({ kind: 'aggregator', aggregator: agg }), json);
+    // The values the config names, beside it in the pod, as the aggregator mounts them.
+    const assets: Record<string, string> = {};
+    for (const [k, v] of build.secretAssets) assets[k] = Buffer.from(v).toString('base64');
+    const outcome = await checker.check(checkSubject({ kind: 'aggregator', aggregator: agg }), json, assets);
     if (outcome.result === 'valid') return undefined;
     if (outcome.result === 'invalid') return outcome.reason;
     throw new Error(`configcheck of ${describeAggregator(agg)}: ${outcome.reason}`);
@@ -207,7 +234,7 @@ export class AggregatorReconciler {
       }
   }
 
-  async reconcile(key: string): Promise<undefined> {
+  async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
     const [kind, ...rest] = key.split('/') as [Aggregator['kind'], ...string[]];
     const objKey = rest.join('/');
     const reflector =
@@ -229,50 +256,85 @@ export class AggregatorReconciler {
       }
       if (!finalizers.includes(cleanupFinalizer)) await this.ctx.applier.addFinalizer(self, cleanupFinalizer);
     } else if (obj.metadata?.deletionTimestamp !== undefined) return undefined;
-    await this.converge(toAggregator(obj, kind), obj);
-    return undefined;
+    const after = await this.converge(toAggregator(obj, kind), obj);
+    return after === undefined ? undefined : { requeueAfterMs: after };
   }
 
-  private async converge(agg: Aggregator, obj: KubeObject): Promise<void> {
-    const { log } = this.ctx;
-    const build = buildAggregatorConfig(agg, this.pipelines());
+  /**
+   * The build, and the desired objects with the assets Secret bridged as for agents (secret-assets.ts): keys the new
+   * config no longer names stay until the config is unchanged and 90 s have passed since it was published.
+   */
+  private async desire(agg: Aggregator, obj: KubeObject): Promise<Desire> {
+    const pipelines = this.pipelines();
+    const ns = aggregatorNamespace(agg);
+    const read = await secretValuesFor(this.ctx.secrets, pipelines, { namespace: ns, name: agg.metadata.name });
+    const build = buildAggregatorConfig(
+      agg,
+      pipelines,
+      read.secretValues === undefined ? {} : { secrets: read.secretValues },
+    );
     const problems = validateConfigGraph(build.config).map((p) => `${p.kind}.${p.component}: ${p.message}`);
-    const desired =
-      problems.length === 0 ? aggregatorObjects(agg, build, { podMonitor: this.ctx.podMonitor }) : undefined;
     const json = serializeConfig(build.config);
+    if (problems.length > 0) return { build, json, problems };
+    const opts = { podMonitor: this.ctx.podMonitor };
+    const exact = aggregatorObjects(agg, build, opts);
+    if (!exact.ok) return { build, json, problems: exact.problems };
+    const name = aggregatorName(agg);
+    const probe = (n: string): KubeObject => ({ kind: 'Secret', metadata: { name: n, namespace: ns } });
+    const liveOf = (n: string) => this.live('Secret', probe(n)) as { data?: Record<string, string> } | undefined;
+    const config = exact.objects.find((o) => o.kind === 'Secret' && o.metadata?.name === name) as V1Secret;
+    const since = Date.parse(this.now()) - Date.parse(this.statuses.live(obj)?.lastConfigPublishedAt ?? '');
+    const bridge = bridgedAssets(build.secretAssets, liveOf(assetsSecretName(name))?.data ?? {}, {
+      configUnchanged: liveOf(name)?.data?.[aggregatorConfigKey] === config.data?.[aggregatorConfigKey],
+      sincePublishedMs: Number.isNaN(since) ? undefined : Math.max(0, since),
+      ...(this.ctx.assetsPruneGraceMs === undefined ? {} : { graceMs: this.ctx.assetsPruneGraceMs }),
+    });
+    const desired = aggregatorObjects(agg, build, { ...opts, assetsData: bridge.data });
+    if (!desired.ok) return { build, json, problems: desired.problems };
+    return { build, json, objects: desired.objects, requeueAfterMs: bridge.requeueAfterMs, poll: read.pollAfterMs };
+  }
+
+  private now(): string {
+    return this.ctx.now?.() ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+
+  private async converge(agg: Aggregator, obj: KubeObject): Promise<number | undefined> {
+    const { log } = this.ctx;
+    const d = await this.desire(agg, obj);
     const generation = obj.metadata?.generation;
-    if (desired === undefined || !desired.ok) {
-      const reason = [...problems, ...(desired === undefined ? [] : desired.problems)].join('; ');
-      log.warn({ aggregator: describeAggregator(agg), reason }, 'aggregator config not published');
-      await this.writeStatus(agg, obj, { configCheckResult: false, reason, observedGeneration: generation });
-      return;
-    }
-    const refused = await this.configCheck(agg, desired.objects, json);
-    if (refused !== undefined) {
-      log.warn({ aggregator: describeAggregator(agg), reason: refused }, 'Config Check Failed');
+    const refused =
+      d.objects === undefined ? d.problems.join('; ') : await this.configCheck(agg, d.objects, d.json, d.build);
+    if (d.objects === undefined || refused !== undefined) {
+      log.warn({ aggregator: describeAggregator(agg), reason: refused }, 'aggregator config not published');
       await this.writeStatus(agg, obj, { configCheckResult: false, reason: refused, observedGeneration: generation });
-      return;
+      return undefined;
     }
-    this.stampRestart(agg, obj, desired.objects);
+    this.stampRestart(agg, obj, d.objects);
     let published = false;
-    for (const o of desired.objects) {
+    for (const o of d.objects) {
       const wrote = await this.ensure(o);
-      if (wrote && o.kind === 'Secret') published = true;
+      if (wrote && o.kind === 'Secret' && o.metadata?.name === aggregatorName(agg)) published = true;
     }
-    const wanted = new Set(desired.objects.map((o) => `${o.kind ?? ''}:${objectKey(o as KubeObject)}`));
+    const wanted = new Set(d.objects.map((o) => `${o.kind ?? ''}:${objectKey(o as KubeObject)}`));
     for (const { kind, obj: owned } of this.ownedBy(agg))
       if (!wanted.has(`${kind}:${objectKey(owned)}`)) await this.remove(kind, owned);
-    const rejected = build.rejected.map(describeRejection);
+    await this.succeed(agg, obj, d, published);
+    const after = [d.requeueAfterMs, d.poll].filter((x) => x !== undefined);
+    return after.length === 0 ? undefined : Math.min(...after);
+  }
+
+  private async succeed(agg: Aggregator, obj: KubeObject, d: Desire, published: boolean): Promise<void> {
+    const { log } = this.ctx;
+    const rejected = d.build.rejected.map(describeRejection);
     const live = this.statuses.live(obj);
     const status: Status = {
       configCheckResult: true,
       reason: rejected.length === 0 ? '' : `pipelines left out: ${rejected.join('; ')}`,
-      LastAppliedConfigHash: crc32(json),
+      LastAppliedConfigHash: crc32(d.json),
       LastAppliedGlobalConfigHash: globalConfigHash(agg.spec),
-      observedGeneration: generation,
+      observedGeneration: obj.metadata?.generation,
     };
-    if (published || live?.lastConfigPublishedAt === undefined)
-      status.lastConfigPublishedAt = this.ctx.now?.() ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (published || live?.lastConfigPublishedAt === undefined) status.lastConfigPublishedAt = this.now();
     if (rejected.length > 0) log.warn({ aggregator: describeAggregator(agg), rejected }, 'pipelines left out');
     if (published) log.info({ aggregator: describeAggregator(agg), secret: aggregatorName(agg) }, 'config published');
     await this.writeStatus(agg, obj, status);

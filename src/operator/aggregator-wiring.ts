@@ -25,6 +25,7 @@ import {
 import type { Informers } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { Checker } from './pipeline-checks.ts';
+import type { SecretReader } from './secret-reader.ts';
 import type { PipelineValidator } from './validate.ts';
 import type { Logger } from './controller-context.ts';
 
@@ -44,6 +45,9 @@ export interface AggregatorPartOptions {
   validator: PipelineValidator;
   /** `vector validate` in a pod (--enable-configcheck-pods); undefined: the structural check only. */
   checker?: Checker;
+  /** Reads the Secrets pipelines reference, shared with the agents. */
+  secrets?: SecretReader;
+  assetsPruneGraceMs?: number;
   adoptManagers: readonly string[];
   metrics: OperatorMetrics;
   log: Logger;
@@ -69,6 +73,8 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
     applier: opts.applier,
     validator: opts.validator,
     ...(opts.checker === undefined ? {} : { checker: opts.checker }),
+    ...(opts.secrets === undefined ? {} : { secrets: opts.secrets }),
+    ...(opts.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: opts.assetsPruneGraceMs }),
     podMonitor: opts.podMonitor,
     adoptManagers: opts.adoptManagers,
     metrics: opts.metrics,

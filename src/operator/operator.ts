@@ -277,6 +277,8 @@ export class Operator {
       applier,
       validator: ctx.validator,
       ...(ctx.checker === undefined ? {} : { checker: ctx.checker }),
+      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+      ...(ctx.flags.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: ctx.flags.assetsPruneGraceMs }),
       adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
       metrics: this.metrics,
       log,

@@ -119,24 +119,25 @@ function singlePipelineConfig(
   p: Pipeline,
   ctx: Omit<CheckContext, 'checker'>,
 ): { json: string; assets: Record<string, string> } | Error {
-  if (w.kind === 'aggregator') {
-    const built = buildAggregatorConfig(w.aggregator, [p]);
-    const rejected = built.rejected[0];
-    if (rejected !== undefined) return new Error(describeRejection(rejected));
-    return { json: serializeConfig(built.config), assets: {} };
-  }
-  const vector = w.vector;
-  const optimize = ctx.optimize && !isOptedOut(vector.metadata.annotations);
-  const built = buildAgentConfig(vector, [p], {
-    optimize,
-    ...(ctx.policy === undefined ? {} : { policy: ctx.policy }),
-    ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
-  });
+  const built =
+    w.kind === 'aggregator'
+      ? buildAggregatorConfig(w.aggregator, [p], ctx.secrets === undefined ? {} : { secrets: ctx.secrets })
+      : agentBuild(w.vector, p, ctx);
   const rejected = built.rejected[0];
   if (rejected !== undefined) return new Error(describeRejection(rejected));
   const assets: Record<string, string> = {};
   for (const [key, value] of built.secretAssets) assets[key] = Buffer.from(value).toString('base64');
   return { json: serializeConfig(built.config), assets };
+}
+
+/** The agent config of `p` alone on `vector`, in the Vector's mode. */
+function agentBuild(vector: Vector, p: Pipeline, ctx: Omit<CheckContext, 'checker'>) {
+  const optimize = ctx.optimize && !isOptedOut(vector.metadata.annotations);
+  return buildAgentConfig(vector, [p], {
+    optimize,
+    ...(ctx.policy === undefined ? {} : { policy: ctx.policy }),
+    ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+  });
 }
 
 async function checkOne(w: CheckWorkload, p: Pipeline, ctx: CheckContext): Promise<PipelineCheck> {

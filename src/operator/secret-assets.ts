@@ -15,7 +15,7 @@
  *   name or at `/etc/vector/secrets`, is replaced; the volume goes last, the mount in the vector container only.
  * - Values never go anywhere else: not into the config, not into a log line, not into a status.
  */
-import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1PodSpec, V1Secret } from '@kubernetes/client-node';
 import type { Vector } from '../pipelines/schemas.ts';
 import { secretsMountPath } from '../pipelines/secrets.ts';
 import type { SecretSlot } from './migration.ts';
@@ -23,7 +23,7 @@ import { agentName, configKey, configSecret } from './objects.ts';
 
 const volumeName = 'secret-assets';
 
-function assetsSecretName(configSecretName: string): string {
+export function assetsSecretName(configSecretName: string): string {
   return `${configSecretName}-secret-assets`;
 }
 
@@ -49,12 +49,16 @@ function assetsSecret(vector: Vector, slot: SecretSlot, data: Record<string, str
 /** Adds the `secret-assets` volume (last) and its mount (vector container only) to `ds`, replacing the user's. */
 export function mountSecretAssets(ds: V1DaemonSet, vector: Vector, secretName: string): void {
   const pod = ds.spec?.template.spec;
-  if (pod === undefined) return;
+  if (pod !== undefined) mountAssets(pod, agentName(vector), secretName);
+}
+
+/** The same on any pod spec (an aggregator's): the volume last, the mount in container `container` only. */
+export function mountAssets(pod: V1PodSpec, container: string, secretName: string): void {
   pod.volumes = [
     ...(pod.volumes ?? []).filter((v) => v.name !== volumeName),
     { name: volumeName, secret: { secretName } },
   ];
-  const c = pod.containers.find((x) => x.name === agentName(vector));
+  const c = pod.containers.find((x) => x.name === container);
   if (c === undefined) return;
   const mounts = (c.volumeMounts ?? []).filter((m) => m.name !== volumeName && m.mountPath !== secretsMountPath);
   c.volumeMounts = [...mounts, { name: volumeName, mountPath: secretsMountPath }];
@@ -179,4 +183,26 @@ export function assetsRecord(
   if (opt !== undefined) assets.opt = opt;
   const since = lastConfigPublishedAt === undefined ? NaN : Date.parse(now) - Date.parse(lastConfigPublishedAt);
   return Number.isNaN(since) ? { assets } : { assets, sincePublishedMs: Math.max(0, since) };
+}
+
+/**
+ * The data of a workload's one assets Secret after this step (an aggregator's, which has no migration slots): the
+ * exact `values`, or the bridge (old keys kept, new values winning) while `pruneDecision` holds the old keys, as
+ * `assetsStep` decides it for each slot of an agent.
+ */
+export function bridgedAssets(
+  values: ReadonlyMap<string, Uint8Array>,
+  old: Readonly<Record<string, string>>,
+  live: Omit<AssetsLive, 'data'>,
+): { data: Record<string, string>; requeueAfterMs?: number } {
+  const target = assetsData(values);
+  const decision = pruneDecision(
+    Object.keys(old).some((k) => !(k in target)),
+    { ...live, data: {} },
+  );
+  const union = decision.prune ? target : sortedKeys({ ...old, ...target });
+  const data = decodedBytes(union) > maxAssetsBytes ? target : union;
+  return decision.prune || decision.requeueAfterMs === undefined
+    ? { data }
+    : { data, requeueAfterMs: decision.requeueAfterMs };
 }

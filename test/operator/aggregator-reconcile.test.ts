@@ -193,6 +193,77 @@ for (const target of kubeTargets())
         }
       });
 
+      it('publishes pipeline secrets: the assets Secret before the config, mounted; gone with the last reference', async () => {
+        await stand.create('/api/v1/namespaces/logs/secrets', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'es-creds', namespace: 'logs' },
+          stringData: { password: 's3cret' },
+        });
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'sec', namespace: 'logs' },
+          spec: { selector: { matchLabels: { to: 'sec' } } },
+        });
+        await stand.create(vpPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorPipeline',
+          metadata: { name: 'es', namespace: 'logs', labels: { to: 'sec' } },
+          spec: {
+            secret: { creds: { type: 'kubernetes_secret', name: 'es-creds' } },
+            sources: { in: { type: 'http_server', address: '0.0.0.0:8080' } },
+            sinks: {
+              out: {
+                type: 'http',
+                inputs: ['in'],
+                uri: 'https://example.org',
+                encoding: { codec: 'json' },
+                auth: { strategy: 'basic', user: 'u', password: 'SECRET[creds.password]' },
+              },
+            },
+          },
+        });
+        const op = operator(stand, {
+          flags: { optimize: false, migration: false, mergerImage: 'merger:test', assetsPruneGraceMs: 500 },
+        });
+        await op.start();
+        const assetsPath = '/api/v1/namespaces/logs/secrets/sec-aggregator-secret-assets';
+        type Template = {
+          spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } };
+        };
+        try {
+          const assets = await eventually('the assets Secret', () =>
+            stand.get<{ data: Record<string, string> }>(assetsPath),
+          );
+          assert.deepEqual(assets.data, { logs_es_creds_password: Buffer.from('s3cret').toString('base64') });
+          const secret = await stand.get<{ data: Record<string, string> }>(
+            '/api/v1/namespaces/logs/secrets/sec-aggregator',
+          );
+          assert.match(
+            Buffer.from(secret?.data['config.json'] ?? '', 'base64').toString(),
+            /"password":"SECRET\[k8s\.logs_es_creds_password\]"/,
+          );
+          const mounted = await eventually('the Deployment mounting it', async () => {
+            const d = await stand.get<Template>(deploy('logs', 'sec-aggregator'));
+            return d?.spec.template.spec.volumes.find((v) => v.name === 'secret-assets');
+          });
+          assert.deepEqual(mounted, {
+            name: 'secret-assets',
+            secret: { secretName: 'sec-aggregator-secret-assets', defaultMode: 420 },
+          });
+
+          await stand.del(vpPath('logs', 'es'));
+          await eventually('the assets Secret deleted after the grace', async () =>
+            (await stand.get(assetsPath)) === undefined ? true : undefined,
+          );
+          const after = await stand.get<Template>(deploy('logs', 'sec-aggregator'));
+          assert.ok(!after?.spec.template.spec.volumes.some((v) => v.name === 'secret-assets'), 'the mount is gone');
+        } finally {
+          await op.stop();
+        }
+      });
+
       it('takes over objects kaasops wrote: its leftover fields go, the pod template stays (no pod rolls)', async () => {
         const va = await stand.create(vaPath('logs'), {
           apiVersion: 'observability.kaasops.io/v1alpha1',
