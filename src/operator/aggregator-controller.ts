@@ -40,7 +40,7 @@ import {
   type AggregatorBuild,
 } from '../pipelines/aggregator-build.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
-import { describeRejection } from '../pipelines/pipeline.ts';
+import { describeRejection, type Rejection } from '../pipelines/pipeline.ts';
 import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
 import type { Pipeline, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
@@ -54,6 +54,7 @@ import {
 } from './aggregator-objects.ts';
 import { assetsSecretName, bridgedAssets } from './secret-assets.ts';
 import { secretValuesFor, type SecretReader } from './secret-reader.ts';
+import type { SecretAttribution } from './secret-attribution.ts';
 import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals.ts';
 import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -75,6 +76,8 @@ export interface AggregatorContext {
   podMonitor: boolean;
   /** Reads the Secrets aggregator pipelines reference (secret-reader.ts); without it no Secret exists. */
   secrets?: SecretReader;
+  /** Where pipelines left out for a secret reason are recorded, and how to reconcile one again (shared with Vectors). */
+  attribution?: { store: SecretAttribution; wake: (pipelineKey: string) => void };
   /** The assets prune grace (kaasops' 90 s when absent; tests shorten it). */
   assetsPruneGraceMs?: number;
   /** Managers whose Update-owned fields on our objects become ours before we apply (kaasops' `manager`). */
@@ -243,6 +246,7 @@ export class AggregatorReconciler {
     const [ns, name] = kind === 'VectorAggregator' ? [rest[0] ?? '', rest[1] ?? ''] : ['', rest[0] ?? ''];
     if (obj === undefined) {
       this.statuses.forget(objKey);
+      this.attribute(key, []);
       if (kind === 'VectorAggregator') await this.deleteClusterObjects(ns, name);
       return undefined;
     }
@@ -256,7 +260,7 @@ export class AggregatorReconciler {
       }
       if (!finalizers.includes(cleanupFinalizer)) await this.ctx.applier.addFinalizer(self, cleanupFinalizer);
     } else if (obj.metadata?.deletionTimestamp !== undefined) return undefined;
-    const after = await this.converge(toAggregator(obj, kind), obj);
+    const after = await this.converge(key, toAggregator(obj, kind), obj);
     return after === undefined ? undefined : { requeueAfterMs: after };
   }
 
@@ -298,9 +302,20 @@ export class AggregatorReconciler {
     return this.ctx.now?.() ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   }
 
-  private async converge(agg: Aggregator, obj: KubeObject): Promise<number | undefined> {
+  /**
+   * Pipelines this aggregator's build left out for a secret reason (a flat-key collision, the assets' size) get it on
+   * their own status, with kaasops' frozen prefix, as the Vectors' do (secret-attribution.ts): the store wakes those
+   * whose reason changed.
+   */
+  private attribute(key: string, rejected: readonly Rejection[]): void {
+    const attribution = this.ctx.attribution;
+    for (const p of attribution?.store.record(key, rejected) ?? []) attribution?.wake(p);
+  }
+
+  private async converge(key: string, agg: Aggregator, obj: KubeObject): Promise<number | undefined> {
     const { log } = this.ctx;
     const d = await this.desire(agg, obj);
+    this.attribute(key, d.build.rejected);
     const generation = obj.metadata?.generation;
     const refused =
       d.objects === undefined ? d.problems.join('; ') : await this.configCheck(agg, d.objects, d.json, d.build);

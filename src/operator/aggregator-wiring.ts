@@ -15,7 +15,7 @@ import type { KubeObject } from '../kube/client.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
-import { AggregatorReconciler, toAggregator } from './aggregator-controller.ts';
+import { AggregatorReconciler, toAggregator, type AggregatorContext } from './aggregator-controller.ts';
 import {
   aggregatorKey,
   aggregatorReflectors,
@@ -48,6 +48,7 @@ export interface AggregatorPartOptions {
   /** Reads the Secrets pipelines reference, shared with the agents. */
   secrets?: SecretReader;
   assetsPruneGraceMs?: number;
+  attribution?: AggregatorContext['attribution'];
   adoptManagers: readonly string[];
   metrics: OperatorMetrics;
   log: Logger;
@@ -75,6 +76,7 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
     ...(opts.checker === undefined ? {} : { checker: opts.checker }),
     ...(opts.secrets === undefined ? {} : { secrets: opts.secrets }),
     ...(opts.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: opts.assetsPruneGraceMs }),
+    ...(opts.attribution === undefined ? {} : { attribution: opts.attribution }),
     podMonitor: opts.podMonitor,
     adoptManagers: opts.adoptManagers,
     metrics: opts.metrics,

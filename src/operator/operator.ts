@@ -278,6 +278,7 @@ export class Operator {
       validator: ctx.validator,
       ...(ctx.checker === undefined ? {} : { checker: ctx.checker }),
       ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+      ...(ctx.attribution === undefined ? {} : { attribution: ctx.attribution }),
       ...(ctx.flags.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: ctx.flags.assetsPruneGraceMs }),
       adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
       metrics: this.metrics,

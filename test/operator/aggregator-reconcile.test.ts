@@ -264,6 +264,67 @@ for (const target of kubeTargets())
         }
       });
 
+      it('writes a secret flat-key collision on the younger pipeline, naming the aggregator', async () => {
+        for (const name of ['c1', 'c2'])
+          await stand.create('/api/v1/namespaces/logs/secrets', {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name, namespace: 'logs' },
+            stringData: { password: name },
+          });
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'col', namespace: 'logs' },
+          spec: { selector: { matchLabels: { to: 'col' } } },
+        });
+        const pipeline = (name: string, alias: string, secret: string, port: number) => ({
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorPipeline',
+          metadata: { name, namespace: 'logs', labels: { to: 'col' } },
+          spec: {
+            secret: { [alias]: { type: 'kubernetes_secret', name: secret } },
+            sources: { in: { type: 'http_server', address: `0.0.0.0:${port}` } },
+            sinks: {
+              out: {
+                type: 'http',
+                inputs: ['in'],
+                uri: 'https://example.org',
+                encoding: { codec: 'json' },
+                auth: { strategy: 'basic', user: 'u', password: `SECRET[${alias}.password]` },
+              },
+            },
+          },
+        });
+        // logs-a + x_y + password and logs-a-x + y + password: both flat keys are logs_a_x_y_password.
+        await stand.create(vpPath('logs'), pipeline('a', 'x_y', 'c1', 8100));
+        await stand.create(vpPath('logs'), pipeline('a-x', 'y', 'c2', 8101));
+        const op = operator(stand);
+        await op.start();
+        try {
+          const status = await eventually('the collision on the younger pipeline', async () => {
+            const p = await stand.get<{ status?: AggStatus }>(vpPath('logs', 'a-x'));
+            return p?.status?.configCheckResult === false ? p.status : undefined;
+          });
+          assert.match(
+            status.reason ?? '',
+            /^secret flat key collision: flat key "logs_a_x_y_password" collides with pipeline logs\/a on VectorAggregator logs\/col;/,
+          );
+          const assetsPath = '/api/v1/namespaces/logs/secrets/col-aggregator-secret-assets';
+          const assets = await eventually('the assets Secret', () =>
+            stand.get<{ data: Record<string, string> }>(assetsPath),
+          );
+          assert.deepEqual(
+            assets.data,
+            { logs_a_x_y_password: Buffer.from('c1').toString('base64') },
+            "the older one's value",
+          );
+        } finally {
+          await op.stop();
+          for (const name of ['a', 'a-x']) await stand.del(vpPath('logs', name));
+        }
+      });
+
       it('takes over objects kaasops wrote: its leftover fields go, the pod template stays (no pod rolls)', async () => {
         const va = await stand.create(vaPath('logs'), {
           apiVersion: 'observability.kaasops.io/v1alpha1',
