@@ -1,6 +1,7 @@
 /**
  * The aggregator controller's caches: the two aggregator kinds, and every kind of object it writes, listed by the
- * labels it puts on them (`app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Aggregator`).
+ * labels it puts on them (`app.kubernetes.io/managed-by=vector-operator`, `app.kubernetes.io/component` `Aggregator`
+ * or, for the event collector's, `EventCollector`).
  *
  * Invariants:
  * - Started only when the API server serves the aggregator CRDs and apps/v1 Deployments: `aggregatorsServed`
@@ -15,12 +16,15 @@ import { Reflector } from '../kube/reflector.ts';
 import { apiGroup } from '../pipelines/schemas.ts';
 import { ownerNamespaceLabel } from './objects.ts';
 
-const aggregatorSelector = 'app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component=Aggregator';
+// The aggregator's objects and its event collector's (event-collector.ts): kaasops' component labels.
+const aggregatorSelector =
+  'app.kubernetes.io/managed-by=vector-operator,app.kubernetes.io/component in (Aggregator,EventCollector)';
 
 export type AggregatorOwnedKind =
   | 'Deployment'
   | 'StatefulSet'
   | 'Secret'
+  | 'ConfigMap'
   | 'ServiceAccount'
   | 'Service'
   | 'ClusterRole'
@@ -75,6 +79,7 @@ export function createAggregatorInformers(opts: AggregatorInformerOptions): Aggr
       Deployment: make('aggregator deployments', '/apis/apps/v1/deployments', s),
       StatefulSet: make('aggregator statefulsets', '/apis/apps/v1/statefulsets', s),
       Secret: make('aggregator secrets', '/api/v1/secrets', s),
+      ConfigMap: make('aggregator configmaps', '/api/v1/configmaps', s),
       ServiceAccount: make('aggregator serviceaccounts', '/api/v1/serviceaccounts', s),
       Service: make('aggregator services', '/api/v1/services', s),
       ClusterRole: make('aggregator clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterroles', s),

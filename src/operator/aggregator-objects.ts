@@ -17,6 +17,10 @@
  *   - `autoscaling.maxReplicas: 0` (what kaasops' finalizer update wrote into every VectorAggregator, T10) counts as
  *     unset, i.e. 3, for the HPA and the PDB gate;
  *   - the event-collector annotations never leak onto other objects (T8): each object gets its own copy.
+ * - Pipeline secrets as for agents (secret-assets.ts): while the build has values, the assets Secret
+ *   `<n>-aggregator-secret-assets` comes first (before the config that names its keys), with the config Secret's
+ *   metadata, and the pod template gets the `secret-assets` volume last and its mount in the vector container only;
+ *   without values neither exists, so templates without secrets are unchanged.
  * - Defaults are applied here, in one place, and never written back to the aggregator.
  */
 import type {
@@ -38,9 +42,11 @@ import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { apiVersion } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { aggregatorPodTemplate } from './aggregator-pod.ts';
+import { eventCollectorObjects, type EventCollectorObject } from './event-collector.ts';
 import { encodePayload, ownerNamespaceLabel, type PodMonitor } from './objects.ts';
+import { assetsSecretName, bridgedAssets, metadataObjectBytes, mountAssets } from './secret-assets.ts';
 
-const aggregatorConfigKey = 'config.json';
+export const aggregatorConfigKey = 'config.json';
 
 export type AggregatorObject =
   | V1Secret
@@ -52,17 +58,28 @@ export type AggregatorObject =
   | V1Service
   | PodMonitor
   | V2HorizontalPodAutoscaler
-  | V1PodDisruptionBudget;
+  | V1PodDisruptionBudget
+  | EventCollectorObject;
 
 export type AggregatorObjects = { ok: true; objects: AggregatorObject[] } | { ok: false; problems: string[] };
 
 export interface AggregatorObjectOptions {
   /** Whether the PodMonitor kind exists (kaasops discovers it); `render` assumes it does. */
   podMonitor: boolean;
+  /**
+   * The assets Secret's data (base64 values) when it is not exactly the build's values: the bridge the controller
+   * keeps while the old config may still read old keys (secret-assets.ts). Absent: the build's values.
+   */
+  assetsData?: Record<string, string>;
+}
+
+/** The modelled size of the aggregator's assets Secret without data, from its real metadata (kaasops' budget). */
+export function aggregatorAssetsObjectBytes(agg: Aggregator): number {
+  return metadataObjectBytes(new Meta(agg).of(assetsSecretName(aggregatorName(agg))));
 }
 
 /** Where its namespaced objects live: the VectorAggregator's namespace, or `resourceNamespace`. */
-function aggregatorNamespace(agg: Aggregator): string {
+export function aggregatorNamespace(agg: Aggregator): string {
   return (agg.kind === 'VectorAggregator' ? agg.metadata.namespace : agg.spec.resourceNamespace) ?? '';
 }
 
@@ -90,7 +107,7 @@ class Meta {
     this.labels = { ...(agg.spec.labels ?? {}), ...this.fixed };
   }
 
-  private owner(): V1OwnerReference[] | undefined {
+  owner(): V1OwnerReference[] | undefined {
     const { uid, name } = this.agg.metadata;
     if (uid === undefined) return undefined; // rendering from manifests: no uid yet
     return [{ apiVersion, kind: this.agg.kind, name, uid, controller: true, blockOwnerDeletion: true }];
@@ -140,10 +157,12 @@ function claims(agg: Aggregator): V1PersistentVolumeClaim[] | string {
   return [{ metadata: { name: 'data' }, spec }];
 }
 
-function workload(agg: Aggregator, m: Meta): V1Deployment | V1StatefulSet | string {
+function workload(agg: Aggregator, m: Meta, assets: string | undefined): V1Deployment | V1StatefulSet | string {
   const name = aggregatorName(agg);
   const statefulSet = persistent(agg);
   const template = aggregatorPodTemplate({ spec: agg.spec, name, metadata: m.of(name), statefulSet });
+  // The assets volume and mount exist only while there are values: templates without secrets are unchanged.
+  if (assets !== undefined && template.spec !== undefined) mountAssets(template.spec, name, assets);
   // No replicas with autoscaling, or when unset: the API server defaults it, and an update keeps the live count.
   const replicas =
     agg.spec.autoscaling?.enabled === true || agg.spec.replicas === undefined ? {} : { replicas: agg.spec.replicas };
@@ -275,8 +294,8 @@ function podMonitor(agg: Aggregator, m: Meta): PodMonitor {
 }
 
 /**
- * Every object the aggregator should have, in kaasops' write order (config Secret, workload, RBAC, Services,
- * PodMonitor, HPA, PDB), or the problems that stop it, each naming the field.
+ * Every object the aggregator should have, in kaasops' write order (assets Secret, config Secret, workload, RBAC, Services,
+ * PodMonitor, the event collector's, HPA, PDB), or the problems that stop it, each naming the field.
  */
 export function aggregatorObjects(
   agg: Aggregator,
@@ -286,7 +305,16 @@ export function aggregatorObjects(
   const m = new Meta(agg);
   if (m.ns === '') return { ok: false, problems: ['spec.resourceNamespace is empty'] };
   const name = aggregatorName(agg);
-  const work = workload(agg, m);
+  const assets =
+    opts.assetsData ??
+    bridgedAssets(
+      build.secretAssets,
+      {},
+      { configUnchanged: true, sincePublishedMs: undefined },
+      aggregatorAssetsObjectBytes(agg),
+    ).data;
+  const assetsName = Object.keys(assets).length > 0 ? assetsSecretName(name) : undefined;
+  const work = workload(agg, m, assetsName);
   if (typeof work === 'string') return { ok: false, problems: [`spec.${work}`] };
   const secret: V1Secret = {
     apiVersion: 'v1',
@@ -296,8 +324,14 @@ export function aggregatorObjects(
       [aggregatorConfigKey]: encodePayload(serializeConfig(build.config), agg.spec.compressConfigFile === true),
     },
   };
-  const objects: AggregatorObject[] = [secret, work, ...rbac(agg, m), ...services(agg, build, m)];
+  // Assets before the config that names them (kaasops' order when gaining them); their deletion comes last.
+  const objects: AggregatorObject[] =
+    assetsName === undefined
+      ? [secret]
+      : [{ apiVersion: 'v1', kind: 'Secret', metadata: m.of(assetsName), data: assets }, secret];
+  objects.push(work, ...rbac(agg, m), ...services(agg, build, m));
   if (agg.spec.internalMetrics === true && opts.podMonitor) objects.push(podMonitor(agg, m));
+  objects.push(...eventCollectorObjects({ agg, ns: m.ns, owner: m.owner() }, build));
   objects.push(...scaling(agg, m));
   return { ok: true, objects };
 }

@@ -12,7 +12,14 @@
  * - Quantities are in the form a real API server stores (`1000m` → `1`), so a reconcile that changes nothing writes
  *   nothing.
  */
-import type { V1Container, V1PodTemplateSpec, V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1PodSpec,
+  V1PodTemplateSpec,
+  V1Probe,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import { canonicalPodSpec } from '../kube/quantity.ts';
 import type { AggregatorSpec } from '../pipelines/aggregator-schemas.ts';
 import {
@@ -85,16 +92,12 @@ function vectorContainer(spec: AggregatorSpec, name: string): V1Container {
   return c;
 }
 
-export function aggregatorPodTemplate(i: PodInputs): V1PodTemplateSpec {
-  const { spec, name } = i;
-  const compress = spec.compressConfigFile === true;
-  const pod: NonNullable<V1PodTemplateSpec['spec']> = {
-    serviceAccountName: name,
-    volumes: volumes(i),
-    containers: compress
-      ? [vectorContainer(spec, name), reloader(spec, 'config-reloader', false, false)]
-      : [vectorContainer(spec, name)],
-  };
+/**
+ * The pod fields kaasops copies from the aggregator spec to both its pods (the aggregator's and the event
+ * collector's): security context, pull secrets and scheduling. Only the fields that are set.
+ */
+export function podPlacement(spec: AggregatorSpec): Partial<V1PodSpec> {
+  const pod: Partial<V1PodSpec> = {};
   if (spec.podSecurityContext !== undefined) pod.securityContext = spec.podSecurityContext;
   if (spec.imagePullSecrets !== undefined) pod.imagePullSecrets = spec.imagePullSecrets;
   if (spec.affinity !== undefined) pod.affinity = spec.affinity;
@@ -108,6 +111,20 @@ export function aggregatorPodTemplate(i: PodInputs): V1PodTemplateSpec {
   if (spec.priorityClassName !== undefined) pod.priorityClassName = spec.priorityClassName;
   if (spec.hostNetwork === true) pod.hostNetwork = true;
   if (spec.host_aliases !== undefined) pod.hostAliases = spec.host_aliases as { ip: string }[];
+  return pod;
+}
+
+export function aggregatorPodTemplate(i: PodInputs): V1PodTemplateSpec {
+  const { spec, name } = i;
+  const compress = spec.compressConfigFile === true;
+  const pod: NonNullable<V1PodTemplateSpec['spec']> = {
+    serviceAccountName: name,
+    volumes: volumes(i),
+    containers: compress
+      ? [vectorContainer(spec, name), reloader(spec, 'config-reloader', false, false)]
+      : [vectorContainer(spec, name)],
+  };
+  Object.assign(pod, podPlacement(spec));
   if (compress) pod.initContainers = [reloader(spec, 'init-config-reloader', true, false)];
   // A copy in the stored form: the spec shares user objects with the aggregator in the cache.
   return { metadata: structuredClone(i.metadata), spec: canonicalPodSpec(structuredClone(pod)) };

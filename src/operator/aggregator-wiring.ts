@@ -14,7 +14,8 @@ import type { Applier } from '../kube/apply.ts';
 import type { KubeObject } from '../kube/client.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
-import { AggregatorReconciler } from './aggregator-controller.ts';
+import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
+import { AggregatorReconciler, toAggregator, type AggregatorContext } from './aggregator-controller.ts';
 import {
   aggregatorKey,
   aggregatorReflectors,
@@ -23,6 +24,8 @@ import {
 } from './aggregator-informers.ts';
 import type { Informers } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { Checker } from './pipeline-checks.ts';
+import type { SecretReader } from './secret-reader.ts';
 import type { PipelineValidator } from './validate.ts';
 import type { Logger } from './controller-context.ts';
 
@@ -30,6 +33,8 @@ export interface AggregatorPart {
   reflectors: Reflector<KubeObject>[];
   queue: WorkQueue;
   reconciler: AggregatorReconciler;
+  /** Both kinds of aggregator in the caches (the pipeline controller checks aggregator pipelines on them). */
+  list: () => Aggregator[];
 }
 
 export interface AggregatorPartOptions {
@@ -38,6 +43,12 @@ export interface AggregatorPartOptions {
   informers: Informers;
   applier: Applier;
   validator: PipelineValidator;
+  /** `vector validate` in a pod (--enable-configcheck-pods); undefined: the structural check only. */
+  checker?: Checker;
+  /** Reads the Secrets pipelines reference, shared with the agents. */
+  secrets?: SecretReader;
+  assetsPruneGraceMs?: number;
+  attribution?: AggregatorContext['attribution'];
   adoptManagers: readonly string[];
   metrics: OperatorMetrics;
   log: Logger;
@@ -62,6 +73,10 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
     pipelines: () => [...opts.informers.vectorPipelines.list(), ...opts.informers.clusterPipelines.list()],
     applier: opts.applier,
     validator: opts.validator,
+    ...(opts.checker === undefined ? {} : { checker: opts.checker }),
+    ...(opts.secrets === undefined ? {} : { secrets: opts.secrets }),
+    ...(opts.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: opts.assetsPruneGraceMs }),
+    ...(opts.attribution === undefined ? {} : { attribution: opts.attribution }),
     podMonitor: opts.podMonitor,
     adoptManagers: opts.adoptManagers,
     metrics: opts.metrics,
@@ -90,5 +105,9 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
   };
   opts.informers.vectorPipelines.on(onPipeline);
   opts.informers.clusterPipelines.on(onPipeline);
-  return { reflectors: aggregatorReflectors(informers), queue, reconciler };
+  const list = (): Aggregator[] => [
+    ...informers.vectorAggregators.list().map((o) => toAggregator(o, 'VectorAggregator')),
+    ...informers.clusterAggregators.list().map((o) => toAggregator(o, 'ClusterVectorAggregator')),
+  ];
+  return { reflectors: aggregatorReflectors(informers), queue, reconciler, list };
 }

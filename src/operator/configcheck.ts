@@ -1,6 +1,6 @@
 /**
- * Config check in a pod: `vector validate` with the agent image, on a config before it is published (a Vector's, or
- * one pipeline's alone: pipeline-checks.ts), as kaasops does. On by default; `--enable-configcheck-pods=false` leaves
+ * Config check in a pod: `vector validate` with the workload's image, on a config before it is published (a Vector's,
+ * an aggregator's, or one pipeline's alone: pipeline-checks.ts), as kaasops does. On by default; `--enable-configcheck-pods=false` leaves
  * only the in-process structural check (validate.ts, modes.ts).
  *
  * Invariants:
@@ -20,8 +20,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Applier } from '../kube/apply.ts';
 import { objectKey, type KubeObject } from '../kube/client.ts';
 import { Reflector } from '../kube/reflector.ts';
-import type { Vector } from '../pipelines/schemas.ts';
-import { agentContainer, defaultAgentImage } from './objects.ts';
+import type { AgentSpec, Vector } from '../pipelines/schemas.ts';
+import { defaultAgentImage, defaultResources, env, securityContext } from './objects.ts';
 
 export type CheckOutcome =
   { result: 'valid' } | { result: 'invalid'; reason: string } | { result: 'error'; reason: string };
@@ -44,34 +44,50 @@ function secretItems(assets: Readonly<Record<string, string>>): { items?: { key:
   };
 }
 
+/**
+ * Whose config a pod checks: a Vector's agent or an aggregator, by the settings kaasops' `VectorCommon` gives both
+ * (image, env, resources, security contexts, pull secrets, tolerations, `configCheck.*`). `name` is the CR's name
+ * (`configcheck-<name>-<rand>`), `namespace` where the pod runs (a ClusterVectorAggregator's `resourceNamespace`).
+ */
+export interface CheckSubject {
+  name: string;
+  namespace: string;
+  spec: AgentSpec;
+}
+
+export function vectorSubject(vector: Vector): CheckSubject {
+  return { name: vector.metadata.name, namespace: vector.metadata.namespace, spec: vector.spec.agent ?? {} };
+}
+
 /** The check's Secret and Pod (the pod's owner reference is added once the Secret has a uid). */
 function configCheckObjects(
-  vector: Vector,
+  subject: CheckSubject,
   configJson: string,
   suffix: string,
   assets: Readonly<Record<string, string>>,
 ): { secret: KubeObject; pod: KubeObject } {
-  const agent = vector.spec.agent ?? {};
+  const agent = subject.spec;
   const check = agent.configCheck ?? {};
-  const name = `configcheck-${vector.metadata.name}-${suffix}`;
-  const namespace = vector.metadata.namespace;
-  const labels = { ...(check.labels ?? {}), ...configCheckLabels, 'app.kubernetes.io/instance': vector.metadata.name };
-  const base = agentContainer(vector);
+  const name = `configcheck-${subject.name}-${suffix}`;
+  const namespace = subject.namespace;
+  const labels = { ...(check.labels ?? {}), ...configCheckLabels, 'app.kubernetes.io/instance': subject.name };
   const container: Record<string, unknown> = {
     name: 'configcheck',
     image: check.image ?? agent.image ?? defaultAgentImage,
     args: ['--require-healthy=false', 'validate', '/etc/vector/config.json'],
-    env: base.env,
-    resources: check.resources ?? base.resources,
+    // As the workload's vector container has them.
+    env: env(agent),
+    resources: check.resources ?? defaultResources(agent.resources),
     terminationMessagePolicy: 'FallbackToLogsOnError',
     volumeMounts: [
       { name: 'config', mountPath: '/etc/vector', readOnly: true },
       { name: 'data', mountPath: '/vector-data-dir' },
     ],
   };
-  if (base.envFrom !== undefined) container.envFrom = base.envFrom;
-  if (base.imagePullPolicy !== undefined) container.imagePullPolicy = base.imagePullPolicy;
-  if (base.securityContext !== undefined) container.securityContext = base.securityContext;
+  if (agent.envFrom !== undefined && agent.envFrom.length > 0) container.envFrom = agent.envFrom;
+  if (agent.imagePullPolicy !== undefined) container.imagePullPolicy = agent.imagePullPolicy;
+  const sc = securityContext(agent, false);
+  if (sc !== undefined) container.securityContext = sc;
   const spec: Record<string, unknown> = {
     restartPolicy: 'Never',
     containers: [container],
@@ -183,15 +199,15 @@ export class ConfigChecker {
    * runs a pod even when this config's outcome is known (a pipeline's forced or repeated check).
    */
   async check(
-    vector: Vector,
+    subject: CheckSubject,
     configJson: string,
     assets: Readonly<Record<string, string>> = {},
     fresh = false,
   ): Promise<CheckOutcome> {
     if (this.cancelled) return { result: 'error', reason: 'configcheck cancelled: the operator stops' };
-    if (fresh) return this.run(vector, configJson, assets);
+    if (fresh) return this.run(subject, configJson, assets);
     const hash = createHash('sha256')
-      .update(vector.spec.agent?.image ?? '')
+      .update(subject.spec.configCheck?.image ?? subject.spec.image ?? '')
       .update('\0')
       .update(configJson)
       .update('\0')
@@ -199,7 +215,7 @@ export class ConfigChecker {
       .digest('hex');
     const known = this.memo.get(hash);
     if (known !== undefined) return known;
-    const outcome = await this.run(vector, configJson, assets);
+    const outcome = await this.run(subject, configJson, assets);
     if (outcome.result !== 'error') {
       if (this.memo.size >= 256) this.memo.delete(this.memo.keys().next().value as string);
       this.memo.set(hash, outcome);
@@ -208,12 +224,12 @@ export class ConfigChecker {
   }
 
   private async run(
-    vector: Vector,
+    subject: CheckSubject,
     configJson: string,
     assets: Readonly<Record<string, string>>,
   ): Promise<CheckOutcome> {
     const suffix = randomBytes(3).toString('hex').slice(0, 5);
-    const { secret, pod } = configCheckObjects(vector, configJson, suffix, assets);
+    const { secret, pod } = configCheckObjects(subject, configJson, suffix, assets);
     const key = objectKey(pod);
     const deadline = Date.now() + this.timeoutMs;
     let settle: (o: CheckOutcome) => void = () => undefined;

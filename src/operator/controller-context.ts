@@ -7,6 +7,7 @@
  */
 import type { Applier } from '../kube/apply.ts';
 import type { KubeObject } from '../kube/client.ts';
+import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import type { Metadata, Pipeline, Vector } from '../pipelines/schemas.ts';
 import type { OperatorFlags } from './desired.ts';
 import type { ConfigChecker } from './configcheck.ts';
@@ -47,6 +48,11 @@ export interface ControllerContext {
   adoptManagers?: readonly string[];
   /** Reads the Secrets pipelines reference (secret-reader.ts); without it no Secret exists. */
   secrets?: SecretReader;
+  /**
+   * The aggregators in the caches, both kinds, when the operator runs the aggregator controller: aggregator pipelines
+   * are checked on them.
+   */
+  aggregators?: () => Aggregator[];
   /** Pipelines a Vector build left out for a secret reason, and how to reconcile one again (secret-attribution.ts). */
   attribution?: { store: SecretAttribution; wake: (pipelineKey: string) => void };
 }

@@ -210,7 +210,7 @@ export function reloader(agent: AgentSpec, name: string, initMode: boolean, leas
   return c;
 }
 
-export function agentContainer(vector: Vector, leastPrivilege = false): V1Container {
+function agentContainer(vector: Vector, leastPrivilege = false): V1Container {
   const agent = vector.spec.agent ?? {};
   const healthcheck = agent.api?.enabled === true && agent.api.healthcheck === true;
   const c: V1Container = {

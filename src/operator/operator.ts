@@ -189,6 +189,7 @@ export class Operator {
     const ctx = this.controllerContext(informers, applier, podMonitor, pipelineQueue);
     wireEvents(informers, { vectors: vectorQueue, pipelines: pipelineQueue }, ctx);
     const aggregators = await this.aggregatorPart(informers, applier, podMonitor, ctx);
+    if (aggregators !== undefined) ctx.aggregators = aggregators.list;
     const running: Running = {
       informers,
       checker: ctx.checker,
@@ -277,6 +278,10 @@ export class Operator {
       informers,
       applier,
       validator: ctx.validator,
+      ...(ctx.checker === undefined ? {} : { checker: ctx.checker }),
+      ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+      ...(ctx.attribution === undefined ? {} : { attribution: ctx.attribution }),
+      ...(ctx.flags.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: ctx.flags.assetsPruneGraceMs }),
       adoptManagers: ctx.adoptManagers ?? defaultAdoptedManagers,
       metrics: this.metrics,
       log,

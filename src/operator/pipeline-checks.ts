@@ -1,25 +1,31 @@
 /**
- * Per-pipeline config checks, as kaasops runs them: for each Vector that selects the pipeline, a config holding only
- * that pipeline (with the Vector's global options and internal metrics, in the mode the Vector runs) is checked by
- * `vector validate` in a pod, in the Vector's namespace, with its image and configCheck settings. The checks run in
- * parallel; `spec.agent.configCheck.disabled` does not skip them (it gates the Vector's own check only).
+ * Per-pipeline config checks, as kaasops runs them: for each workload that selects the pipeline (a Vector for an
+ * agent pipeline; a VectorAggregator of its namespace or a ClusterVectorAggregator for an aggregator pipeline), a
+ * config holding only that pipeline (with the workload's global options and internal metrics, in the mode a Vector
+ * runs) is checked by `vector validate` in a pod, in the workload's namespace, with its image and configCheck
+ * settings. The checks run in parallel; `configCheck.disabled` does not skip them (it gates the workload's own check
+ * only).
  *
  * Invariants:
- * - Pure decisions (`recordedCheck`, `checkFailedFor`) are separate from the pods (`checkOnVectors`).
+ * - Pure decisions (`recordedCheck`, `checkFailedFor`) are separate from the pods (`checkOnWorkloads`).
  * - A pipeline is checked again only when its hash (pipeline-hash.ts) differs from `status.LastAppliedPipelineHash`,
  *   or, with `--enable-reconciliation-invalid-pipelines`, while it is invalid. A recorded hash with a verdict is
  *   reused as is, whoever wrote it: a cutover from kaasops re-checks nothing.
  * - A check that could not conclude (timeout, pod deleted, API error) is an error, never a verdict: it is retried,
  *   and the pipeline keeps flowing meanwhile.
  * - Failure texts are kaasops': `agent <ns>/<name> config check failed: <vector's output>`, `agent <ns>/<name> build
- *   config failed: failed to build config: <error>`, and the bare error text for a check that could not conclude.
+ *   config failed: failed to build config: <error>` (`aggregator <ns>/<name> ...`, and `cluster aggregator /<name>
+ *   ...` with kaasops' leading slash, for aggregators), and the bare error text for a check that could not conclude.
  */
+import { buildAggregatorConfig } from '../pipelines/aggregator-build.ts';
+import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRejection, isOptedOut } from '../pipelines/pipeline.ts';
 import type { PipelinePolicy } from '../pipelines/policy.ts';
 import type { Pipeline, PipelineStatus, Vector } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
-import type { CheckOutcome } from './configcheck.ts';
+import { aggregatorAssetsObjectBytes, aggregatorNamespace } from './aggregator-objects.ts';
+import { vectorSubject, type CheckOutcome, type CheckSubject } from './configcheck.ts';
 import type { SecretSource } from '../pipelines/secrets.ts';
 import { attributedReason } from './secret-attribution.ts';
 
@@ -32,7 +38,7 @@ export type PipelineCheck = { result: 'valid' } | { result: 'invalid' | 'error';
 /** What runs one check pod (configcheck.ts's ConfigChecker). */
 export interface Checker {
   check(
-    vector: Vector,
+    subject: CheckSubject,
     configJson: string,
     assets?: Readonly<Record<string, string>>,
     fresh?: boolean,
@@ -90,21 +96,40 @@ export interface CheckContext {
   secrets?: SecretSource;
 }
 
+/** A workload a pipeline is checked on: a Vector (agent pipelines) or an aggregator (aggregator pipelines). */
+export type CheckWorkload = { kind: 'agent'; vector: Vector } | { kind: 'aggregator'; aggregator: Aggregator };
+
+/** kaasops' name of the workload in a pipeline's reason (a ClusterVectorAggregator's with its leading slash). */
+function who(w: CheckWorkload): string {
+  if (w.kind === 'agent') return `agent ${w.vector.metadata.namespace}/${w.vector.metadata.name}`;
+  const { metadata } = w.aggregator;
+  return w.aggregator.kind === 'VectorAggregator'
+    ? `aggregator ${metadata.namespace ?? ''}/${metadata.name}`
+    : `cluster aggregator /${metadata.name}`;
+}
+
+export function checkSubject(w: CheckWorkload): CheckSubject {
+  if (w.kind === 'agent') return vectorSubject(w.vector);
+  const agg = w.aggregator;
+  return { name: agg.metadata.name, namespace: aggregatorNamespace(agg), spec: agg.spec };
+}
+
 /**
- * The config kaasops checks for `p` on `vector`: that pipeline alone, in the Vector's mode, with the secret values it
+ * The config kaasops checks for `p` on `w`: that pipeline alone, in the Vector's mode, with the secret values it
  * references (flat key -> base64) for the check pod's assets.
  */
 function singlePipelineConfig(
-  vector: Vector,
+  w: CheckWorkload,
   p: Pipeline,
   ctx: Omit<CheckContext, 'checker'>,
 ): { json: string; assets: Record<string, string> } | Error {
-  const optimize = ctx.optimize && !isOptedOut(vector.metadata.annotations);
-  const built = buildAgentConfig(vector, [p], {
-    optimize,
-    ...(ctx.policy === undefined ? {} : { policy: ctx.policy }),
-    ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
-  });
+  const built =
+    w.kind === 'aggregator'
+      ? buildAggregatorConfig(w.aggregator, [p], {
+          assetsObjectBytes: aggregatorAssetsObjectBytes(w.aggregator),
+          ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+        })
+      : agentBuild(w.vector, p, ctx);
   const rejected = built.rejected[0];
   if (rejected !== undefined) return new Error(describeRejection(rejected));
   const assets: Record<string, string> = {};
@@ -112,29 +137,38 @@ function singlePipelineConfig(
   return { json: serializeConfig(built.config), assets };
 }
 
-async function checkOne(vector: Vector, p: Pipeline, ctx: CheckContext): Promise<PipelineCheck> {
-  const who = `agent ${vector.metadata.namespace}/${vector.metadata.name}`;
-  const built = singlePipelineConfig(vector, p, ctx);
+/** The agent config of `p` alone on `vector`, in the Vector's mode. */
+function agentBuild(vector: Vector, p: Pipeline, ctx: Omit<CheckContext, 'checker'>) {
+  const optimize = ctx.optimize && !isOptedOut(vector.metadata.annotations);
+  return buildAgentConfig(vector, [p], {
+    optimize,
+    ...(ctx.policy === undefined ? {} : { policy: ctx.policy }),
+    ...(ctx.secrets === undefined ? {} : { secrets: ctx.secrets }),
+  });
+}
+
+async function checkOne(w: CheckWorkload, p: Pipeline, ctx: CheckContext): Promise<PipelineCheck> {
+  const built = singlePipelineConfig(w, p, ctx);
   if (built instanceof Error)
-    return { result: 'invalid', reason: `${who} build config failed: failed to build config: ${built.message}` };
-  const outcome = await ctx.checker.check(vector, built.json, built.assets, true);
+    return { result: 'invalid', reason: `${who(w)} build config failed: failed to build config: ${built.message}` };
+  const outcome = await ctx.checker.check(checkSubject(w), built.json, built.assets, true);
   if (outcome.result === 'valid') return outcome;
   if (outcome.result === 'invalid')
-    return { result: 'invalid', reason: `${who} config check failed: ${outcome.reason}` };
+    return { result: 'invalid', reason: `${who(w)} config check failed: ${outcome.reason}` };
   return outcome;
 }
 
 /**
- * Checks `p` against every Vector in parallel. The first failure in the Vectors' order is reported (a verdict before
- * an error, so a refused pipeline is never reported as a retryable error); valid when there is none.
+ * Checks `p` against every workload in parallel. The first failure in the workloads' order is reported (a verdict
+ * before an error, so a refused pipeline is never reported as a retryable error); valid when there is none.
  */
-export async function checkOnVectors(
-  vectors: readonly Vector[],
+export async function checkOnWorkloads(
+  workloads: readonly CheckWorkload[],
   p: Pipeline,
   ctx: CheckContext,
 ): Promise<PipelineCheck> {
   const outcomes = await Promise.all(
-    vectors.map((v) =>
+    workloads.map((v) =>
       checkOne(v, p, ctx).catch((err: unknown): PipelineCheck => ({ result: 'error', reason: String(err) })),
     ),
   );

@@ -3,8 +3,9 @@
  * (`configCheckResult`, `reason`, `role`, `LastAppliedPipelineHash`, the `Valid` condition).
  *
  * Invariants:
- * - Two gates, in order: the in-process structural check (validate.ts), then, for an agent pipeline that passes it,
- *   `vector validate` in a pod on each Vector that selects it (pipeline-checks.ts). A pipeline failing the first never
+ * - Two gates, in order: the in-process structural check (validate.ts), then, for a pipeline that passes it,
+ *   `vector validate` in a pod on each workload that selects it (pipeline-checks.ts): the Vectors for an agent
+ *   pipeline, the aggregators for an aggregator pipeline. A pipeline failing the first never
  *   gets a pod. Pods run only when the pipeline's hash differs from the recorded one (kaasops' skip rule).
  * - One pipeline's verdict depends on that pipeline only, so an invalid pipeline never marks, blocks or delays
  *   another; Vectors leave invalid pipelines out of their config.
@@ -20,11 +21,12 @@
  */
 import { objectKey, type KubeObject } from '../kube/client.ts';
 import { isSubset } from '../kube/diff.ts';
+import { selectsForAggregator } from '../pipelines/aggregator-build.ts';
 import { selects } from '../pipelines/build.ts';
 import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
 import { apiVersion, type Pipeline, type PipelineStatus } from '../pipelines/schemas.ts';
 import { WrittenStatus } from './informers.ts';
-import { checkOnVectors, recordedCheck, type PipelineCheck } from './pipeline-checks.ts';
+import { checkOnWorkloads, recordedCheck, type CheckWorkload, type PipelineCheck } from './pipeline-checks.ts';
 import { pipelineStatus, policyConditionType } from './status.ts';
 import { attributed, checkPipelineSecrets } from './pipeline-secrets.ts';
 import { declaredSecrets, type SecretSource } from '../pipelines/secrets.ts';
@@ -58,8 +60,8 @@ export class PipelineReconciler {
     const live = this.statuses.live(obj);
     const hash = cachedPipelineHash(pipeline);
     const check =
-      verdict.valid && verdict.role === 'agent'
-        ? await this.podCheck(pipeline, live, hash, relatedSecretsHash, values)
+      verdict.valid && verdict.role !== undefined
+        ? await this.podCheck(pipeline, verdict.role, live, hash, relatedSecretsHash, values)
         : undefined;
     const status = pipelineStatus(
       verdict,
@@ -98,31 +100,29 @@ export class PipelineReconciler {
   }
 
   /**
-   * The pod check of a structurally valid agent pipeline: the recorded verdict when the hash and the Secrets'
-   * token are unchanged (kaasops' skip rule: a rotation is checked again), else `vector validate` on every Vector
-   * that selects it, with the Secrets' values (as `checkPipelineSecrets` read them) mounted. Undefined without pod checks (--enable-configcheck-pods=false).
+   * The pod check of a structurally valid pipeline: the recorded verdict when the hash and the Secrets' token are
+   * unchanged (kaasops' skip rule: a rotation is checked again), else `vector validate` on every workload that
+   * selects it (Vectors for an agent pipeline, aggregators for an aggregator one), with the Secrets' values (as
+   * `checkPipelineSecrets` read them) mounted. Undefined without pod checks (--enable-configcheck-pods=false), and for
+   * an aggregator pipeline where the operator runs no aggregator controller.
    */
   private async podCheck(
     pipeline: Pipeline,
+    role: 'agent' | 'aggregator',
     live: PipelineStatus | undefined,
     hash: number,
     relatedSecretsHash: bigint | null | undefined,
     secrets: SecretSource | undefined,
   ): Promise<PipelineCheck | undefined> {
-    const { checker, flags, informers, log } = this.ctx;
-    if (checker === undefined) return undefined;
+    const { checker, flags, log } = this.ctx;
+    if (checker === undefined || (role === 'aggregator' && this.ctx.aggregators === undefined)) return undefined;
     const rotated = typeof relatedSecretsHash === 'bigint' && Number(relatedSecretsHash) !== live?.relatedSecretsHash;
     const recorded = rotated ? undefined : recordedCheck(live, hash, this.ctx.recheckInvalid === true);
     if (recorded !== undefined) return recorded;
-    const vectors = informers.vectors
-      .list()
-      .filter((v) => v.metadata?.deletionTimestamp === undefined)
-      .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))
-      .map(toVector)
-      .filter((v) => selects(v, pipeline));
+    const workloads = this.workloads(pipeline, role);
     const ref = `${pipeline.kind} ${pipeline.metadata.namespace ?? ''}/${pipeline.metadata.name}`;
-    log.info({ pipeline: ref, vectors: vectors.length }, '================= Started ConfigCheck =================');
-    const check = await checkOnVectors(vectors, pipeline, {
+    log.info({ pipeline: ref, workloads: workloads.length }, '================= Started ConfigCheck =================');
+    const check = await checkOnWorkloads(workloads, pipeline, {
       checker,
       optimize: flags.optimize,
       ...(flags.policy === undefined ? {} : { policy: flags.policy }),
@@ -133,6 +133,21 @@ export class PipelineReconciler {
     if (check.result === 'valid') log.info({ pipeline: ref }, 'Config Check completed successfully');
     else log.warn({ pipeline: ref, result: check.result, reason: check.reason }, 'Config Check Failed');
     return check;
+  }
+
+  /** The workloads that select the pipeline, not being deleted, in key order. */
+  private workloads(pipeline: Pipeline, role: 'agent' | 'aggregator'): CheckWorkload[] {
+    if (role === 'aggregator')
+      return (this.ctx.aggregators?.() ?? [])
+        .filter((a) => a.metadata.deletionTimestamp === undefined && selectsForAggregator(a, pipeline))
+        .map((aggregator) => ({ kind: 'aggregator', aggregator }));
+    return this.ctx.informers.vectors
+      .list()
+      .filter((v) => v.metadata?.deletionTimestamp === undefined)
+      .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))
+      .map(toVector)
+      .filter((v) => selects(v, pipeline))
+      .map((vector) => ({ kind: 'agent', vector }));
   }
 
   /** An error is retried after the retry delay; a refusal only with --enable-reconciliation-invalid-pipelines. */

@@ -15,7 +15,7 @@
  *   name or at `/etc/vector/secrets`, is replaced; the volume goes last, the mount in the vector container only.
  * - Values never go anywhere else: not into the config, not into a log line, not into a status.
  */
-import type { V1DaemonSet, V1Secret } from '@kubernetes/client-node';
+import type { V1DaemonSet, V1ObjectMeta, V1PodSpec, V1Secret } from '@kubernetes/client-node';
 import type { Vector } from '../pipelines/schemas.ts';
 import { assetsObjectBudget, dataEntryBytes, secretObjectBytes } from '../pipelines/secret-object-size.ts';
 import { secretsMountPath } from '../pipelines/secrets.ts';
@@ -24,7 +24,7 @@ import { agentName, configKey, configSecret } from './objects.ts';
 
 const volumeName = 'secret-assets';
 
-function assetsSecretName(configSecretName: string): string {
+export function assetsSecretName(configSecretName: string): string {
   return `${configSecretName}-secret-assets`;
 }
 
@@ -52,7 +52,11 @@ function assetsSecret(vector: Vector, slot: SecretSlot, data: Record<string, str
  * metadata: the `-opt` one's under migration (the longer name), so a pipeline that fits fits in both slots.
  */
 export function assetsObjectBytes(vector: Vector, migration: boolean): number {
-  const meta = assetsSecret(vector, migration ? 'opt' : 'agent', {}).metadata ?? {};
+  return metadataObjectBytes(assetsSecret(vector, migration ? 'opt' : 'agent', {}).metadata ?? {});
+}
+
+/** The modelled size of an assets Secret with `meta` and no data, as kaasops counts it (secret-object-size.ts). */
+export function metadataObjectBytes(meta: V1ObjectMeta): number {
   return secretObjectBytes({
     name: meta.name ?? '',
     namespace: meta.namespace ?? '',
@@ -65,12 +69,16 @@ export function assetsObjectBytes(vector: Vector, migration: boolean): number {
 /** Adds the `secret-assets` volume (last) and its mount (vector container only) to `ds`, replacing the user's. */
 export function mountSecretAssets(ds: V1DaemonSet, vector: Vector, secretName: string): void {
   const pod = ds.spec?.template.spec;
-  if (pod === undefined) return;
+  if (pod !== undefined) mountAssets(pod, agentName(vector), secretName);
+}
+
+/** The same on any pod spec (an aggregator's): the volume last, the mount in container `container` only. */
+export function mountAssets(pod: V1PodSpec, container: string, secretName: string): void {
   pod.volumes = [
     ...(pod.volumes ?? []).filter((v) => v.name !== volumeName),
     { name: volumeName, secret: { secretName } },
   ];
-  const c = pod.containers.find((x) => x.name === agentName(vector));
+  const c = pod.containers.find((x) => x.name === container);
   if (c === undefined) return;
   const mounts = (c.volumeMounts ?? []).filter((m) => m.name !== volumeName && m.mountPath !== secretsMountPath);
   c.volumeMounts = [...mounts, { name: volumeName, mountPath: secretsMountPath }];
@@ -163,8 +171,13 @@ const maxAssetsBytes = 1024 * 1024;
 
 /** Whether `slot`'s assets Secret can hold `data` (base64): 1 MiB of values, and kaasops' object budget. */
 function fits(vector: Vector, slot: SecretSlot, data: Record<string, string>): boolean {
+  return fitsBudgets(assetsObjectBytes(vector, slot === 'opt'), data);
+}
+
+/** Whether an assets Secret whose metadata models to `objectBytes` can hold `data` (base64), under both budgets. */
+function fitsBudgets(objectBytes: number, data: Record<string, string>): boolean {
   let values = 0;
-  let object = assetsObjectBytes(vector, slot === 'opt');
+  let object = objectBytes;
   for (const [k, b64] of Object.entries(data)) {
     const n = Buffer.byteLength(b64, 'base64');
     values += n;
@@ -204,4 +217,27 @@ export function assetsRecord(
   if (opt !== undefined) assets.opt = opt;
   const since = lastConfigPublishedAt === undefined ? NaN : Date.parse(now) - Date.parse(lastConfigPublishedAt);
   return Number.isNaN(since) ? { assets } : { assets, sincePublishedMs: Math.max(0, since) };
+}
+
+/**
+ * The data of a workload's one assets Secret after this step (an aggregator's, which has no migration slots): the
+ * exact `values`, or the bridge (old keys kept, new values winning) while `pruneDecision` holds the old keys, as
+ * `assetsStep` decides it for each slot of an agent.
+ */
+export function bridgedAssets(
+  values: ReadonlyMap<string, Uint8Array>,
+  old: Readonly<Record<string, string>>,
+  live: Omit<AssetsLive, 'data'>,
+  objectBytes: number,
+): { data: Record<string, string>; requeueAfterMs?: number } {
+  const target = assetsData(values);
+  const decision = pruneDecision(
+    Object.keys(old).some((k) => !(k in target)),
+    { ...live, data: {} },
+  );
+  const union = decision.prune ? target : sortedKeys({ ...old, ...target });
+  const data = fitsBudgets(objectBytes, union) ? union : target;
+  return decision.prune || decision.requeueAfterMs === undefined
+    ? { data }
+    : { data, requeueAfterMs: decision.requeueAfterMs };
 }

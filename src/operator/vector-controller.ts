@@ -43,6 +43,7 @@ import type {} from './migration.ts';
 import type { ConfigMode } from '../pipelines/modes.ts';
 import { inScope, WrittenStatus, type OwnedKind } from './informers.ts';
 import { migrationCounts } from './migration-status.ts';
+import { vectorSubject } from './configcheck.ts';
 import { checkFailedFor } from './pipeline-checks.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
@@ -309,7 +310,7 @@ export class VectorReconciler {
       if (o.kind !== 'Secret') continue;
       if (this.writer.upToDate(o, this.writer.live('Secret', o as KubeObject))) continue;
       const json = decode((o as V1Secret).data?.[configKey]) ?? '';
-      const outcome = await checker.check(vector, json, assets);
+      const outcome = await checker.check(vectorSubject(vector), json, assets);
       if (outcome.result === 'invalid') return `${o.metadata?.name ?? ''}: ${outcome.reason}`;
       // Not checked (timeout, pod gone): fail the reconcile so the queue retries with backoff; status says why.
       if (outcome.result === 'error') throw new Error(`configcheck of ${o.metadata?.name ?? ''}: ${outcome.reason}`);

@@ -10,6 +10,9 @@
  * - A `kubernetes_events` source becomes a `vector` source on `0.0.0.0:<port>`, ports from 42000 up, one per pipeline.
  * - Pure and deterministic: pipelines are taken oldest first (kaasops takes the informer's order, so its event ports
  *   and error texts could change between two builds).
+ * - Pipeline secrets as for agents (secret-assets.ts): `SECRET[alias.key]` rewritten to kaasops' flat keys, the
+ *   `secret` block when a reference is used, and the values for the aggregator's assets Secret; a collision, the
+ *   size limit or an unreadable value leaves that pipeline out alone.
  * - Do better than kaasops: a bad port, a duplicate port, a Service or port name the API server would refuse, or two
  *   pipelines on one Service name reject the pipeline at fault (the younger one for a clash) with kaasops' text and
  *   the field; kaasops failed the whole build, and every tenant's config froze (traps T3, T4).
@@ -31,6 +34,8 @@ import {
 } from './pipeline.ts';
 import { pipelineRole } from './roles.ts';
 import type { Pipeline } from './schemas.ts';
+import { SecretAssembly } from './secret-assets.ts';
+import { rewriteSecretRefs, secretBlock, type SecretSource } from './secrets.ts';
 
 /** The pipeline annotation that names its Service (kaasops' `observability.kaasops.io/service-name`). */
 const serviceNameAnnotation = 'observability.kaasops.io/service-name';
@@ -61,6 +66,15 @@ export interface AggregatorBuild {
   /** Selected pipelines that are not aggregator pipelines (agent role). */
   skipped: { pipeline: PipelineRef; why: string }[];
   services: SourceService[];
+  /** The accepted pipelines' secret values, flat key -> value: the assets Secret's data (empty without secrets). */
+  secretAssets: ReadonlyMap<string, Uint8Array>;
+}
+
+export interface AggregatorBuildOptions {
+  /** Where Secret values are read; absent: references are rewritten, not resolved, and there are no assets. */
+  secrets?: SecretSource;
+  /** The modelled size of the assets Secret's metadata (secret-object-size.ts); the operator passes it with `secrets`. */
+  assetsObjectBytes?: number;
 }
 
 /** `<n>-aggregator`: the workload, the config Secret, the API Service and the RBAC. */
@@ -74,7 +88,8 @@ export function describeAggregator(agg: Aggregator): string {
     : `ClusterVectorAggregator ${agg.metadata.name}`;
 }
 
-function selectsForAggregator(agg: Aggregator, p: Pipeline): boolean {
+/** kaasops' selection: a VectorAggregator's own namespace's VectorPipelines, or ClusterVectorPipelines; by labels. */
+export function selectsForAggregator(agg: Aggregator, p: Pipeline): boolean {
   if (agg.kind === 'VectorAggregator') {
     if (p.kind !== 'VectorPipeline' || p.metadata.namespace !== agg.metadata.namespace) return false;
   } else if (p.kind !== 'ClusterVectorPipeline') return false;
@@ -95,9 +110,22 @@ interface Registry {
 type Problem = { field: string; reason: string };
 type Compiled = CompiledPipeline & { service?: SourceService; portKeys: string[] };
 
-export function buildAggregatorConfig(agg: Aggregator, pipelines: readonly Pipeline[]): AggregatorBuild {
+export function buildAggregatorConfig(
+  agg: Aggregator,
+  pipelines: readonly Pipeline[],
+  opts: AggregatorBuildOptions = {},
+): AggregatorBuild {
   const config = globalConfig(agg.spec);
-  const out: AggregatorBuild = { config, accepted: [], rejected: [], skipped: [], services: [] };
+  // The agents' attribution (collision, size, unreadable values), the reasons naming this aggregator.
+  const secrets = new SecretAssembly(describeAggregator(agg), opts.secrets, opts.assetsObjectBytes ?? 0);
+  const out: AggregatorBuild = {
+    config,
+    accepted: [],
+    rejected: [],
+    skipped: [],
+    services: [],
+    secretAssets: secrets.assets,
+  };
   const base = aggregatorName(agg);
   const registry: Registry = {
     ports: new Map(),
@@ -111,8 +139,10 @@ export function buildAggregatorConfig(agg: Aggregator, pipelines: readonly Pipel
   for (const p of byAge(pipelines.filter((x) => selectsForAggregator(agg, x)))) {
     const ref = pipelineRefOf(p);
     const r = compileForAggregator(agg, p, registry);
+    const secretProblem = 'ref' in r ? secrets.admit(r) : undefined;
     if ('skipped' in r) out.skipped.push({ pipeline: ref, why: r.skipped });
     else if ('problem' in r) out.rejected.push({ pipeline: ref, ...r.problem });
+    else if (secretProblem !== undefined) out.rejected.push({ pipeline: ref, ...secretProblem });
     else {
       commit(config, r, registry);
       out.accepted.push(ref);
@@ -120,6 +150,7 @@ export function buildAggregatorConfig(agg: Aggregator, pipelines: readonly Pipel
     }
   }
   finish(agg, out);
+  if (secrets.referenced) config.secret = secretBlock();
   return out;
 }
 
@@ -167,14 +198,9 @@ function compileForAggregator(
   const ref = pipelineRefOf(p);
   if (p.kind === 'VectorPipeline' && ref.namespace === '')
     return { problem: { field: 'metadata.namespace', reason: 'is required' } };
-  if (p.spec.secret !== undefined && Object.keys(p.spec.secret).length > 0)
-    return {
-      problem: {
-        field: 'spec.secret',
-        reason: 'pipeline secrets are not supported in aggregator pipelines yet; remove spec.secret',
-      },
-    };
-  const spec = { sources: p.spec.sources ?? {}, transforms: p.spec.transforms ?? {}, sinks: p.spec.sinks ?? {} };
+  const rewritten = rewriteSecretRefs(p, ref);
+  if (!rewritten.ok) return { problem: { field: rewritten.field, reason: rewritten.reason } };
+  const spec = rewritten.spec;
   for (const kind of ['sources', 'transforms', 'sinks'] as const)
     for (const [key, c] of Object.entries(spec[kind]))
       if (typeof c.type !== 'string' || c.type === '')
@@ -191,8 +217,15 @@ function compileForAggregator(
   const keyProblem = componentKeysProblem(spec, prefix);
   if (keyProblem !== undefined) return { problem: keyProblem };
 
-  // No secret references: a pipeline with spec.secret is refused above.
-  const out: Compiled = { ref, optOut: false, sources: {}, transforms: {}, sinks: {}, portKeys: [], secretRefs: [] };
+  const out: Compiled = {
+    ref,
+    optOut: false,
+    sources: {},
+    transforms: {},
+    sinks: {},
+    portKeys: [],
+    secretRefs: rewritten.refs,
+  };
   const ports: ServicePort[] = [];
   const sourcesProblem = compileSources(spec.sources, prefix, registry, out, ports);
   if (sourcesProblem !== undefined) return { problem: sourcesProblem };

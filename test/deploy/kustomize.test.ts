@@ -11,8 +11,11 @@ import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MERGER_VERSION } from '../../src/merger/version.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
+import { aggregatorObjects } from '../../src/operator/aggregator-objects.ts';
 import { agentObjects } from '../../src/operator/objects.ts';
-import type { Vector } from '../../src/pipelines/schemas.ts';
+import { buildAggregatorConfig } from '../../src/pipelines/aggregator-build.ts';
+import type { Aggregator } from '../../src/pipelines/aggregator-schemas.ts';
+import type { Pipeline, Vector } from '../../src/pipelines/schemas.ts';
 import {
   deployDir,
   grants,
@@ -95,6 +98,8 @@ const EXPECTED_CLUSTER_GRANTS: Record<string, string[]> = {
   'apps/statefulsets': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   'autoscaling/horizontalpodautoscalers': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   'policy/poddisruptionbudgets': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  // The aggregator's event collector: its ConfigMap.
+  '/configmaps': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   '/secrets': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   '/serviceaccounts': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   '/services': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
@@ -104,12 +109,27 @@ const EXPECTED_CLUSTER_GRANTS: Record<string, string[]> = {
   '/pods': ['get', 'list', 'watch', 'create', 'delete'],
   '/namespaces': ['get', 'list', 'watch'],
   '/nodes': ['list', 'watch'],
-  '/events': ['create', 'patch'],
+  '/events': ['list', 'watch', 'create', 'patch'],
   'events.k8s.io/events': ['create', 'patch'],
   'monitoring.coreos.com/podmonitors': ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   // Secure metrics (--metrics-secure, the default): each scrape's token and access are checked with the API server.
   'authentication.k8s.io/tokenreviews': ['create'],
   'authorization.k8s.io/subjectaccessreviews': ['create'],
+};
+
+/** The plural of each kind the aggregator controller writes. */
+const plurals: Record<string, string> = {
+  Secret: 'secrets',
+  ConfigMap: 'configmaps',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  ServiceAccount: 'serviceaccounts',
+  ClusterRole: 'clusterroles',
+  ClusterRoleBinding: 'clusterrolebindings',
+  Service: 'services',
+  PodMonitor: 'podmonitors',
+  HorizontalPodAutoscaler: 'horizontalpodautoscalers',
+  PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
 /** A Vector with every optional agent object switched on (Service, PodMonitor). */
@@ -248,6 +268,40 @@ describe('deploy/: the kustomize base', () => {
     const agentRole = written.find((o) => o.kind === 'ClusterRole') as { rules: Rule[] };
     for (const g of grants(agentRole.rules))
       assert.ok(held.has(g), `the agent ClusterRole grants ${g}, which the operator does not hold`);
+  });
+
+  it('covers every aggregator and event-collector object, and grants every rule of their ClusterRoles', () => {
+    const held = grants(only(objects, 'ClusterRole', 'vector-operator').rules ?? []);
+    const agg: Aggregator = {
+      kind: 'VectorAggregator',
+      metadata: { name: 'a', namespace: 'team-a', uid: '00000000-0000-0000-0000-000000000002' },
+      spec: {
+        api: { enabled: true },
+        internalMetrics: true,
+        autoscaling: { enabled: true, maxReplicas: 3 },
+        podDisruptionBudget: { enabled: true },
+      },
+    };
+    const events: Pipeline = {
+      kind: 'VectorPipeline',
+      metadata: { name: 'ev', namespace: 'team-a' },
+      spec: { sources: { ev: { type: 'kubernetes_events' } }, sinks: { out: { type: 'blackhole', inputs: ['ev'] } } },
+    };
+    const built = aggregatorObjects(agg, buildAggregatorConfig(agg, [events]), { podMonitor: true });
+    assert.ok(built.ok);
+    const kinds = new Set(built.objects.map((o) => o.kind));
+    assert.ok(kinds.has('ConfigMap') && kinds.has('Deployment'), 'the event collector is exercised');
+    for (const o of built.objects) {
+      const [groupOrVersion, version] = (o.apiVersion ?? '').split('/');
+      const group = version === undefined ? '' : (groupOrVersion ?? '');
+      const resource = plurals[o.kind ?? ''];
+      assert.ok(resource !== undefined, `no plural for ${o.kind ?? '?'}`);
+      for (const verb of ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'])
+        assert.ok(held.has(`${group}/${resource}:${verb}`), `${o.kind ?? '?'}: ${verb}`);
+    }
+    for (const role of built.objects.filter((o) => o.kind === 'ClusterRole') as { rules: Rule[] }[])
+      for (const g of grants(role.rules))
+        assert.ok(held.has(g), `an aggregator ClusterRole grants ${g}, which the operator does not hold`);
   });
 
   it('runs the operator with leader election, probes, metrics, resources, non-root and a read-only root fs', () => {

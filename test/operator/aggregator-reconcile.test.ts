@@ -18,6 +18,8 @@ import { eventually, group, operator, startStand, vpPath, type Stand } from './s
 const vaPath = (ns: string, name = '') => `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;
 const deploy = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
+// Deletes the operator sends: not the garbage collector's (ReplicaSets, Pods) or the API server's (Service IPs).
+const deleteOfOurs = (k: string): boolean => k.startsWith('delete ') && !/ (replicasets|pods|ipaddresses)/.test(k);
 const role = (name: string) => `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`;
 
 interface AggStatus {
@@ -112,6 +114,210 @@ for (const target of kubeTargets())
           );
         } finally {
           await second.stop();
+        }
+      });
+
+      it('runs an event collector while a pipeline has kubernetes_events, and deletes only what exists after', async () => {
+        const ec = (kind: string, ns = 'logs') =>
+          kind === 'ClusterRole' || kind === 'ClusterRoleBinding'
+            ? `/apis/rbac.authorization.k8s.io/v1/${kind.toLowerCase()}s/logs.evs-event-collector`
+            : kind === 'Deployment'
+              ? deploy(ns, 'evs-event-collector')
+              : `/api/v1/namespaces/${ns}/${kind.toLowerCase()}s/evs-event-collector`;
+        const kinds = ['ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Service', 'Deployment'];
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'evs', namespace: 'logs' },
+          spec: { selector: { matchLabels: { to: 'evs' } } },
+        });
+        await stand.create(vpPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorPipeline',
+          metadata: { name: 'kube', namespace: 'logs', labels: { to: 'evs' } },
+          spec: {
+            sources: { ev: { type: 'kubernetes_events' } },
+            sinks: { out: { type: 'blackhole', inputs: ['ev'] } },
+          },
+        });
+        const op = operator(stand);
+        await op.start();
+        try {
+          const all = async () => await Promise.all(kinds.map((k) => stand.get(ec(k))));
+          await eventually('the six event-collector objects', async () =>
+            (await all()).every((o) => o !== undefined) ? true : undefined,
+          );
+          const cm = await stand.get<{ data: Record<string, string> }>(ec('ConfigMap'));
+          assert.equal(
+            cm?.data['config.json'],
+            '{"MaxBatchSize":250,"Receivers":[{"ServiceName":"evs-aggregator-kube","ServiceNamespace":"logs","Port":"42000","WatchedNamespace":"logs"}]}',
+          );
+          const d = await stand.get<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
+            ec('Deployment'),
+          );
+          assert.equal(d?.spec.template.spec.containers[0]?.image, 'kaasops/event-collector:v0.5.0');
+
+          await stand.resetCounts();
+          await stand.patch(vpPath('logs', 'kube'), { metadata: { labels: { to: 'elsewhere' } } });
+          await eventually('every event-collector object deleted', async () =>
+            (await all()).every((o) => o === undefined) ? true : undefined,
+          );
+          const deletes = Object.entries(await stand.writes()).filter(([k]) => deleteOfOurs(k));
+          // The six objects once each, and the pipeline's Service; nothing that did not exist.
+          assert.deepEqual(Object.fromEntries(deletes), {
+            'delete configmaps': 1,
+            'delete serviceaccounts': 1,
+            'delete clusterroles.rbac.authorization.k8s.io': 1,
+            'delete clusterrolebindings.rbac.authorization.k8s.io': 1,
+            'delete services': 2,
+            'delete deployments.apps': 1,
+          });
+          // A reconcile with no kubernetes_events pipeline deletes nothing more (kaasops: 6 DELETEs each time).
+          await stand.resetCounts();
+          const reconciles = async () => {
+            const body = await op.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
+            return Number(/controller="aggregator",result="success"} (\d+)/.exec(body)?.[1] ?? 0);
+          };
+          const before = await reconciles();
+          await stand.patch(vaPath('logs', 'evs'), { metadata: { annotations: { touched: 'yes' } } });
+          await eventually('a reconcile after the touch', async () =>
+            (await reconciles()) > before ? true : undefined,
+          );
+          assert.deepEqual(Object.keys(await stand.writes()).filter(deleteOfOurs), []);
+        } finally {
+          await op.stop();
+        }
+      });
+
+      it('publishes pipeline secrets: the assets Secret before the config, mounted; gone with the last reference', async () => {
+        await stand.create('/api/v1/namespaces/logs/secrets', {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'es-creds', namespace: 'logs' },
+          stringData: { password: 's3cret' },
+        });
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'sec', namespace: 'logs' },
+          spec: { selector: { matchLabels: { to: 'sec' } } },
+        });
+        await stand.create(vpPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorPipeline',
+          metadata: { name: 'es', namespace: 'logs', labels: { to: 'sec' } },
+          spec: {
+            secret: { creds: { type: 'kubernetes_secret', name: 'es-creds' } },
+            sources: { in: { type: 'http_server', address: '0.0.0.0:8080' } },
+            sinks: {
+              out: {
+                type: 'http',
+                inputs: ['in'],
+                uri: 'https://example.org',
+                encoding: { codec: 'json' },
+                auth: { strategy: 'basic', user: 'u', password: 'SECRET[creds.password]' },
+              },
+            },
+          },
+        });
+        const op = operator(stand, {
+          flags: { optimize: false, migration: false, mergerImage: 'merger:test', assetsPruneGraceMs: 500 },
+        });
+        await op.start();
+        const assetsPath = '/api/v1/namespaces/logs/secrets/sec-aggregator-secret-assets';
+        type Template = {
+          spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } };
+        };
+        try {
+          const assets = await eventually('the assets Secret', () =>
+            stand.get<{ data: Record<string, string> }>(assetsPath),
+          );
+          assert.deepEqual(assets.data, { logs_es_creds_password: Buffer.from('s3cret').toString('base64') });
+          const secret = await stand.get<{ data: Record<string, string> }>(
+            '/api/v1/namespaces/logs/secrets/sec-aggregator',
+          );
+          assert.match(
+            Buffer.from(secret?.data['config.json'] ?? '', 'base64').toString(),
+            /"password":"SECRET\[k8s\.logs_es_creds_password\]"/,
+          );
+          const mounted = await eventually('the Deployment mounting it', async () => {
+            const d = await stand.get<Template>(deploy('logs', 'sec-aggregator'));
+            return d?.spec.template.spec.volumes.find((v) => v.name === 'secret-assets');
+          });
+          assert.deepEqual(mounted, {
+            name: 'secret-assets',
+            secret: { secretName: 'sec-aggregator-secret-assets', defaultMode: 420 },
+          });
+
+          await stand.del(vpPath('logs', 'es'));
+          await eventually('the assets Secret deleted after the grace', async () =>
+            (await stand.get(assetsPath)) === undefined ? true : undefined,
+          );
+          const after = await stand.get<Template>(deploy('logs', 'sec-aggregator'));
+          assert.ok(!after?.spec.template.spec.volumes.some((v) => v.name === 'secret-assets'), 'the mount is gone');
+        } finally {
+          await op.stop();
+        }
+      });
+
+      it('writes a secret flat-key collision on the younger pipeline, naming the aggregator', async () => {
+        for (const name of ['c1', 'c2'])
+          await stand.create('/api/v1/namespaces/logs/secrets', {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: { name, namespace: 'logs' },
+            stringData: { password: name },
+          });
+        await stand.create(vaPath('logs'), {
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorAggregator',
+          metadata: { name: 'col', namespace: 'logs' },
+          spec: { selector: { matchLabels: { to: 'col' } } },
+        });
+        const pipeline = (name: string, alias: string, secret: string, port: number) => ({
+          apiVersion: 'observability.kaasops.io/v1alpha1',
+          kind: 'VectorPipeline',
+          metadata: { name, namespace: 'logs', labels: { to: 'col' } },
+          spec: {
+            secret: { [alias]: { type: 'kubernetes_secret', name: secret } },
+            sources: { in: { type: 'http_server', address: `0.0.0.0:${port}` } },
+            sinks: {
+              out: {
+                type: 'http',
+                inputs: ['in'],
+                uri: 'https://example.org',
+                encoding: { codec: 'json' },
+                auth: { strategy: 'basic', user: 'u', password: `SECRET[${alias}.password]` },
+              },
+            },
+          },
+        });
+        // logs-a + x_y + password and logs-a-x + y + password: both flat keys are logs_a_x_y_password.
+        await stand.create(vpPath('logs'), pipeline('a', 'x_y', 'c1', 8100));
+        await stand.create(vpPath('logs'), pipeline('a-x', 'y', 'c2', 8101));
+        const op = operator(stand);
+        await op.start();
+        try {
+          const status = await eventually('the collision on the younger pipeline', async () => {
+            const p = await stand.get<{ status?: AggStatus }>(vpPath('logs', 'a-x'));
+            return p?.status?.configCheckResult === false ? p.status : undefined;
+          });
+          assert.match(
+            status.reason ?? '',
+            /^secret flat key collision: flat key "logs_a_x_y_password" collides with pipeline logs\/a on VectorAggregator logs\/col;/,
+          );
+          const assetsPath = '/api/v1/namespaces/logs/secrets/col-aggregator-secret-assets';
+          const assets = await eventually('the assets Secret', () =>
+            stand.get<{ data: Record<string, string> }>(assetsPath),
+          );
+          assert.deepEqual(
+            assets.data,
+            { logs_a_x_y_password: Buffer.from('c1').toString('base64') },
+            "the older one's value",
+          );
+        } finally {
+          await op.stop();
+          for (const name of ['a', 'a-x']) await stand.del(vpPath('logs', name));
         }
       });
 

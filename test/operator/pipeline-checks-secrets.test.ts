@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkOnVectors, type Checker } from '../../src/operator/pipeline-checks.ts';
+import { checkOnWorkloads, type Checker } from '../../src/operator/pipeline-checks.ts';
 import { secretSourceOf } from '../../src/pipelines/secrets.ts';
 import type { Pipeline, Vector } from '../../src/pipelines/schemas.ts';
 
@@ -46,7 +46,7 @@ describe('per-pipeline config check with pipeline secrets', () => {
     const secrets = secretSourceOf([
       { metadata: { namespace: 'team-a', name: 'es-creds' }, data: null, stringData: { user: 'u', password: 'p' } },
     ]);
-    const check = await checkOnVectors([vector], pipeline, { checker, optimize: false, secrets });
+    const check = await checkOnWorkloads([{ kind: 'agent', vector }], pipeline, { checker, optimize: false, secrets });
     assert.deepEqual(check, { result: 'valid' });
     assert.equal(seen.length, 1);
     const { json, assets } = seen[0] as (typeof seen)[number];
@@ -60,7 +60,11 @@ describe('per-pipeline config check with pipeline secrets', () => {
 
   it("without the Secret, refuses the pipeline with kaasops' text and starts no pod", async () => {
     const { checker, seen } = recordingChecker();
-    const check = await checkOnVectors([vector], pipeline, { checker, optimize: false, secrets: secretSourceOf([]) });
+    const check = await checkOnWorkloads([{ kind: 'agent', vector }], pipeline, {
+      checker,
+      optimize: false,
+      secrets: secretSourceOf([]),
+    });
     assert.ok(check.result === 'invalid', `refused, not ${check.result}`);
     assert.match(check.reason, /failed to get secret team-a\/es-creds/);
     assert.equal(seen.length, 0);
