@@ -26,8 +26,8 @@ export interface Logger {
 }
 
 export interface ControllerContext {
-  /** Read-only: reconcilers read the caches; what triggers them is wired in event-routing.ts. */
-  informers: Caches;
+  /** The informers, read-only: reconcilers read them; what triggers a reconcile is wired in event-routing.ts. */
+  caches: Caches;
   applier: Applier;
   flags: OperatorFlags;
   validator: PipelineValidator;

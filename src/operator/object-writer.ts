@@ -36,7 +36,7 @@ export class ObjectWriter {
   }
 
   live(kind: string, desired: KubeObject): KubeObject | undefined {
-    const reflector = ownedKinds.has(kind) ? this.ctx.informers.owned[kind as OwnedKind] : undefined;
+    const reflector = ownedKinds.has(kind) ? this.ctx.caches.owned[kind as OwnedKind] : undefined;
     return this.ctx.written.live(kind, reflector?.get(objectKey(desired)), desired);
   }
 

@@ -233,7 +233,7 @@ export class Operator {
   ): ControllerContext {
     const { kc, log } = this.opts;
     return {
-      informers,
+      caches: informers,
       applier,
       flags: { ...this.opts.flags, podMonitor },
       validator: new PipelineValidator(this.opts.flags.policy),

@@ -44,9 +44,9 @@ export class PipelineReconciler {
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
-    const { informers, validator, applier, metrics } = this.ctx;
+    const { caches, validator, applier, metrics } = this.ctx;
     const namespaced = key.includes('/');
-    const obj = (namespaced ? informers.vectorPipelines : informers.clusterPipelines).get(key);
+    const obj = (namespaced ? caches.vectorPipelines : caches.clusterPipelines).get(key);
     if (obj === undefined || obj.metadata?.deletionTimestamp !== undefined) {
       this.statuses.forget(key);
       return undefined;
@@ -141,7 +141,7 @@ export class PipelineReconciler {
       return (this.ctx.aggregators?.() ?? [])
         .filter((a) => a.metadata.deletionTimestamp === undefined && selectsForAggregator(a, pipeline))
         .map((aggregator) => ({ kind: 'aggregator', aggregator }));
-    return this.ctx.informers.vectors
+    return this.ctx.caches.vectors
       .list()
       .filter((v) => v.metadata?.deletionTimestamp === undefined)
       .sort((a, b) => objectKey(a).localeCompare(objectKey(b)))

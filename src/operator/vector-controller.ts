@@ -72,9 +72,9 @@ export class VectorReconciler {
    * configcheck pod as they are now. One still being checked is used: a refusal removes it when it is recorded.
    */
   pipelinesFor(vector: Vector): Pipeline[] {
-    const { informers, validator } = this.ctx;
+    const { caches, validator } = this.ctx;
     const out: Pipeline[] = [];
-    for (const obj of [...informers.vectorPipelines.list(), ...informers.clusterPipelines.list()]) {
+    for (const obj of [...caches.vectorPipelines.list(), ...caches.clusterPipelines.list()]) {
       if (obj.metadata?.deletionTimestamp !== undefined) continue;
       const p = toPipeline(obj);
       if (!selects(vector, p)) continue;
@@ -94,7 +94,7 @@ export class VectorReconciler {
   /** Deletes the cluster-scoped RBAC of the Vector `namespace/name`, found by its labels. */
   private async deleteClusterObjects(namespace: string, name: string): Promise<void> {
     for (const kind of ['ClusterRoleBinding', 'ClusterRole'] as const) {
-      for (const obj of this.ctx.informers.owned[kind].list()) {
+      for (const obj of this.ctx.caches.owned[kind].list()) {
         const labels = obj.metadata?.labels ?? {};
         if (labels['app.kubernetes.io/instance'] !== name || labels[ownerNamespaceLabel] !== namespace) continue;
         await this.ctx.applier.delete({ ...obj, apiVersion: 'rbac.authorization.k8s.io/v1', kind });
@@ -121,7 +121,7 @@ export class VectorReconciler {
 
   async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
     if (this.outOfScope(key)) return undefined;
-    const obj = this.ctx.informers.vectors.get(key);
+    const obj = this.ctx.caches.vectors.get(key);
     if (obj === undefined) {
       await this.gone(key);
       return undefined;
@@ -256,9 +256,9 @@ export class VectorReconciler {
     published: boolean,
     checkFailure: string | undefined,
   ): Promise<void> {
-    const { informers, applier, flags, metrics } = this.ctx;
+    const { caches, applier, flags, metrics } = this.ctx;
     const { namespace, name } = vector.metadata;
-    const pods = informers.owned.Pod.list().filter(
+    const pods = caches.owned.Pod.list().filter(
       (p) => p.metadata?.namespace === namespace && p.metadata.labels?.['app.kubernetes.io/instance'] === name,
     );
     const withMigration = flags.migration || desired.plan.opt === 'legacy' || desired.plan.opt === 'optimized';

@@ -244,9 +244,13 @@ for (const target of kubeTargets())
             const d = await stand.get<Template>(deploy('logs', 'sec-aggregator'));
             return d?.spec.template.spec.volumes.find((v) => v.name === 'secret-assets');
           });
+          // The real API server defaults the volume's mode; the stand-in does not default pod templates.
           assert.deepEqual(mounted, {
             name: 'secret-assets',
-            secret: { secretName: 'sec-aggregator-secret-assets', defaultMode: 420 },
+            secret: {
+              secretName: 'sec-aggregator-secret-assets',
+              ...(target.name === 'real' ? { defaultMode: 420 } : {}),
+            },
           });
 
           await stand.del(vpPath('logs', 'es'));
@@ -321,52 +325,57 @@ for (const target of kubeTargets())
         }
       });
 
-      it('takes over objects kaasops wrote: its leftover fields go, the pod template stays (no pod rolls)', async () => {
-        const va = await stand.create(vaPath('logs'), {
-          apiVersion: 'observability.kaasops.io/v1alpha1',
-          kind: 'VectorAggregator',
-          metadata: { name: 'cut', namespace: 'logs' },
-          spec: { replicas: 2, labels: { team: 'obs' } },
-        });
-        const agg: Aggregator = {
-          kind: 'VectorAggregator',
-          metadata: va.metadata as Aggregator['metadata'],
-          spec: va.spec as Aggregator['spec'],
-        };
-        const built = aggregatorObjects(agg, buildAggregatorConfig(agg, []), { podMonitor: false });
-        assert.ok(built.ok);
-        // kaasops creates with controller-runtime's client: POST, field manager `manager`.
-        for (const o of built.objects.filter((x) => x.kind === 'Deployment' || x.kind === 'Secret')) {
-          // A key an older kaasops wrote, which we do not write: the takeover must remove it.
-          if (o.kind === 'Secret') (o as { data: Record<string, string> }).data.stale = 'e30=';
-          const plural =
-            o.kind === 'Deployment' ? '/apis/apps/v1/namespaces/logs/deployments' : '/api/v1/namespaces/logs/secrets';
-          await request(stand.kc, 'POST', plural, { body: o, query: { fieldManager: 'manager' } });
-        }
-        const before = await stand.get(deploy('logs', 'cut-aggregator'));
-        const op = operator(stand);
-        await op.start();
-        try {
-          await eventually('the status', async () => {
-            const v = await stand.get<{ status?: AggStatus }>(vaPath('logs', 'cut'));
-            return v?.status?.configCheckResult === true ? true : undefined;
+      // Whether a takeover rolls pods is decided by the real server's defaulting of the template: real lane only.
+      it(
+        'takes over objects kaasops wrote: its leftover fields go, the pod template stays (no pod rolls)',
+        { skip: target.name === 'real' ? false : 'the stand-in does not default pod templates' },
+        async () => {
+          const va = await stand.create(vaPath('logs'), {
+            apiVersion: 'observability.kaasops.io/v1alpha1',
+            kind: 'VectorAggregator',
+            metadata: { name: 'cut', namespace: 'logs' },
+            spec: { replicas: 2, labels: { team: 'obs' } },
           });
-          await eventually('the stale Secret key removed', async () => {
-            const secret = await stand.get<{ data: Record<string, string> }>(
-              '/api/v1/namespaces/logs/secrets/cut-aggregator',
+          const agg: Aggregator = {
+            kind: 'VectorAggregator',
+            metadata: va.metadata as Aggregator['metadata'],
+            spec: va.spec as Aggregator['spec'],
+          };
+          const built = aggregatorObjects(agg, buildAggregatorConfig(agg, []), { podMonitor: false });
+          assert.ok(built.ok);
+          // kaasops creates with controller-runtime's client: POST, field manager `manager`.
+          for (const o of built.objects.filter((x) => x.kind === 'Deployment' || x.kind === 'Secret')) {
+            // A key an older kaasops wrote, which we do not write: the takeover must remove it.
+            if (o.kind === 'Secret') (o as { data: Record<string, string> }).data.stale = 'e30=';
+            const plural =
+              o.kind === 'Deployment' ? '/apis/apps/v1/namespaces/logs/deployments' : '/api/v1/namespaces/logs/secrets';
+            await request(stand.kc, 'POST', plural, { body: o, query: { fieldManager: 'manager' } });
+          }
+          const before = await stand.get(deploy('logs', 'cut-aggregator'));
+          const op = operator(stand);
+          await op.start();
+          try {
+            await eventually('the status', async () => {
+              const v = await stand.get<{ status?: AggStatus }>(vaPath('logs', 'cut'));
+              return v?.status?.configCheckResult === true ? true : undefined;
+            });
+            await eventually('the stale Secret key removed', async () => {
+              const secret = await stand.get<{ data: Record<string, string> }>(
+                '/api/v1/namespaces/logs/secrets/cut-aggregator',
+              );
+              return secret !== undefined && !('stale' in secret.data) ? true : undefined;
+            });
+            const afterwards = await stand.get(deploy('logs', 'cut-aggregator'));
+            assert.equal(afterwards?.metadata?.generation, before?.metadata?.generation, 'the template did not change');
+            assert.deepEqual(
+              (afterwards?.spec as { template: unknown }).template,
+              (before?.spec as { template: unknown }).template,
             );
-            return secret !== undefined && !('stale' in secret.data) ? true : undefined;
-          });
-          const afterwards = await stand.get(deploy('logs', 'cut-aggregator'));
-          assert.equal(afterwards?.metadata?.generation, before?.metadata?.generation, 'the template did not change');
-          assert.deepEqual(
-            (afterwards?.spec as { template: unknown }).template,
-            (before?.spec as { template: unknown }).template,
-          );
-        } finally {
-          await op.stop();
-        }
-      });
+          } finally {
+            await op.stop();
+          }
+        },
+      );
 
       it('moves a ClusterVectorAggregator to its new resourceNamespace and deletes what it left in the old one', async () => {
         const path = `${group}/clustervectoraggregators`;

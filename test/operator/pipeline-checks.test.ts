@@ -99,7 +99,11 @@ for (const target of kubeTargets())
           const v = await stand.get<{ status?: { configCheckResult?: boolean } }>(vectorPath('vector', 'logs'));
           return v?.status?.configCheckResult === true;
         });
-        assert.equal((await statusOf(stand, 'team-a', 'second'))?.configCheckResult, true);
+        // The pipeline's own status is written by its reconcile, not with the Vector's: wait for it too.
+        await eventually(
+          'the new pipeline valid',
+          async () => (await statusOf(stand, 'team-a', 'second'))?.configCheckResult === true,
+        );
       } finally {
         await op.stop();
         await kubelet.stop();

@@ -73,7 +73,7 @@ describe('VectorReconciler with --watch-namespace', () => {
       },
     );
     const ctx = {
-      informers: untouchable,
+      caches: untouchable,
       applier: untouchable,
       written: untouchable,
       events: untouchable,
