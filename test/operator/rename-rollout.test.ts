@@ -127,6 +127,7 @@ for (const target of kubeTargets())
         'application/merge-patch+json',
       );
       await eventually('the switch for the opt-out', async () => (await ds()).mount === 'logs-agent');
-      assert.equal((await events('SourcesRenamed')).length, 3);
+      // Events are posted after the write that they report, not with it: wait for the third.
+      await eventually('the third SourcesRenamed Event', async () => (await events('SourcesRenamed')).length === 3);
     });
   });
