@@ -23,6 +23,8 @@
  * - Pipelines rejected by the build (a port clash, a bad Service name) are left out and named in `status.reason`;
  *   the others are published.
  * - A change of the global options (`expireMetricsSecs`) restarts the aggregator pods once (globals.ts).
+ * - With --watch-namespace, a key out of scope (`AggregatorScope`) is refused before anything is read or written:
+ *   the scoped caches cannot see that aggregator, and the "deleted" path would delete its RBAC.
  * - Cutover: fields of our objects that kaasops wrote with Update (`adoptManagers`) are first made ours, as the agent
  *   controller does, so a field we do not set leaves the object; same content, same pod template: nothing rolls.
  */
@@ -45,7 +47,7 @@ import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
 import type { Pipeline, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
-import type { AggregatorInformers } from './aggregator-informers.ts';
+import type { AggregatorInformers, AggregatorScope } from './aggregator-informers.ts';
 import {
   aggregatorConfigKey,
   aggregatorNamespace,
@@ -75,6 +77,8 @@ export interface AggregatorContext {
   /** `vector validate` in a pod before a changed config is published (--enable-configcheck-pods). */
   checker?: Checker;
   podMonitor: boolean;
+  /** --watch-namespace: the keys this operator may reconcile; undefined for the whole cluster. */
+  scope?: AggregatorScope;
   /** Reads the Secrets aggregator pipelines reference (secret-reader.ts); without it no Secret exists. */
   secrets?: SecretReader;
   /** Where pipelines left out for a secret reason are recorded, and how to reconcile one again (shared with Vectors). */
@@ -239,6 +243,7 @@ export class AggregatorReconciler {
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
+    if (this.ctx.scope?.refuse(key) === true) return undefined;
     const [kind, ...rest] = key.split('/') as [Aggregator['kind'], ...string[]];
     const objKey = rest.join('/');
     const reflector =
