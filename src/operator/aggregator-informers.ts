@@ -6,12 +6,12 @@
  * Invariants:
  * - Started only when the API server serves the aggregator CRDs and apps/v1 Deployments: `aggregatorsServed`
  *   decides, once, at start, like the PodMonitor kind.
- * - With `--watch-namespace` (kaasops keeps every namespaced object of an aggregator in that namespace only when its
- *   aggregator lives there, reference §4.1 and trap T16; here the scope is whole): VectorAggregators and every
- *   namespaced object are listed in that namespace only. ClusterVectorAggregators and cluster-scoped RBAC are
+ * - With `--watch-namespace`, VectorAggregators and every namespaced object are listed in that namespace only
+ *   (kaasops scoped only some caches and kept reconciling every aggregator, so one elsewhere failed on objects its
+ *   cache could not see: reference §4.1, trap T16; here the scope is whole). ClusterVectorAggregators and cluster-scoped RBAC are
  *   cluster-wide kinds and listed cluster-wide; a ClusterVectorAggregator is in scope when its `resourceNamespace`
  *   is the watched namespace (or empty: only its status is written then, the same text from every operator). Keys out
- *   of scope are never queued and never reconciled (`aggregatorInScope`), so the RBAC of an aggregator elsewhere,
+ *   of scope are never queued and never reconciled (`AggregatorScope`), so the RBAC of an aggregator elsewhere,
  *   which this cache does hold, is never taken for a deleted aggregator's.
  * - An owned object maps to its aggregator by `app.kubernetes.io/instance` and its namespace (cluster-scoped RBAC of a
  *   VectorAggregator: the owner-namespace label). A VectorAggregator and a ClusterVectorAggregator of one name whose

@@ -8,7 +8,7 @@
  *   not, so our own status writes do not loop); an owned object wakes its aggregator(s); a pipeline change wakes the
  *   VectorAggregators of the pipeline's namespace, or every ClusterVectorAggregator for a ClusterVectorPipeline (the
  *   queue coalesces a burst into one reconcile per aggregator).
- * - With --watch-namespace, only aggregators in scope (`aggregatorInScope`) are queued and listed for the pipeline
+ * - With --watch-namespace, only aggregators in scope (`AggregatorScope`) are queued and listed for the pipeline
  *   checks; the reconciler refuses the others too.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
