@@ -20,9 +20,11 @@
  * - A VectorAggregator carries the `vector-operator.kaasops.io/cleanup` finalizer, because its cluster-scoped RBAC has
  *   no owner reference; on deletion that RBAC (found by labels) is deleted, then the finalizer removed. Everything
  *   else goes by garbage collection through owner references.
- * - Pipelines rejected by the build (a port clash, a bad Service name) are left out and named in `status.reason`;
- *   the others are published.
+ * - Pipelines rejected by the build (a port clash, a bad Service name) are left out and named in `status.reason`,
+ *   and each gets the reason on its own status (`attribute`); the others are published.
  * - A change of the global options (`expireMetricsSecs`) restarts the aggregator pods once (globals.ts).
+ * - With --watch-namespace, a key out of scope (`AggregatorScope`) is refused before anything is read or written:
+ *   the scoped caches cannot see that aggregator, and the "deleted" path would delete its RBAC.
  * - Cutover: fields of our objects that kaasops wrote with Update (`adoptManagers`) are first made ours, as the agent
  *   controller does, so a field we do not set leaves the object; same content, same pod template: nothing rolls.
  */
@@ -45,7 +47,7 @@ import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
 import type { Pipeline, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
-import type { AggregatorInformers } from './aggregator-informers.ts';
+import type { AggregatorInformers, AggregatorScope } from './aggregator-informers.ts';
 import {
   aggregatorConfigKey,
   aggregatorNamespace,
@@ -55,12 +57,12 @@ import {
 } from './aggregator-objects.ts';
 import { assetsSecretName, bridgedAssets } from './secret-assets.ts';
 import { secretValuesFor, type SecretReader } from './secret-reader.ts';
-import type { SecretAttribution } from './secret-attribution.ts';
+import { attributedReason, type SecretAttribution } from './secret-attribution.ts';
 import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals.ts';
 import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
-import { checkFailedFor, checkSubject, type Checker } from './pipeline-checks.ts';
+import { buildFailedReason, checkFailedFor, checkSubject, type Checker } from './pipeline-checks.ts';
 import type { PipelineValidator } from './validate.ts';
 import type { Logger } from './controller-context.ts';
 
@@ -75,6 +77,8 @@ export interface AggregatorContext {
   /** `vector validate` in a pod before a changed config is published (--enable-configcheck-pods). */
   checker?: Checker;
   podMonitor: boolean;
+  /** --watch-namespace: the keys this operator may reconcile; undefined for the whole cluster. */
+  scope?: AggregatorScope;
   /** Reads the Secrets aggregator pipelines reference (secret-reader.ts); without it no Secret exists. */
   secrets?: SecretReader;
   /** Where pipelines left out for a secret reason are recorded, and how to reconcile one again (shared with Vectors). */
@@ -239,6 +243,7 @@ export class AggregatorReconciler {
   }
 
   async reconcile(key: string): Promise<{ requeueAfterMs: number } | undefined> {
+    if (this.ctx.scope?.refuse(key) === true) return undefined;
     const [kind, ...rest] = key.split('/') as [Aggregator['kind'], ...string[]];
     const objKey = rest.join('/');
     const reflector =
@@ -247,7 +252,7 @@ export class AggregatorReconciler {
     const [ns, name] = kind === 'VectorAggregator' ? [rest[0] ?? '', rest[1] ?? ''] : ['', rest[0] ?? ''];
     if (obj === undefined) {
       this.statuses.forget(objKey);
-      this.attribute(key, []);
+      this.attribute(key, undefined, []);
       if (kind === 'VectorAggregator') await this.deleteClusterObjects(ns, name);
       return undefined;
     }
@@ -309,19 +314,24 @@ export class AggregatorReconciler {
   }
 
   /**
-   * Pipelines this aggregator's build left out for a secret reason (a flat-key collision, the assets' size) get it on
-   * their own status, with kaasops' frozen prefix, as the Vectors' do (secret-attribution.ts): the store wakes those
-   * whose reason changed.
+   * Pipelines this aggregator's build left out get the reason on their own status (secret-attribution.ts): a secret
+   * reason bare (kaasops' frozen prefix), any other (a port, a Service name, a component id) in kaasops' text of a
+   * build failure. The store wakes those whose reason changed, so the reason goes once the conflict does.
    */
-  private attribute(key: string, rejected: readonly Rejection[]): void {
+  private attribute(key: string, agg: Aggregator | undefined, rejected: readonly Rejection[]): void {
     const attribution = this.ctx.attribution;
-    for (const p of attribution?.store.record(key, rejected) ?? []) attribution?.wake(p);
+    const victims = rejected.map((r) =>
+      attributedReason(r.reason) || agg === undefined
+        ? r
+        : { ...r, reason: buildFailedReason({ kind: 'aggregator', aggregator: agg }, describeRejection(r)) },
+    );
+    for (const p of attribution?.store.recordVictims(key, victims) ?? []) attribution?.wake(p);
   }
 
   private async converge(key: string, agg: Aggregator, obj: KubeObject): Promise<number | undefined> {
     const { log } = this.ctx;
     const d = await this.desire(agg, obj);
-    this.attribute(key, d.build.rejected);
+    this.attribute(key, agg, d.build.rejected);
     const generation = obj.metadata?.generation;
     const refused =
       d.objects === undefined ? d.problems.join('; ') : await this.configCheck(agg, d.objects, d.json, d.build);

@@ -6,6 +6,13 @@
  * Invariants:
  * - Started only when the API server serves the aggregator CRDs and apps/v1 Deployments: `aggregatorsServed`
  *   decides, once, at start, like the PodMonitor kind.
+ * - With `--watch-namespace`, VectorAggregators and every namespaced object are listed in that namespace only
+ *   (kaasops scoped only some caches and kept reconciling every aggregator, so one elsewhere failed on objects its
+ *   cache could not see: reference §4.1, trap T16; here the scope is whole). ClusterVectorAggregators and cluster-scoped RBAC are
+ *   cluster-wide kinds and listed cluster-wide; a ClusterVectorAggregator is in scope when its `resourceNamespace`
+ *   is the watched namespace (or empty: only its status is written then, the same text from every operator). Keys out
+ *   of scope are never queued and never reconciled (`AggregatorScope`), so the RBAC of an aggregator elsewhere,
+ *   which this cache does hold, is never taken for a deleted aggregator's.
  * - An owned object maps to its aggregator by `app.kubernetes.io/instance` and its namespace (cluster-scoped RBAC of a
  *   VectorAggregator: the owner-namespace label). A VectorAggregator and a ClusterVectorAggregator of one name whose
  *   objects share a namespace cannot be told apart by labels (kaasops' labels), so such an event wakes both.
@@ -14,6 +21,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { request, type KubeObject } from '../kube/client.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { apiGroup } from '../pipelines/schemas.ts';
+import type { Logger } from './controller-context.ts';
+import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
 
 // The aggregator's objects and its event collector's (event-collector.ts): kaasops' component labels.
@@ -54,6 +63,8 @@ export async function aggregatorsServed(kc: KubeConfig): Promise<boolean> {
 
 export interface AggregatorInformerOptions {
   kc: KubeConfig;
+  /** --watch-namespace: '' or undefined for the whole cluster. */
+  watchNamespace?: string;
   podMonitor: boolean;
   resyncMs?: number;
   watchTimeoutSeconds?: number;
@@ -72,26 +83,29 @@ export function createAggregatorInformers(opts: AggregatorInformerOptions): Aggr
     });
   const crd = `/apis/${apiGroup}/v1alpha1`;
   const s = aggregatorSelector;
+  const ns = opts.watchNamespace ?? '';
+  const scoped = (prefix: string, plural: string): string =>
+    ns === '' ? `${prefix}/${plural}` : `${prefix}/namespaces/${encodeURIComponent(ns)}/${plural}`;
   return {
-    vectorAggregators: make('vectoraggregators', `${crd}/vectoraggregators`),
+    vectorAggregators: make('vectoraggregators', scoped(crd, 'vectoraggregators')),
     clusterAggregators: make('clustervectoraggregators', `${crd}/clustervectoraggregators`),
     owned: {
-      Deployment: make('aggregator deployments', '/apis/apps/v1/deployments', s),
-      StatefulSet: make('aggregator statefulsets', '/apis/apps/v1/statefulsets', s),
-      Secret: make('aggregator secrets', '/api/v1/secrets', s),
-      ConfigMap: make('aggregator configmaps', '/api/v1/configmaps', s),
-      ServiceAccount: make('aggregator serviceaccounts', '/api/v1/serviceaccounts', s),
-      Service: make('aggregator services', '/api/v1/services', s),
+      Deployment: make('aggregator deployments', scoped('/apis/apps/v1', 'deployments'), s),
+      StatefulSet: make('aggregator statefulsets', scoped('/apis/apps/v1', 'statefulsets'), s),
+      Secret: make('aggregator secrets', scoped('/api/v1', 'secrets'), s),
+      ConfigMap: make('aggregator configmaps', scoped('/api/v1', 'configmaps'), s),
+      ServiceAccount: make('aggregator serviceaccounts', scoped('/api/v1', 'serviceaccounts'), s),
+      Service: make('aggregator services', scoped('/api/v1', 'services'), s),
       ClusterRole: make('aggregator clusterroles', '/apis/rbac.authorization.k8s.io/v1/clusterroles', s),
       ClusterRoleBinding: make(
         'aggregator clusterrolebindings',
         '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
         s,
       ),
-      HorizontalPodAutoscaler: make('aggregator hpas', '/apis/autoscaling/v2/horizontalpodautoscalers', s),
-      PodDisruptionBudget: make('aggregator pdbs', '/apis/policy/v1/poddisruptionbudgets', s),
+      HorizontalPodAutoscaler: make('aggregator hpas', scoped('/apis/autoscaling/v2', 'horizontalpodautoscalers'), s),
+      PodDisruptionBudget: make('aggregator pdbs', scoped('/apis/policy/v1', 'poddisruptionbudgets'), s),
       ...(opts.podMonitor
-        ? { PodMonitor: make('aggregator podmonitors', '/apis/monitoring.coreos.com/v1/podmonitors', s) }
+        ? { PodMonitor: make('aggregator podmonitors', scoped('/apis/monitoring.coreos.com/v1', 'podmonitors'), s) }
         : {}),
     },
   };
@@ -106,6 +120,59 @@ export function aggregatorKey(obj: KubeObject): string {
   const ns = obj.metadata?.namespace;
   const name = obj.metadata?.name ?? '';
   return ns === undefined || ns === '' ? `ClusterVectorAggregator/${name}` : `VectorAggregator/${ns}/${name}`;
+}
+
+/**
+ * Whether aggregator `key` is inside --watch-namespace (everything is without one): a VectorAggregator of that
+ * namespace, or a ClusterVectorAggregator whose `resourceNamespace` is that namespace or empty (one that is gone is
+ * in scope: forgetting it touches nothing).
+ */
+export function aggregatorInScope(
+  key: string,
+  watchNamespace: string | undefined,
+  clusterAggregators: { get(key: string): KubeObject | undefined },
+): boolean {
+  if (watchNamespace === undefined || watchNamespace === '') return true;
+  const [kind, ...rest] = key.split('/');
+  if (kind === 'VectorAggregator') return rest[0] === watchNamespace;
+  const cluster = clusterAggregators.get(rest.join('/'));
+  if (cluster === undefined) return true;
+  const home = (cluster.spec as { resourceNamespace?: string } | undefined)?.resourceNamespace ?? '';
+  return home === '' || home === watchNamespace;
+}
+
+/** The --watch-namespace scope of the aggregator keys, and the guard the reconciler runs first. */
+export class AggregatorScope {
+  private readonly warned = new Set<string>();
+  private readonly opts: {
+    watchNamespace: string;
+    clusterAggregators: { get(key: string): KubeObject | undefined };
+    metrics: Pick<OperatorMetrics, 'skipped'>;
+    log: Logger;
+  };
+
+  constructor(opts: AggregatorScope['opts']) {
+    this.opts = opts;
+  }
+
+  has(key: string): boolean {
+    return aggregatorInScope(key, this.opts.watchNamespace, this.opts.clusterAggregators);
+  }
+
+  /** True (warned once, counted) for a key outside the scope, which must not be reconciled at all. */
+  refuse(key: string): boolean {
+    if (this.has(key)) return false;
+    // An aggregator the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
+    this.opts.metrics.skipped.inc({ reason: 'out-of-scope' });
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      this.opts.log.warn(
+        { aggregator: key, watchNamespace: this.opts.watchNamespace },
+        'aggregator outside --watch-namespace: skipped, nothing of it is written or deleted',
+      );
+    }
+    return true;
+  }
 }
 
 /** The keys of the aggregators an owned object may belong to (see the invariants). */

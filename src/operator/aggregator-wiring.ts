@@ -8,6 +8,8 @@
  *   not, so our own status writes do not loop); an owned object wakes its aggregator(s); a pipeline change wakes the
  *   VectorAggregators of the pipeline's namespace, or every ClusterVectorAggregator for a ClusterVectorPipeline (the
  *   queue coalesces a burst into one reconcile per aggregator).
+ * - With --watch-namespace, only aggregators in scope (`AggregatorScope`) are queued and listed for the pipeline
+ *   checks; the reconciler refuses the others too.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Applier } from '../kube/apply.ts';
@@ -17,6 +19,7 @@ import { WorkQueue } from '../kube/workqueue.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { AggregatorReconciler, toAggregator, type AggregatorContext } from './aggregator-controller.ts';
 import {
+  AggregatorScope,
   aggregatorKey,
   aggregatorReflectors,
   createAggregatorInformers,
@@ -40,6 +43,8 @@ export interface AggregatorPart {
 export interface AggregatorPartOptions {
   kc: KubeConfig;
   podMonitor: boolean;
+  /** --watch-namespace: '' or undefined for the whole cluster. */
+  watchNamespace?: string;
   informers: Informers;
   applier: Applier;
   validator: PipelineValidator;
@@ -61,6 +66,7 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
   const informers = createAggregatorInformers({
     kc: opts.kc,
     podMonitor: opts.podMonitor,
+    ...(opts.watchNamespace === undefined ? {} : { watchNamespace: opts.watchNamespace }),
     ...(opts.resyncMs === undefined ? {} : { resyncMs: opts.resyncMs }),
     ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
     onError: (what, err) => {
@@ -68,6 +74,15 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
     },
   });
   const queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 60_000 });
+  const scope =
+    opts.watchNamespace === undefined || opts.watchNamespace === ''
+      ? undefined
+      : new AggregatorScope({
+          watchNamespace: opts.watchNamespace,
+          clusterAggregators: informers.clusterAggregators,
+          metrics: opts.metrics,
+          log: opts.log,
+        });
   const reconciler = new AggregatorReconciler({
     informers,
     pipelines: () => [...opts.informers.vectorPipelines.list(), ...opts.informers.clusterPipelines.list()],
@@ -78,25 +93,30 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
     ...(opts.assetsPruneGraceMs === undefined ? {} : { assetsPruneGraceMs: opts.assetsPruneGraceMs }),
     ...(opts.attribution === undefined ? {} : { attribution: opts.attribution }),
     podMonitor: opts.podMonitor,
+    ...(scope === undefined ? {} : { scope }),
     adoptManagers: opts.adoptManagers,
     metrics: opts.metrics,
     log: opts.log,
   });
+  const inScope = (key: string): boolean => scope?.has(key) ?? true;
+  const add = (key: string): void => {
+    if (inScope(key)) queue.add(key);
+  };
   for (const r of [informers.vectorAggregators, informers.clusterAggregators])
     r.on((event, obj, old) => {
       if (event === 'update' && !opts.changed(obj, old)) return;
-      queue.add(aggregatorKey(obj));
+      add(aggregatorKey(obj));
     });
   for (const r of Object.values(informers.owned))
     r.on((event, obj) => {
       if (event === 'resync') return;
-      for (const key of ownerAggregatorKeys(obj, informers)) queue.add(key);
+      for (const key of ownerAggregatorKeys(obj, informers)) add(key);
     });
   const onPipeline = (event: string, obj: KubeObject, old?: KubeObject): void => {
     if (event === 'resync') return;
     const ns = obj.metadata?.namespace;
     if (ns === undefined || ns === '') {
-      for (const a of informers.clusterAggregators.list()) queue.add(aggregatorKey(a));
+      for (const a of informers.clusterAggregators.list()) add(aggregatorKey(a));
       return;
     }
     const namespaces = new Set([ns, old?.metadata?.namespace]);
@@ -107,7 +127,10 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
   opts.informers.clusterPipelines.on(onPipeline);
   const list = (): Aggregator[] => [
     ...informers.vectorAggregators.list().map((o) => toAggregator(o, 'VectorAggregator')),
-    ...informers.clusterAggregators.list().map((o) => toAggregator(o, 'ClusterVectorAggregator')),
+    ...informers.clusterAggregators
+      .list()
+      .filter((o) => inScope(aggregatorKey(o)))
+      .map((o) => toAggregator(o, 'ClusterVectorAggregator')),
   ];
   return { reflectors: aggregatorReflectors(informers), queue, reconciler, list };
 }

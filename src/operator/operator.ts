@@ -262,7 +262,7 @@ export class Operator {
     };
   }
 
-  /** The aggregator controller's part, or undefined: aggregators are cluster-wide, off with --watch-namespace. */
+  /** The aggregator controller's part, or undefined where the API server serves no aggregator kinds or Deployments. */
   private async aggregatorPart(
     informers: Informers,
     applier: Applier,
@@ -270,11 +270,11 @@ export class Operator {
     ctx: ControllerContext,
   ): Promise<AggregatorPart | undefined> {
     const { kc, log } = this.opts;
-    const scoped = this.opts.watchNamespace !== undefined && this.opts.watchNamespace !== '';
-    if (scoped || !(await aggregatorsServed(kc))) return undefined;
+    if (!(await aggregatorsServed(kc))) return undefined;
     return createAggregatorPart({
       kc,
       podMonitor,
+      ...(this.opts.watchNamespace === undefined ? {} : { watchNamespace: this.opts.watchNamespace }),
       informers,
       applier,
       validator: ctx.validator,

@@ -108,6 +108,11 @@ function who(w: CheckWorkload): string {
     : `cluster aggregator /${metadata.name}`;
 }
 
+/** kaasops' text of a build failure of `w` on a pipeline's status (`rejection` as describeRejection words it). */
+export function buildFailedReason(w: CheckWorkload, rejection: string): string {
+  return `${who(w)} build config failed: failed to build config: ${rejection}`;
+}
+
 export function checkSubject(w: CheckWorkload): CheckSubject {
   if (w.kind === 'agent') return vectorSubject(w.vector);
   const agg = w.aggregator;
@@ -149,8 +154,7 @@ function agentBuild(vector: Vector, p: Pipeline, ctx: Omit<CheckContext, 'checke
 
 async function checkOne(w: CheckWorkload, p: Pipeline, ctx: CheckContext): Promise<PipelineCheck> {
   const built = singlePipelineConfig(w, p, ctx);
-  if (built instanceof Error)
-    return { result: 'invalid', reason: `${who(w)} build config failed: failed to build config: ${built.message}` };
+  if (built instanceof Error) return { result: 'invalid', reason: buildFailedReason(w, built.message) };
   const outcome = await ctx.checker.check(checkSubject(w), built.json, built.assets, true);
   if (outcome.result === 'valid') return outcome;
   if (outcome.result === 'invalid')

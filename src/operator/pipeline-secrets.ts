@@ -68,8 +68,8 @@ export async function checkPipelineSecrets(
 }
 
 /**
- * A valid pipeline some Vector left out for a secret reason (secret-attribution.ts) is invalid with that reason,
- * written bare so that it starts with kaasops' frozen prefix, and its hash cleared.
+ * A valid pipeline some workload left out (secret-attribution.ts) is invalid with that reason, written bare (a secret
+ * reason then starts with kaasops' frozen prefix), and its hash cleared.
  */
 export function attributed(v: SecretsVerdict, reason: string | undefined): SecretsVerdict {
   if (reason === undefined || !v.verdict.valid) return v;

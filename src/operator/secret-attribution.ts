@@ -1,12 +1,13 @@
 /**
- * Which pipelines a Vector's build left out for a reason only the whole Vector can see: a flat key another pipeline
- * already owns, or the assets Secret's size. kaasops writes these onto the losing pipeline with four frozen reason
- * prefixes; so does this operator (the pipeline reconcile reads them from here), so the pipeline says why it does
- * not flow, and tools matching kaasops' prefixes keep working.
+ * Which pipelines a workload's build left out for a reason only the whole workload can see: a flat key another
+ * pipeline already owns, or the assets Secret's size (a Vector's or an aggregator's); and, for an aggregator, any
+ * rejection of its build (a port, a Service name, a component id another pipeline holds). kaasops writes the secret
+ * ones onto the losing pipeline with four frozen reason prefixes; so does this operator (the pipeline reconcile reads
+ * them from here), so the pipeline says why it does not flow, and tools matching kaasops' prefixes keep working.
  *
  * Invariants:
- * - One record per (pipeline, Vector); a pipeline is a victim while any Vector says so, with the reason of the first
- *   Vector by key, so the text is stable whatever the reconcile order.
+ * - One record per (pipeline, workload); a pipeline is a victim while any workload says so, with the reason of the
+ *   first workload by key, so the text is stable whatever the reconcile order.
  * - `record` returns the pipelines whose reason changed, to be reconciled again; nothing else.
  */
 import type { Rejection } from '../pipelines/pipeline.ts';
@@ -28,7 +29,7 @@ export function attributedReason(reason: string | undefined): boolean {
   return reason !== undefined && frozenPrefixes.some((p) => reason.startsWith(p));
 }
 
-function pipelineKey(r: Rejection): string {
+function pipelineKey(r: Pick<Rejection, 'pipeline'>): string {
   return r.pipeline.namespace === '' ? r.pipeline.name : `${r.pipeline.namespace}/${r.pipeline.name}`;
 }
 
@@ -36,15 +37,23 @@ export class SecretAttribution {
   /** Pipeline key -> Vector key -> reason. */
   private readonly victims = new Map<string, Map<string, string>>();
 
-  /** What `vector`'s build rejected; returns the keys of pipelines whose attributed reason changed. */
+  /** What `vector`'s build rejected for a secret reason; returns the keys of pipelines whose reason changed. */
   record(vector: string, rejected: readonly Rejection[]): string[] {
+    return this.recordVictims(
+      vector,
+      rejected.filter((r) => attributedReason(r.reason)),
+    );
+  }
+
+  /** Every pipeline `workload`'s build left out, with the reason to write on it; returns those whose reason changed. */
+  recordVictims(workload: string, victims: readonly Pick<Rejection, 'pipeline' | 'reason'>[]): string[] {
     const now = new Map<string, string>();
-    for (const r of rejected) if (attributedReason(r.reason)) now.set(pipelineKey(r), r.reason);
+    for (const r of victims) now.set(pipelineKey(r), r.reason);
     const changed: string[] = [];
     for (const [p, byVector] of this.victims) {
-      if (now.has(p) || !byVector.has(vector)) continue;
+      if (now.has(p) || !byVector.has(workload)) continue;
       const before = this.reason(p);
-      byVector.delete(vector);
+      byVector.delete(workload);
       if (byVector.size === 0) this.victims.delete(p);
       if (this.reason(p) !== before) changed.push(p);
     }
@@ -55,7 +64,7 @@ export class SecretAttribution {
         byVector = new Map();
         this.victims.set(p, byVector);
       }
-      byVector.set(vector, reason);
+      byVector.set(workload, reason);
       if (this.reason(p) !== before) changed.push(p);
     }
     return changed;
