@@ -43,8 +43,7 @@ import {
 } from '../pipelines/aggregator-build.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import { describeRejection, type Rejection } from '../pipelines/pipeline.ts';
-import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
-import type { Pipeline, PipelineStatus, VectorStatus } from '../pipelines/schemas.ts';
+import type { Pipeline, VectorStatus } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
 import type { AggregatorInformers, AggregatorScope } from './aggregator-informers.ts';
@@ -62,7 +61,7 @@ import { globalConfigHash, restartedAtAnnotation, restartStamp } from './globals
 import { WrittenObjects, WrittenStatus } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
-import { buildFailedReason, checkFailedFor, checkSubject, type Checker } from './pipeline-checks.ts';
+import { buildable, buildFailedReason, checkSubject, type Checker } from './pipeline-checks.ts';
 import type { PipelineValidator } from './validate.ts';
 import type { Logger } from './controller-context.ts';
 
@@ -127,17 +126,8 @@ export class AggregatorReconciler {
   private pipelines(): Pipeline[] {
     const out: Pipeline[] = [];
     for (const obj of this.ctx.pipelines()) {
-      if (obj.metadata?.deletionTimestamp !== undefined) continue;
       const p = toPipeline(obj, obj.metadata?.namespace === undefined ? 'ClusterVectorPipeline' : 'VectorPipeline');
-      const verdict = this.ctx.validator.verdict(p);
-      if (!verdict.valid || verdict.role !== 'aggregator') continue;
-      const status = obj.status as PipelineStatus | undefined;
-      if (
-        status?.configCheckResult === false &&
-        checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation)
-      )
-        continue;
-      out.push(p);
+      if (buildable(obj, p, this.ctx.validator, 'aggregator')) out.push(p);
     }
     return out;
   }

@@ -28,6 +28,9 @@ import { aggregatorAssetsObjectBytes, aggregatorNamespace } from './aggregator-o
 import { vectorSubject, type CheckOutcome, type CheckSubject } from './configcheck.ts';
 import type { SecretSource } from '../pipelines/secrets.ts';
 import { attributedReason } from './secret-attribution.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
+import type { PipelineValidator } from './validate.ts';
 
 /** The Valid condition's reasons for a pod check's outcome (the structural ones are in status.ts). */
 export const checkFailedReason = 'ConfigCheckFailed';
@@ -75,6 +78,23 @@ export function recordedCheck(
  * out while it is re-checked; else (kaasops' status) by the hash. A workload's attribution is no refusal: such a
  * pipeline re-enters every build, which decides it again.
  */
+/**
+ * Whether a workload of `role` may build `p` (cached as `obj`): not being deleted, valid on its own for that role,
+ * and not refused by a configcheck pod as it is now. One still being checked is used: a refusal removes it later.
+ */
+export function buildable(
+  obj: KubeObject,
+  p: Pipeline,
+  validator: PipelineValidator,
+  role: 'agent' | 'aggregator',
+): boolean {
+  if (obj.metadata?.deletionTimestamp !== undefined) return false;
+  const verdict = validator.verdict(p);
+  if (!verdict.valid || verdict.role !== role) return false;
+  const status = obj.status as PipelineStatus | undefined;
+  return !checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation);
+}
+
 export function checkFailedFor(
   status: PipelineStatus | undefined,
   hash: number,

@@ -26,14 +26,7 @@ import { splitKey, type KubeObject } from '../kube/client.ts';
 import { isSubset } from '../kube/diff.ts';
 import { selects } from '../pipelines/build.ts';
 import { toPipeline, toVector, type ControllerContext } from './controller-context.ts';
-import { cachedPipelineHash } from '../pipelines/pipeline-hash.ts';
-import {
-  apiVersion,
-  type Pipeline,
-  type PipelineStatus,
-  type Vector,
-  type VectorStatus,
-} from '../pipelines/schemas.ts';
+import { apiVersion, type Pipeline, type Vector, type VectorStatus } from '../pipelines/schemas.ts';
 import { configPayloadText } from '../vector/config-payload.ts';
 import { desiredState, type DesiredState, type Observed } from './desired.ts';
 import { liveRollout, secretMode } from './live-state.ts';
@@ -44,7 +37,7 @@ import type { ConfigMode } from '../pipelines/modes.ts';
 import { inScope, WrittenStatus, type OwnedKind } from './informers.ts';
 import { migrationCounts } from './migration-status.ts';
 import { vectorSubject } from './configcheck.ts';
-import { checkFailedFor } from './pipeline-checks.ts';
+import { buildable } from './pipeline-checks.ts';
 import { configKey, ownerNamespaceLabel, type AgentObject } from './objects.ts';
 import { vectorStatus } from './status.ts';
 import { secretValuesFor } from './secret-reader.ts';
@@ -75,18 +68,8 @@ export class VectorReconciler {
     const { caches, validator } = this.ctx;
     const out: Pipeline[] = [];
     for (const obj of [...caches.vectorPipelines.list(), ...caches.clusterPipelines.list()]) {
-      if (obj.metadata?.deletionTimestamp !== undefined) continue;
       const p = toPipeline(obj);
-      if (!selects(vector, p)) continue;
-      const verdict = validator.verdict(p);
-      if (!verdict.valid || verdict.role !== 'agent') continue;
-      const status = obj.status as PipelineStatus | undefined;
-      if (
-        status?.configCheckResult === false &&
-        checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation)
-      )
-        continue;
-      out.push(p);
+      if (selects(vector, p) && buildable(obj, p, validator, 'agent')) out.push(p);
     }
     return out;
   }
