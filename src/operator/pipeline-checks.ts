@@ -95,7 +95,7 @@ export function buildable(
   return !checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation);
 }
 
-export function checkFailedFor(
+function checkFailedFor(
   status: PipelineStatus | undefined,
   hash: number,
   generation: number | undefined,
