@@ -60,12 +60,21 @@ export interface CertificateOptions {
   now?: Date;
 }
 
+/**
+ * A DER INTEGER's content from random bytes: positive (high bit clear) and minimal (first byte non-zero), which
+ * X.509 parsers require. A first byte of 0 with a second below 0x80 is a padded INTEGER OpenSSL refuses.
+ */
+export function certificateSerial(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
+  return serial;
+}
+
 /** PEM certificate and PKCS#8 PEM key. */
 export function selfSignedCertificate(o: CertificateOptions): { cert: string; key: string } {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // positive
+  const serial = certificateSerial(randomBytes(16));
   const now = o.now ?? new Date();
   const san = seq(
     ...o.dnsNames.map((d) => der(0x82, Buffer.from(d, 'ascii'))),

@@ -95,11 +95,7 @@ export function buildable(
   return !checkFailedFor(status, cachedPipelineHash(p), obj.metadata?.generation);
 }
 
-function checkFailedFor(
-  status: PipelineStatus | undefined,
-  hash: number,
-  generation: number | undefined,
-): boolean {
+function checkFailedFor(status: PipelineStatus | undefined, hash: number, generation: number | undefined): boolean {
   if (status?.configCheckResult !== false || attributedReason(status.reason)) return false;
   const reason = validReason(status);
   if (reason !== undefined && reason !== checkFailedReason) return false;

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { selfSignedCertificate } from '../../src/kube/self-signed.ts';
+import { certificateSerial, selfSignedCertificate } from '../../src/kube/self-signed.ts';
 
 describe('self-signed certificate', () => {
   it('is parsed, self-verifying, matches its key, and names its hosts', () => {
@@ -28,6 +28,16 @@ describe('self-signed certificate', () => {
     assert.equal(x.checkHost('example.com'), undefined);
     assert.equal(new Date(x.validTo).toISOString(), '2027-12-07T05:00:00.000Z');
     assert.ok(new Date(x.validFrom) < now);
+  });
+
+  it('writes a positive, minimal serial whatever the random bytes (OpenSSL refuses a padded INTEGER)', () => {
+    for (const first of [0x00, 0x01, 0x7f, 0x80, 0xff])
+      for (const second of [0x00, 0x7f, 0x80, 0xff]) {
+        const serial = certificateSerial(Buffer.from([first, second, ...new Array<number>(14).fill(0)]));
+        assert.equal(serial.length, 16);
+        assert.ok((serial[0] ?? 0) >= 0x40 && (serial[0] ?? 0) < 0x80, `first byte ${String(serial[0])}`);
+        assert.equal(serial[1], second);
+      }
   });
 
   it('makes a new key and serial at every start', () => {
