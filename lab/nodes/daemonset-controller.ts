@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { standReflector } from '../common/reflector.ts';
+import { CoalescedLoop } from './coalesced-loop.ts';
 import type { Reflector } from '../../src/kube/reflector.ts';
 import { describeError } from '../common/kube-http.ts';
 
@@ -62,15 +63,19 @@ export class DaemonSetController {
   private readonly creating = new Map<string, number>();
   /** pod uid -> time of a delete not yet seen. */
   private readonly deleting = new Map<string, number>();
-  private running: Promise<void> | undefined;
-  private dirty = false;
-  private stopped = false;
+  private readonly loop: CoalescedLoop;
   private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
 
   constructor(kc: k8s.KubeConfig, log: (msg: string, fields?: Record<string, unknown>) => void) {
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.log = log;
+    this.loop = new CoalescedLoop(
+      () => this.reconcileAll(),
+      (err) => {
+        this.log('daemonset reconcile failed', { error: describeError(err) });
+      },
+    );
     const kick = (): void => {
       this.kick();
     };
@@ -100,35 +105,18 @@ export class DaemonSetController {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    const stopped = this.loop.stop();
     await Promise.all([this.daemonsets.stop(), this.pods.stop(), this.nodes.stop()]);
-    await this.running;
+    await stopped;
   }
 
   /** Resolves once no reconcile is running or pending. */
-  async idle(): Promise<void> {
-    while (this.running !== undefined) await this.running;
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
   private kick(): void {
-    if (this.stopped) return;
-    if (this.running !== undefined) {
-      this.dirty = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.dirty = false;
-        try {
-          await this.reconcileAll();
-        } catch (err) {
-          this.log('daemonset reconcile failed', { error: describeError(err) });
-          await new Promise((r) => setTimeout(r, 100));
-          this.dirty = true;
-        }
-      } while (this.dirty && !this.stopped);
-      this.running = undefined;
-    })();
+    this.loop.kick();
   }
 
   private async reconcileAll(): Promise<void> {

@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { standReflector } from '../common/reflector.ts';
+import { CoalescedLoop } from './coalesced-loop.ts';
 import type { Reflector } from '../../src/kube/reflector.ts';
 import { describeError } from '../common/kube-http.ts';
 import { templateHash } from './daemonset-controller.ts';
@@ -70,15 +71,19 @@ export class DeploymentController {
   private readonly creating = new Map<string, { rs: string; at: number }>();
   /** pod uid -> time of a delete not yet seen. */
   private readonly deleting = new Map<string, number>();
-  private running: Promise<void> | undefined;
-  private dirty = false;
-  private stopped = false;
+  private readonly loop: CoalescedLoop;
   private readonly log: Log;
 
   constructor(kc: k8s.KubeConfig, log: Log) {
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.log = log;
+    this.loop = new CoalescedLoop(
+      () => this.reconcileAll(),
+      (err) => {
+        this.log('deployment reconcile failed', { error: describeError(err) });
+      },
+    );
     const onChange = (): void => {
       this.kick();
     };
@@ -93,30 +98,13 @@ export class DeploymentController {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    const stopped = this.loop.stop();
     await Promise.all([this.deployments.stop(), this.replicasets.stop(), this.pods.stop()]);
-    await this.running;
+    await stopped;
   }
 
   private kick(): void {
-    if (this.stopped) return;
-    if (this.running !== undefined) {
-      this.dirty = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.dirty = false;
-        try {
-          await this.reconcileAll();
-        } catch (err) {
-          this.log('deployment reconcile failed', { error: describeError(err) });
-          await new Promise((r) => setTimeout(r, 100));
-          this.dirty = true;
-        }
-      } while (this.dirty && !this.stopped);
-      this.running = undefined;
-    })();
+    this.loop.kick();
   }
 
   private async reconcileAll(): Promise<void> {
