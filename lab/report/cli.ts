@@ -13,7 +13,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stderr, stdout } from 'node:process';
 import { parseArgs } from 'node:util';
-import { describeError } from '../common/kube-http.ts';
 import { scenarioNames } from '../scenarios/names.ts';
 import { kubeBinDir, missingKubeBinaries } from '../kube-real/binaries.ts';
 
@@ -100,7 +99,10 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   // The stand itself is loaded only now, after the flags are checked: `lab --help` and usage errors load nothing heavy.
-  const { renderHtml, renderTable, runLab } = await import('./report.ts');
+  const [{ renderHtml, renderTable, runLab }, { describeError }] = await Promise.all([
+    import('./report.ts'),
+    import('../common/kube-http.ts'),
+  ]);
   let report;
   try {
     report = await runLab(

@@ -4,7 +4,6 @@
  * and what it takes from the pipelines. Exit codes as for a Vector: 0, or 1 when a pipeline is rejected or the config fails the
  * structural check, each message naming the pipeline and the field.
  */
-import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
 import { aggregatorObjects } from '../operator/aggregator-objects.ts';
 import { buildAggregatorConfig, describeAggregator, type AggregatorBuild } from '../pipelines/aggregator-build.ts';
@@ -13,38 +12,39 @@ import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import type { Pipeline } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
+import type { Io } from './io.ts';
 
 /** The build, with its notes and errors on stderr; undefined when it failed (reported). */
-function checkedBuild(agg: Aggregator, pipelines: readonly Pipeline[]): AggregatorBuild | undefined {
+function checkedBuild(agg: Aggregator, pipelines: readonly Pipeline[], io: Io): AggregatorBuild | undefined {
   const built = buildAggregatorConfig(agg, pipelines);
-  for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+  for (const s of built.skipped) io.err(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
   let failed = false;
   for (const r of built.rejected) {
-    stderr.write(`error: ${describeRejection(r)}\n`);
+    io.err(`error: ${describeRejection(r)}\n`);
     failed = true;
   }
   for (const p of validateConfigGraph(built.config)) {
-    stderr.write(`error: ${p.kind}.${p.component}: ${p.message}\n`);
+    io.err(`error: ${p.kind}.${p.component}: ${p.message}\n`);
     failed = true;
   }
   return failed ? undefined : built;
 }
 
 /** The config JSON, or with `objects` every object the operator would write, as multi-document YAML. */
-export function renderAggregator(agg: Aggregator, pipelines: readonly Pipeline[], objects: boolean): number {
-  const built = checkedBuild(agg, pipelines);
+export function renderAggregator(agg: Aggregator, pipelines: readonly Pipeline[], objects: boolean, io: Io): number {
+  const built = checkedBuild(agg, pipelines, io);
   if (built === undefined) return 1;
   if (!objects) {
-    stdout.write(serializeConfig(built.config) + '\n');
+    io.out(serializeConfig(built.config) + '\n');
     return 0;
   }
   // As on a cluster where the PodMonitor kind exists.
   const desired = aggregatorObjects(agg, built, { podMonitor: true });
   if (!desired.ok) {
-    for (const p of desired.problems) stderr.write(`error: ${describeAggregator(agg)}: ${p}\n`);
+    for (const p of desired.problems) io.err(`error: ${describeAggregator(agg)}: ${p}\n`);
     return 1;
   }
-  stdout.write(desired.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
+  io.out(desired.objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
   return 0;
 }
 
@@ -64,8 +64,8 @@ function formatAggregatorPlan(agg: Aggregator, built: AggregatorBuild): string {
   return out.join('\n') + '\n';
 }
 
-export function planAggregator(agg: Aggregator, pipelines: readonly Pipeline[], json: boolean): number {
-  const built = checkedBuild(agg, pipelines);
+export function planAggregator(agg: Aggregator, pipelines: readonly Pipeline[], json: boolean, io: Io): number {
+  const built = checkedBuild(agg, pipelines, io);
   if (built === undefined) return 1;
   if (json) {
     const summary = {
@@ -74,7 +74,7 @@ export function planAggregator(agg: Aggregator, pipelines: readonly Pipeline[], 
       skipped: built.skipped,
       services: built.services,
     };
-    stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  } else stdout.write(formatAggregatorPlan(agg, built));
+    io.out(JSON.stringify(summary, null, 2) + '\n');
+  } else io.out(formatAggregatorPlan(agg, built));
   return 0;
 }

@@ -13,6 +13,7 @@ import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { parseManifests, type ManifestDoc, type ParsedManifests, type ParseOptions } from '../pipelines/manifests.ts';
 import type { Aggregator } from '../pipelines/aggregator-schemas.ts';
 import type { Vector } from '../pipelines/schemas.ts';
+import type { Io } from './io.ts';
 
 export class InputError extends Error {
   override name = 'InputError';
@@ -92,9 +93,11 @@ export function namespaceOption(namespace: string | undefined): ParseOptions {
   return namespace === undefined || namespace === '' ? {} : { namespace };
 }
 
-/** The `warn` of the commands: one `warning:` line on stderr. */
-export function warnOnStderr(line: string): void {
-  process.stderr.write(`warning: ${line}\n`);
+/** The `warn` of the commands: one `warning:` line on their `err`. */
+export function warnTo(io: Io): (line: string) => void {
+  return (line) => {
+    io.err(`warning: ${line}\n`);
+  };
 }
 
 /** The Vector to work on: the only one, or the one named by `--vector ns/name`. */
@@ -168,6 +171,7 @@ export function parseCommandArgs<O extends ParseArgsOptionsConfig>(
   command: string,
   usage: string,
   args: string[],
+  io: Io,
   own: O,
 ): ReturnType<typeof parseArgs<CommandConfig<O>>>['values'] | number {
   let values;
@@ -179,19 +183,17 @@ export function parseCommandArgs<O extends ParseArgsOptionsConfig>(
       allowPositionals: false,
     }));
   } catch (err) {
-    process.stderr.write(`vector-operator ${command}: ${(err as Error).message}\n\n${usage}`);
+    io.err(`vector-operator ${command}: ${(err as Error).message}\n\n${usage}`);
     return 2;
   }
   // TypeScript cannot resolve the generic result here; the common flags are always among the options.
   const common = values as { help?: boolean; filename: string[] };
   if (common.help === true) {
-    process.stdout.write(usage);
+    io.out(usage);
     return 0;
   }
   if (common.filename.length === 0) {
-    process.stderr.write(
-      `vector-operator ${command}: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`,
-    );
+    io.err(`vector-operator ${command}: no input: pass -f PATH (a file or a directory of manifests)\n\n${usage}`);
     return 2;
   }
   return values;

@@ -7,7 +7,6 @@
  * Objects and fields it ignores are warned about on stderr. Exit 0 when both configs are valid, 1 otherwise
  * (rejections and graph problems are listed), 2 on usage errors. Like `render`, it never loads the Kubernetes client.
  */
-import { stderr, stdout } from 'node:process';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { planOptimization, type Plan, type SeedPlan } from '../pipelines/plan.ts';
 import {
@@ -17,10 +16,11 @@ import {
   parseCommandArgs,
   pickAggregator,
   pickVector,
-  warnOnStderr,
+  warnTo,
 } from './manifest-input.ts';
 import { defaultMergerImage } from '../operator/merger-container.ts';
 import { planAggregator } from './aggregator-preview.ts';
+import type { Io } from './io.ts';
 import { objectFlagOptions, operatorFlagsFrom } from './object-flags.ts';
 import { formatMigration, previewMigration } from './plan-migration.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
@@ -44,8 +44,8 @@ sources listen on.
 The operator's tenant policy flags, so the plan matches what it publishes:
 ${policyUsage}`;
 
-export function main(args: string[]): Promise<number> {
-  return Promise.resolve(run(args));
+export function main(args: string[], io: Io): Promise<number> {
+  return Promise.resolve(run(args, io));
 }
 
 function list(items: readonly string[], all: boolean, max = 6): string {
@@ -109,8 +109,8 @@ function count(plan: Plan, which: 'legacy' | 'optimized'): number {
   return Object.keys(c.sources).length + Object.keys(c.transforms).length + Object.keys(c.sinks).length;
 }
 
-function run(args: string[]): number {
-  const values = parseCommandArgs('plan', usage, args, {
+function run(args: string[], io: Io): number {
+  const values = parseCommandArgs('plan', usage, args, io, {
     json: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
     'enable-checkpoint-migration': objectFlagOptions['enable-checkpoint-migration'],
@@ -133,33 +133,33 @@ function run(args: string[]): number {
           policy,
         );
   if (typeof flags === 'string') {
-    stderr.write(`vector-operator plan: ${flags}\n`);
+    io.err(`vector-operator plan: ${flags}\n`);
     return 2;
   }
   try {
-    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
+    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnTo(io));
     const aggregator = pickAggregator(parsed, values.aggregator, values.vector);
-    if (aggregator !== undefined) return planAggregator(aggregator, parsed.pipelines, values.json);
+    if (aggregator !== undefined) return planAggregator(aggregator, parsed.pipelines, values.json, io);
     const vector = pickVector(parsed.vectors, values.vector);
     const plan = planOptimization(vector, parsed.pipelines, flags.policy);
-    for (const s of plan.legacy.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+    for (const s of plan.legacy.skipped) io.err(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
     for (const t of plan.legacy.tolerated) {
-      stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
+      io.err(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
     }
     let failed = false;
     for (const r of plan.legacy.rejected) {
-      stderr.write(`error: ${describeRejection(r)}\n`);
+      io.err(`error: ${describeRejection(r)}\n`);
       failed = true;
     }
     for (const mode of ['legacy', 'optimized'] as const) {
       for (const p of plan.problems[mode]) {
-        stderr.write(`error: ${mode} config: ${p.kind}.${p.component}: ${p.message}\n`);
+        io.err(`error: ${mode} config: ${p.kind}.${p.component}: ${p.message}\n`);
         failed = true;
       }
     }
     const migration = flags.migration && !failed ? previewMigration(vector, parsed.pipelines, flags) : undefined;
     if (migration !== undefined && 'problems' in migration) {
-      for (const p of migration.problems) stderr.write(`error: ${p}\n`);
+      for (const p of migration.problems) io.err(`error: ${p}\n`);
       return 1;
     }
     if (values.json) {
@@ -178,12 +178,12 @@ function run(args: string[]): number {
         rollback: plan.rollback,
         ...(migration === undefined ? {} : { migration }),
       };
-      stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    } else stdout.write(formatPlan(plan, values.all) + (migration === undefined ? '' : formatMigration(migration)));
+      io.out(JSON.stringify(summary, null, 2) + '\n');
+    } else io.out(formatPlan(plan, values.all) + (migration === undefined ? '' : formatMigration(migration)));
     return failed ? 1 : 0;
   } catch (err) {
     if (err instanceof InputError) {
-      stderr.write(`vector-operator plan: ${err.message}\n`);
+      io.err(`vector-operator plan: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -9,11 +9,11 @@
  *
  * Must stay fast: it never imports @kubernetes/client-node (objects.ts only uses its types).
  */
-import { stderr, stdout } from 'node:process';
 import { stringify } from 'yaml';
 import { desiredState } from '../operator/desired.ts';
 import { assetsObjectBytes } from '../operator/secret-assets.ts';
 import { renderAggregator } from './aggregator-preview.ts';
+import type { Io } from './io.ts';
 import { buildAgentConfig } from '../pipelines/build.ts';
 import { describeRef, describeRejection } from '../pipelines/pipeline.ts';
 import { secretSourceOf } from '../pipelines/secrets.ts';
@@ -26,7 +26,7 @@ import {
   parseCommandArgs,
   pickAggregator,
   pickVector,
-  warnOnStderr,
+  warnTo,
 } from './manifest-input.ts';
 import { objectFlagOptions, objectFlagUsage, operatorFlagsFrom } from './object-flags.ts';
 import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
@@ -46,12 +46,12 @@ Secrets (v1) in the inputs give the values of pipeline secrets (spec.secret), as
 ${objectFlagUsage}The operator's tenant policy flags, so the preview matches what it publishes:
 ${policyUsage}`;
 
-export function main(args: string[]): Promise<number> {
-  return Promise.resolve(run(args));
+export function main(args: string[], io: Io): Promise<number> {
+  return Promise.resolve(run(args, io));
 }
 
-function run(args: string[]): number {
-  const values = parseCommandArgs('render', usage, args, {
+function run(args: string[], io: Io): number {
+  const values = parseCommandArgs('render', usage, args, io, {
     'enable-config-optimization': { type: 'boolean', default: false },
     objects: { type: 'boolean', default: false },
     ...objectFlagOptions,
@@ -61,13 +61,13 @@ function run(args: string[]): number {
   const policy = policyFromFlags(values);
   const flags = typeof policy === 'string' ? policy : operatorFlagsFrom(values, policy);
   if (typeof flags === 'string') {
-    stderr.write(`vector-operator render: ${flags}\n`);
+    io.err(`vector-operator render: ${flags}\n`);
     return 2;
   }
   try {
-    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnOnStderr);
+    const parsed = loadManifests(values.filename, namespaceOption(values.namespace), warnTo(io));
     const aggregator = pickAggregator(parsed, values.aggregator, values.vector);
-    if (aggregator !== undefined) return renderAggregator(aggregator, parsed.pipelines, values.objects);
+    if (aggregator !== undefined) return renderAggregator(aggregator, parsed.pipelines, values.objects, io);
     const vector = pickVector(parsed.vectors, values.vector);
     // The Secrets the pipelines reference come from the inputs: render has no cluster to read them from.
     const secretValues = secretSourceOf(parsed.secrets);
@@ -77,24 +77,22 @@ function run(args: string[]): number {
       secrets: secretValues,
       assetsObjectBytes: assetsObjectBytes(vector, flags.migration),
     });
-    for (const s of built.skipped) stderr.write(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
-    for (const t of built.tolerated) stderr.write(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
+    for (const s of built.skipped) io.err(`note: ${describeRef(s.pipeline)} skipped: ${s.why}\n`);
+    for (const t of built.tolerated) io.err(`warning: ${describeRejection(t)} (kept: policy in warn mode)\n`);
     if (built.rejected.length > 0) {
-      for (const r of built.rejected) stderr.write(`error: ${describeRejection(r)}\n`);
+      for (const r of built.rejected) io.err(`error: ${describeRejection(r)}\n`);
       if (built.rejected.some((r) => r.reason.includes(': failed to get secret ')))
-        stderr.write(
-          'note: render reads the Secrets pipelines reference from its inputs: pass their manifests with -f\n',
-        );
+        io.err('note: render reads the Secrets pipelines reference from its inputs: pass their manifests with -f\n');
       return 1;
     }
     const problems = validateConfigGraph(built.config);
     if (problems.length > 0) {
-      for (const p of problems) stderr.write(`error: ${p.kind}.${p.component}: ${p.message}\n`);
+      for (const p of problems) io.err(`error: ${p.kind}.${p.component}: ${p.message}\n`);
       return 1;
     }
     const json = serializeConfig(built.config);
     if (!values.objects) {
-      stdout.write(json + '\n');
+      io.out(json + '\n');
       return 0;
     }
     // The operator's own builder, as on a cluster where none of the Vector's objects exist yet.
@@ -105,15 +103,15 @@ function run(args: string[]): number {
       { daemonSet: undefined, secrets: {}, secretValues },
     );
     if (!desired.ok) {
-      for (const p of desired.problems) stderr.write(`error: ${p}\n`);
+      for (const p of desired.problems) io.err(`error: ${p}\n`);
       return 1;
     }
     const objects = [...desired.assets, ...desired.objects];
-    stdout.write(objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
+    io.out(objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
     return 0;
   } catch (err) {
     if (err instanceof InputError) {
-      stderr.write(`vector-operator render: ${err.message}\n`);
+      io.err(`vector-operator render: ${err.message}\n`);
       return 1;
     }
     throw err;

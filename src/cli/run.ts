@@ -18,7 +18,7 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import process, { stderr, stdout } from 'node:process';
+import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadKubeConfig } from '../kube/client.ts';
@@ -34,6 +34,7 @@ import { policyFromFlags, policyOptions, policyUsage } from './policy-flags.ts';
 import { parseDuration } from './durations.ts';
 import { startServers } from './servers.ts';
 import { kaasopsBooleans, kaasopsOptions, logSettings, notImplemented, retryDelayMs } from './kaasops-flags.ts';
+import type { Io } from './io.ts';
 
 export { parseDuration };
 
@@ -273,21 +274,22 @@ function stoppedOnSignal(operator: Operator, servers: readonly { close(): Promis
   });
 }
 
-export async function main(args: string[]): Promise<number> {
+/** Usage and flag errors go to `io`; once started, the operator logs JSON lines on stdout (pino). */
+export async function main(args: string[], io: Io): Promise<number> {
   let values: RunValues;
   try {
     values = parseRunArgs(args);
   } catch (err) {
-    stderr.write(`vector-operator run: ${(err as Error).message}\n\n${usage}`);
+    io.err(`vector-operator run: ${(err as Error).message}\n\n${usage}`);
     return 2;
   }
   if (values.help) {
-    stdout.write(usage);
+    io.out(usage);
     return 0;
   }
   const settings = settingsFrom(values);
   if (typeof settings === 'string') {
-    stderr.write(`vector-operator run: ${settings}\n`);
+    io.err(`vector-operator run: ${settings}\n`);
     return 2;
   }
   const { flags, logging, pipelinePolicy } = settings;

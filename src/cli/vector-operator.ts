@@ -1,61 +1,12 @@
 #!/usr/bin/env node
-/**
- * `vector-operator` entry point: a thin dispatcher. Each subcommand lives in its own module and is loaded lazily,
- * so `render` never pays for the Kubernetes client and the operator image never needs the stand (`lab/`).
- */
-import { argv, stderr, stdout } from 'node:process';
+/** `vector-operator` binary: the commands (commands.ts) on the process's streams, exiting once they are flushed. */
+import { argv, stderr } from 'node:process';
+import { dispatch } from './commands.ts';
 import { exitQuietlyOnClosedStdout, flushAndExit } from './exit.ts';
-
-type Command = (args: string[]) => Promise<number>;
-
-interface Entry {
-  summary: string;
-  load: () => Promise<Command>;
-}
-
-const commands: Record<string, Entry> = {
-  render: {
-    summary: 'print the agent config (or every object, --objects) for the Vector in the given manifests',
-    load: async () => (await import('./render.ts')).main,
-  },
-  plan: {
-    summary: 'compare legacy and optimized configs: sources collapsed, watches, checkpoints to carry',
-    load: async () => (await import('./plan.ts')).main,
-  },
-  run: {
-    summary: 'run the operator (controllers for Vector, VectorPipeline, ClusterVectorPipeline)',
-    load: async () => (await import('./run.ts')).main,
-  },
-  lab: {
-    summary: 'the local stand (lab apiserver: the Kubernetes API stand-in)',
-    load: async () => (await import('./lab.ts')).main,
-  },
-};
-
-function usage(): string {
-  const lines = ['usage: vector-operator <command> [flags]', '', 'commands:'];
-  for (const [name, entry] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${entry.summary}`);
-  lines.push('', "Run 'vector-operator <command> --help' for a command's flags.");
-  return lines.join('\n') + '\n';
-}
-
-async function run(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    stdout.write(usage());
-    return name === undefined ? 2 : 0;
-  }
-  const entry = commands[name];
-  if (entry === undefined) {
-    stderr.write(`vector-operator: unknown command '${name}'\n\n${usage()}`);
-    return 2;
-  }
-  const command = await entry.load();
-  return command(rest);
-}
+import { processIo } from './io.ts';
 
 exitQuietlyOnClosedStdout();
-run(argv.slice(2)).then(
+dispatch(argv.slice(2), processIo).then(
   (code) => flushAndExit(code),
   (err: unknown) => {
     stderr.write(`vector-operator: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -6,18 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import process, { execPath } from 'node:process';
 import * as k8s from '@kubernetes/client-node';
-import { binPaths, runBin } from '../helpers/bin.ts';
+import { binPaths, runBin, runWithoutClientNode } from '../helpers/bin.ts';
 
 describe('vector-operator lab', () => {
-  it('prints its usage with the scenario names, and refuses an unknown scenario or a bad size with exit 2', () => {
-    const help = runBin('vector-operator', ['lab', '--help']);
+  it('prints its usage with the scenario names, and refuses an unknown scenario or a bad size with exit 2, loading no Kubernetes client', () => {
+    const help = runWithoutClientNode(['lab', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--pipelines N/);
     assert.match(help.stdout, /switch-migration/);
-    const unknown = runBin('vector-operator', ['lab', '--scenario', 'nope']);
+    const unknown = runWithoutClientNode(['lab', '--scenario', 'nope']);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown scenario nope/);
-    const bad = runBin('vector-operator', ['lab', '--nodes', '0']);
+    const bad = runWithoutClientNode(['lab', '--nodes', '0']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /positive integer/);
   });

@@ -8,14 +8,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBin, runWithoutClientNode } from '../helpers/bin.ts';
+import { runWithoutClientNode } from '../helpers/bin.ts';
+import { cli } from '../helpers/cli.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/kaasops-aggregators.yaml', import.meta.url));
 const golden = (name: string) => readFileSync(new URL(`../golden/config/${name}`, import.meta.url), 'utf8');
 
 describe('render and plan: aggregators', () => {
-  it('render the config of the aggregator --aggregator names, a cluster one by its name alone', () => {
-    const va = runBin('vector-operator', ['render', '-f', fixture, '--aggregator', 'vector/vector-aggregator1']);
+  it('render the config of the aggregator --aggregator names, a cluster one by its name alone', async () => {
+    const va = await cli(['render', '-f', fixture, '--aggregator', 'vector/vector-aggregator1']);
     assert.equal(va.status, 0, va.stderr);
     assert.equal(va.stdout, golden('vector-aggregator1.json'));
     const cva = runWithoutClientNode(['render', '-f', fixture, '--aggregator', 'cluster-vector-aggregator1']);
@@ -23,7 +24,7 @@ describe('render and plan: aggregators', () => {
     assert.equal(cva.stdout, golden('cluster-vector-aggregator1.json'));
   });
 
-  it('render the only aggregator when there is no Vector, and ask which one when there are several', () => {
+  it('render the only aggregator when there is no Vector, and ask which one when there are several', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vo-agg-'));
     writeFileSync(
       join(dir, 'a.yaml'),
@@ -33,20 +34,20 @@ metadata: {name: agg, namespace: logs}
 spec: {}
 `,
     );
-    const one = runBin('vector-operator', ['render', '-f', dir]);
+    const one = await cli(['render', '-f', dir]);
     assert.equal(one.status, 0, one.stderr);
     assert.match(one.stdout, /"defaultSource":\{"address":"\[::\]:8989","type":"vector"\}/);
-    const many = runBin('vector-operator', ['render', '-f', fixture]);
+    const many = await cli(['render', '-f', fixture]);
     assert.equal(many.status, 1);
     assert.match(
       many.stderr,
       /6 aggregators in the inputs \(vector\/vector-aggregator1, .*\): choose one with --aggregator/,
     );
-    const missing = runBin('vector-operator', ['render', '-f', fixture, '--aggregator', 'nope']);
+    const missing = await cli(['render', '-f', fixture, '--aggregator', 'nope']);
     assert.match(missing.stderr, /--aggregator nope: not in the inputs/);
   });
 
-  it('fail naming the pipeline and the field when a pipeline is rejected', () => {
+  it('fail naming the pipeline and the field when a pipeline is rejected', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vo-agg-'));
     writeFileSync(
       join(dir, 'a.yaml'),
@@ -62,7 +63,7 @@ spec:
     s: {type: socket, address: "0.0.0.0:http", mode: tcp}
 `,
     );
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
@@ -70,20 +71,13 @@ spec:
     );
   });
 
-  it('plan lists the pipelines used and the Services with their ports, as text and as JSON', () => {
+  it('plan lists the pipelines used and the Services with their ports, as text and as JSON', async () => {
     const text = runWithoutClientNode(['plan', '-f', fixture, '--aggregator', 'vector/vector-aggregator1']);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /config optimization and checkpoint migration do not apply to aggregators/);
     assert.match(text.stdout, /vector-aggregator1-aggregator-events {2}source-test 42000\/TCP \(kubernetes_events\)/);
     assert.match(text.stdout, /vector-aggregator1-aggregator-vector-pipeline1 {2}source-test 9000\/TCP/);
-    const json = runBin('vector-operator', [
-      'plan',
-      '-f',
-      fixture,
-      '--aggregator',
-      'vector/vector-aggregator1',
-      '--json',
-    ]);
+    const json = await cli(['plan', '-f', fixture, '--aggregator', 'vector/vector-aggregator1', '--json']);
     const summary = JSON.parse(json.stdout) as { services: { name: string }[] };
     assert.deepEqual(
       summary.services.map((s) => s.name),
@@ -91,7 +85,7 @@ spec:
     );
   });
 
-  it('render --objects prints every object of the aggregator, as the operator builds them', () => {
+  it('render --objects prints every object of the aggregator, as the operator builds them', async () => {
     const r = runWithoutClientNode(['render', '-f', fixture, '--aggregator', 'logging/every-field', '--objects']);
     assert.equal(r.status, 0, r.stderr);
     const kinds = [...r.stdout.matchAll(/^kind: (\w+)\nmetadata:\n {2}name: (\S+)/gm)].map((m) => `${m[1]}/${m[2]}`);
@@ -106,7 +100,7 @@ spec:
       'PodMonitor/every-field-aggregator',
       'PodDisruptionBudget/every-field-aggregator',
     ]);
-    const none = runBin('vector-operator', ['render', '-f', fixture, '--aggregator', 'no-namespace', '--objects']);
+    const none = await cli(['render', '-f', fixture, '--aggregator', 'no-namespace', '--objects']);
     assert.equal(none.status, 1);
     assert.match(none.stderr, /error: ClusterVectorAggregator no-namespace: spec\.resourceNamespace is empty/);
   });

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { runBin, runWithoutClientNode } from '../helpers/bin.ts';
+import { runWithoutClientNode } from '../helpers/bin.ts';
+import { cli } from '../helpers/cli.ts';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -41,7 +42,7 @@ metadata: {name: settings, namespace: vector}
 `;
 
 describe('render and plan: inputs', () => {
-  it('warn about ignored kinds and unknown fields, naming file, object and field, and render the Vector beside an aggregator', () => {
+  it('warn about ignored kinds and unknown fields, naming file, object and field, and render the Vector beside an aggregator', async () => {
     const vector = `apiVersion: observability.kaasops.io/v1alpha1
 kind: Vector
 metadata: {name: logs, namespace: vector}
@@ -53,7 +54,7 @@ spec:
     const clean = manifests({ 'a.yaml': vector.replace('    imagePulPolicy: Always\n', ''), 'p.yaml': pipeline });
     const dir = manifests({ 'a.yaml': vector, 'p.yaml': pipeline, 'x.yaml': extras });
     for (const cmd of ['render', 'plan']) {
-      const r = runBin('vector-operator', [cmd, '-f', dir]);
+      const r = await cli([cmd, '-f', dir]);
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stderr.trimEnd().split('\n');
       assert.deepEqual(
@@ -64,12 +65,12 @@ spec:
         ],
         cmd,
       );
-      assert.equal(r.stdout, runBin('vector-operator', [cmd, '-f', clean]).stdout, `${cmd}: the output is unchanged`);
+      assert.equal(r.stdout, (await cli([cmd, '-f', clean])).stdout, `${cmd}: the output is unchanged`);
     }
-    assert.equal(runBin('vector-operator', ['render', '-f', clean]).stderr, '', 'nothing left out: no warning');
+    assert.equal((await cli(['render', '-f', clean])).stderr, '', 'nothing left out: no warning');
   });
 
-  it('take --namespace for manifests that carry none, and refuse them without it', () => {
+  it('take --namespace for manifests that carry none, and refuse them without it', async () => {
     const dir = manifests({
       'v.yaml': `apiVersion: observability.kaasops.io/v1alpha1
 kind: Vector
@@ -79,25 +80,25 @@ spec: {}
       'p.yaml': pipeline.replace(', namespace: team-a', ''),
     });
     for (const cmd of ['render', 'plan']) {
-      const refused = runBin('vector-operator', [cmd, '-f', dir]);
+      const refused = await cli([cmd, '-f', dir]);
       assert.equal(refused.status, 1);
       assert.match(refused.stderr, /v\.yaml#1: Vector \?\/logs: metadata\.namespace: is required: .*--namespace NS/);
     }
-    const r = runBin('vector-operator', ['render', '-f', dir, '--namespace', 'team-a', '--objects']);
+    const r = await cli(['render', '-f', dir, '--namespace', 'team-a', '--objects']);
     assert.equal(r.status, 0, r.stderr);
     const objs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { namespace?: string } });
     assert.equal(objs.find((o) => o.kind === 'DaemonSet')?.metadata.namespace, 'team-a');
-    const config = runBin('vector-operator', ['render', '-f', dir, '-n', 'team-a']);
+    const config = await cli(['render', '-f', dir, '-n', 'team-a']);
     assert.match(config.stdout, /"team-a-app-pods"/);
-    const plan = runBin('vector-operator', ['plan', '-f', dir, '-n', 'team-a']);
+    const plan = await cli(['plan', '-f', dir, '-n', 'team-a']);
     assert.equal(plan.status, 0, plan.stderr);
     assert.match(plan.stdout, /^Vector team-a\/logs: legacy vs optimized/);
   });
 });
 
 describe('plan --enable-checkpoint-migration', () => {
-  it('shows the Secrets render --objects prints, and what enabling optimization and rolling back do', () => {
-    const r = runBin('vector-operator', ['plan', '-f', examples, '--enable-checkpoint-migration']);
+  it('shows the Secrets render --objects prints, and what enabling optimization and rolling back do', async () => {
+    const r = await cli(['plan', '-f', examples, '--enable-checkpoint-migration']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Secret logs-agent {6}legacy {5}mounted\n {2}Secret logs-agent-opt {2}optimized {2}standby/);
     assert.match(r.stdout, /init container checkpoint-merger \(ghcr\.io\/vector-operator\/checkpoint-merger:/);
@@ -106,9 +107,9 @@ describe('plan --enable-checkpoint-migration', () => {
       /Enabling optimization: the template switches to Secret logs-agent-opt and the agents roll once; .*5 source rename\(s\) over 4 namespace\(s\)/,
     );
     assert.match(r.stdout, /Rolling back: the template switches to Secret logs-agent and the agents roll once/);
-    assert.doesNotMatch(runBin('vector-operator', ['plan', '-f', examples]).stdout, /checkpoint migration/);
+    assert.doesNotMatch((await cli(['plan', '-f', examples])).stdout, /checkpoint migration/);
 
-    const objects = runBin('vector-operator', ['render', '-f', examples, '--objects', '--enable-checkpoint-migration']);
+    const objects = await cli(['render', '-f', examples, '--objects', '--enable-checkpoint-migration']);
     const secrets = parseAllDocuments(objects.stdout)
       .map((d) => d.toJS() as { kind: string; metadata: { name: string; annotations?: Record<string, string> } })
       .filter((o) => o.kind === 'Secret')
@@ -116,7 +117,7 @@ describe('plan --enable-checkpoint-migration', () => {
         name: o.metadata.name,
         mode: o.metadata.annotations?.['vector-operator.kaasops.io/config-mode'],
       }));
-    const json = runBin('vector-operator', ['plan', '-f', examples, '--json', '--enable-checkpoint-migration']);
+    const json = await cli(['plan', '-f', examples, '--json', '--enable-checkpoint-migration']);
     const preview = (
       JSON.parse(json.stdout) as {
         migration: { secrets: { name: string; mode: string }[]; enable: { rolls: boolean; mountedSecret: string } };
@@ -129,7 +130,7 @@ describe('plan --enable-checkpoint-migration', () => {
     assert.deepEqual([preview.enable.rolls, preview.enable.mountedSecret], [true, 'logs-agent-opt']);
   });
 
-  it('says when enabling optimization renames nothing: a live reload, no rollout', () => {
+  it('says when enabling optimization renames nothing: a live reload, no rollout', async () => {
     const dir = manifests({
       'v.yaml': `apiVersion: observability.kaasops.io/v1alpha1
 kind: Vector
@@ -138,13 +139,13 @@ spec: {}
 `,
       'p.yaml': pipeline,
     });
-    const r = runBin('vector-operator', ['plan', '-f', dir, '--enable-checkpoint-migration']);
+    const r = await cli(['plan', '-f', dir, '--enable-checkpoint-migration']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Enabling optimization: no source renames: .*live-reload it, no rollout/);
   });
 
-  it('refuses a bad merger flag with exit 2, and never loads @kubernetes/client-node', () => {
-    const bad = runBin('vector-operator', [
+  it('refuses a bad merger flag with exit 2, and never loads @kubernetes/client-node', async () => {
+    const bad = await cli([
       'plan',
       '-f',
       examples,

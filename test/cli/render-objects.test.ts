@@ -12,7 +12,7 @@ import { loadManifests, pickVector } from '../../src/cli/manifest-input.ts';
 import { policyFromFlags, policyOptions } from '../../src/cli/policy-flags.ts';
 import { desiredState, type OperatorFlags } from '../../src/operator/desired.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
-import { runBin } from '../helpers/bin.ts';
+import { cli } from '../helpers/cli.ts';
 
 const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
 
@@ -70,8 +70,8 @@ function operatorObjects(c: Combination): unknown[] {
 describe('render --objects is what the operator applies', () => {
   for (const c of combinations()) {
     const args = flagsOf(c);
-    it(`render --objects ${args.join(' ')}`, () => {
-      const r = runBin('vector-operator', ['render', '-f', examples, '--objects', ...args]);
+    it(`render --objects ${args.join(' ')}`, async () => {
+      const r = await cli(['render', '-f', examples, '--objects', ...args]);
       assert.equal(r.status, 0, r.stderr);
       const printed = parseAllDocuments(r.stdout).map((d) => d.toJS() as unknown);
       assert.deepEqual(printed, operatorObjects(c));
@@ -91,14 +91,8 @@ describe('render --objects is what the operator applies', () => {
     assert.notEqual(ds({ ...base, migration: true }), ds({ ...base, migration: true, position: 'max' }));
   });
 
-  it('refuses a position policy other than min or max, as run does', () => {
-    const r = runBin('vector-operator', [
-      'render',
-      '-f',
-      examples,
-      '--objects',
-      '--checkpoint-merger-position-policy=mid',
-    ]);
+  it('refuses a position policy other than min or max, as run does', async () => {
+    const r = await cli(['render', '-f', examples, '--objects', '--checkpoint-merger-position-policy=mid']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--checkpoint-merger-position-policy 'mid' must be min or max/);
   });

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { binPaths, runBin, runWithoutClientNode } from '../helpers/bin.ts';
+import { binPaths, runWithoutClientNode } from '../helpers/bin.ts';
+import { cli } from '../helpers/cli.ts';
 import { assertGolden } from '../helpers/golden.ts';
 import { fallbackIds, withoutFallback } from '../helpers/fallback.ts';
 
@@ -27,11 +28,11 @@ spec: {}
 `;
 
 describe('vector-operator render', () => {
-  it('prints the legacy and the optimized agent config for examples/', () => {
-    const legacy = runBin('vector-operator', ['render', '-f', examples]);
+  it('prints the legacy and the optimized agent config for examples/', async () => {
+    const legacy = await cli(['render', '-f', examples]);
     assert.equal(legacy.status, 0, legacy.stderr);
     assertGolden('cli/examples-render.json', legacy.stdout);
-    const optimized = runBin('vector-operator', ['render', '-f', examples, '--enable-config-optimization']);
+    const optimized = await cli(['render', '-f', examples, '--enable-config-optimization']);
     assert.equal(optimized.status, 0, optimized.stderr);
     // The golden file is kaasops' output; ours adds the deleted-pod fallback route (checked on its own).
     assertGolden('cli/examples-render-optimized.json', withoutFallback(optimized.stdout) + '\n');
@@ -39,9 +40,9 @@ describe('vector-operator render', () => {
     assert.match(optimized.stdout, /"optimizedSource-b8c6f0ff"/);
   });
 
-  it('prints every object with --objects, the Secret holding exactly the rendered config', () => {
-    const config = runBin('vector-operator', ['render', '-f', examples]).stdout.trimEnd();
-    const r = runBin('vector-operator', ['render', '-f', examples, '--objects']);
+  it('prints every object with --objects, the Secret holding exactly the rendered config', async () => {
+    const config = (await cli(['render', '-f', examples])).stdout.trimEnd();
+    const r = await cli(['render', '-f', examples, '--objects']);
     assert.equal(r.status, 0, r.stderr);
     const docs = parseAllDocuments(r.stdout).map(
       (d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> },
@@ -61,7 +62,7 @@ describe('vector-operator render', () => {
     assert.equal(Buffer.from(docs[0]?.data?.['agent.json'] ?? '', 'base64').toString(), config);
   });
 
-  it('exits 1 and names the pipeline and the field when a pipeline is invalid', () => {
+  it('exits 1 and names the pipeline and the field when a pipeline is invalid', async () => {
     const dir = manifests({
       'v.yaml': vectorYaml('logs'),
       'p.yaml': `apiVersion: observability.kaasops.io/v1alpha1
@@ -74,7 +75,7 @@ spec:
     out: {type: blackhole, inputs: [pods]}
 `,
     });
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '');
     assert.match(
@@ -83,58 +84,58 @@ spec:
     );
   });
 
-  it('exits 1 and names the field when a manifest does not match the schema', () => {
+  it('exits 1 and names the field when a manifest does not match the schema', async () => {
     const dir = manifests({
       'v.yaml': vectorYaml('logs'),
       'p.yaml':
         'apiVersion: observability.kaasops.io/v1alpha1\nkind: ClusterVectorPipeline\nmetadata: {name: c}\nspec: {sinks: [a, b]}\n',
     });
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /ClusterVectorPipeline c: spec\.sinks: expected record, received array/);
   });
 
-  it('exits 1 on a broken graph: a sink reading a component that does not exist', () => {
+  it('exits 1 on a broken graph: a sink reading a component that does not exist', async () => {
     const dir = manifests({
       'v.yaml': vectorYaml('logs'),
       'p.yaml':
         'apiVersion: observability.kaasops.io/v1alpha1\nkind: ClusterVectorPipeline\nmetadata: {name: c}\nspec: {sources: {j: {type: journald}}, sinks: {o: {type: blackhole, inputs: [typo]}}}\n',
     });
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /sinks\.c-o: input 'c-typo' does not resolve to a component/);
   });
 
-  it('asks for --vector when the manifests hold several Vectors, and uses the one named', () => {
+  it('asks for --vector when the manifests hold several Vectors, and uses the one named', async () => {
     const dir = manifests({ 'a.yaml': vectorYaml('a'), 'b.yaml': vectorYaml('b') });
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /2 Vectors in the inputs \(vector\/a, vector\/b\): choose one with --vector ns\/name/);
-    const picked = runBin('vector-operator', ['render', '-f', dir, '--vector', 'vector/b', '--objects']);
+    const picked = await cli(['render', '-f', dir, '--vector', 'vector/b', '--objects']);
     assert.equal(picked.status, 0, picked.stderr);
     assert.match(picked.stdout, /name: b-agent/);
   });
 
-  it('exits 1 naming the file on a YAML syntax error', () => {
+  it('exits 1 naming the file on a YAML syntax error', async () => {
     const dir = manifests({ 'broken.yaml': 'kind: Vector\nmetadata: {name: [\n' });
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /broken\.yaml: line \d+, column \d+: /);
   });
 
-  it('notes aggregator pipelines it leaves out, and still renders', () => {
+  it('notes aggregator pipelines it leaves out, and still renders', async () => {
     const dir = manifests({
       'v.yaml': vectorYaml('logs'),
       'agg.yaml':
         'apiVersion: observability.kaasops.io/v1alpha1\nkind: ClusterVectorPipeline\nmetadata: {name: intake}\nspec: {sources: {http: {type: http_server, address: "0.0.0.0:8080"}}, sinks: {o: {type: blackhole, inputs: [http]}}}\n',
     });
-    const r = runBin('vector-operator', ['render', '-f', dir]);
+    const r = await cli(['render', '-f', dir]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /note: ClusterVectorPipeline intake skipped: its sources make it an aggregator pipeline/);
     assert.match(r.stdout, /"defaultSource"/);
   });
 
-  it('applies the operator tenant policy: refuses, allows by flag, keeps flowing with a warning in warn mode', () => {
+  it('applies the operator tenant policy: refuses, allows by flag, keeps flowing with a warning in warn mode', async () => {
     const dir = manifests({
       'v.yaml': vectorYaml('logs'),
       'p.yaml': `apiVersion: observability.kaasops.io/v1alpha1
@@ -146,29 +147,24 @@ spec:
   sinks: {out: {type: blackhole, inputs: [t]}}
 `,
     });
-    const refused = runBin('vector-operator', ['render', '-f', dir]);
+    const refused = await cli(['render', '-f', dir]);
     assert.equal(refused.status, 1);
     assert.match(
       refused.stderr,
       /error: VectorPipeline team-a\/peek: spec\.transforms\.t\.source: calls VRL function get_env_var.*--pipeline-policy=warn/,
     );
-    const allowed = runBin('vector-operator', [
-      'render',
-      '-f',
-      dir,
-      '--pipeline-policy-allow-vrl-functions=get_env_var',
-    ]);
+    const allowed = await cli(['render', '-f', dir, '--pipeline-policy-allow-vrl-functions=get_env_var']);
     assert.equal(allowed.status, 0, allowed.stderr);
     assert.match(allowed.stdout, /team-a-peek-t/);
-    const warned = runBin('vector-operator', ['render', '-f', dir, '--pipeline-policy', 'warn']);
+    const warned = await cli(['render', '-f', dir, '--pipeline-policy', 'warn']);
     assert.equal(warned.status, 0, warned.stderr);
     assert.match(warned.stderr, /warning: VectorPipeline team-a\/peek: spec\.transforms\.t\.source: .*warn mode/);
     assert.equal(warned.stdout, allowed.stdout);
-    const plan = runBin('vector-operator', ['plan', '-f', dir]);
+    const plan = await cli(['plan', '-f', dir]);
     assert.equal(plan.status, 1);
     assert.match(plan.stderr, /spec\.transforms\.t\.source/);
-    assert.equal(runBin('vector-operator', ['plan', '-f', dir, '--pipeline-policy=warn']).status, 0);
-    const both = runBin('vector-operator', [
+    assert.equal((await cli(['plan', '-f', dir, '--pipeline-policy=warn'])).status, 0);
+    const both = await cli([
       'render',
       '-f',
       dir,
@@ -179,17 +175,17 @@ spec:
     assert.match(both.stderr, /lua is in both --pipeline-policy-allow-types and --pipeline-policy-deny-types/);
   });
 
-  it('prints the hardened agent pod with --objects --agent-least-privilege, and only then', () => {
-    const plain = runBin('vector-operator', ['render', '-f', examples, '--objects']);
-    const hardened = runBin('vector-operator', ['render', '-f', examples, '--objects', '--agent-least-privilege']);
+  it('prints the hardened agent pod with --objects --agent-least-privilege, and only then', async () => {
+    const plain = await cli(['render', '-f', examples, '--objects']);
+    const hardened = await cli(['render', '-f', examples, '--objects', '--agent-least-privilege']);
     assert.equal(hardened.status, 0, hardened.stderr);
     assert.doesNotMatch(plain.stdout, /readOnly|allowPrivilegeEscalation/);
     assert.match(hardened.stdout, /allowPrivilegeEscalation: false/);
     assert.match(hardened.stdout, /name: var-lib\n\s+mountPath: \/var\/lib\/\n\s+readOnly: true/);
   });
 
-  it('rejects unknown flags with exit 2 and usage', () => {
-    const r = runBin('vector-operator', ['render', '--frobnicate']);
+  it('rejects unknown flags with exit 2 and usage', async () => {
+    const r = await cli(['render', '--frobnicate']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /usage: vector-operator render/);
   });
@@ -201,16 +197,16 @@ spec:
 });
 
 describe('vector-operator plan', () => {
-  it('shows sources collapsed, watches before and after, routes and checkpoints to seed for examples/', () => {
-    const r = runBin('vector-operator', ['plan', '-f', examples]);
+  it('shows sources collapsed, watches before and after, routes and checkpoints to seed for examples/', async () => {
+    const r = await cli(['plan', '-f', examples]);
     assert.equal(r.status, 0, r.stderr);
     assertGolden('cli/examples-plan.txt', r.stdout);
     assert.match(r.stdout, /watch connections\s+18\s+6/);
     assert.match(r.stdout, /seed:\s+optimizedSource-b8c6f0ff/);
   });
 
-  it('prints the same plan as JSON with --json', () => {
-    const r = runBin('vector-operator', ['plan', '-f', examples, '--json']);
+  it('prints the same plan as JSON with --json', async () => {
+    const r = await cli(['plan', '-f', examples, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const plan = JSON.parse(r.stdout) as {
       watches: { legacy: number; optimized: number };

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { runBin } from '../helpers/bin.ts';
+import { cli } from '../helpers/cli.ts';
 
 const dir = fileURLToPath(new URL('../corpus/secrets/', import.meta.url));
 const vector = `${dir}vector.yaml`;
@@ -32,8 +32,8 @@ describe('pipeline secrets: the kaasops-style corpus renders as documented', () 
   for (const file of files.sort()) {
     const path = `${dir}${file}`;
     const want = expectations(readFileSync(path, 'utf8'));
-    it(file, () => {
-      const r = runBin('vector-operator', ['render', '-f', vector, '-f', path]);
+    it(file, async () => {
+      const r = await cli(['render', '-f', vector, '-f', path]);
       const error = want.get('expect-error');
       if (error !== undefined) {
         assert.equal(r.status, 1, r.stdout);
@@ -44,7 +44,7 @@ describe('pipeline secrets: the kaasops-style corpus renders as documented', () 
       assert.equal(r.status, 0, r.stderr);
       for (const frag of want.get('expect-config') ?? []) assert.ok(r.stdout.includes(frag), `${frag} in ${r.stdout}`);
       for (const frag of want.get('expect-no-config') ?? []) assert.ok(!r.stdout.includes(frag), frag);
-      const objects = runBin('vector-operator', ['render', '-f', vector, '-f', path, '--objects']);
+      const objects = await cli(['render', '-f', vector, '-f', path, '--objects']);
       assert.equal(objects.status, 0, objects.stderr);
       const assets = parseAllDocuments(objects.stdout)
         .map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string> })
