@@ -91,8 +91,14 @@ export async function listen(tls: Certificate, port: number, handler: (req: Req,
   );
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let closing = false;
   server.on('secureConnection', (socket: Socket) => {
     accepted++;
+    // A connection whose handshake ends after close() began would hold the close until its client gives up on it.
+    if (closing) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -111,6 +117,7 @@ export async function listen(tls: Certificate, port: number, handler: (req: Req,
     connections: () => ({ open: sockets.size, accepted }),
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         server.close(() => {
           resolve();
         });
