@@ -46,7 +46,7 @@ import { describeRejection, type Rejection } from '../pipelines/pipeline.ts';
 import type { Pipeline, VectorStatus } from '../pipelines/schemas.ts';
 import { serializeConfig } from '../pipelines/serialize.ts';
 import { validateConfigGraph } from '../vector/graph.ts';
-import type { AggregatorInformers, AggregatorScope } from './aggregator-informers.ts';
+import type { AggregatorCaches, AggregatorScope } from './aggregator-informers.ts';
 import {
   aggregatorConfigKey,
   aggregatorNamespace,
@@ -68,7 +68,7 @@ import type { Logger } from './controller-context.ts';
 const cleanupFinalizer = 'vector-operator.kaasops.io/cleanup';
 
 export interface AggregatorContext {
-  informers: AggregatorInformers;
+  caches: AggregatorCaches;
   /** The pipelines' caches (the agent controller's). */
   pipelines: () => KubeObject[];
   applier: Applier;
@@ -160,7 +160,7 @@ export class AggregatorReconciler {
   }
 
   private live(kind: string, o: KubeObject): KubeObject | undefined {
-    const r = this.ctx.informers.owned[kind as keyof AggregatorInformers['owned']];
+    const r = this.ctx.caches.owned[kind as keyof AggregatorCaches['owned']];
     return this.written.live(kind, r?.get(objectKey(o)), o);
   }
 
@@ -215,7 +215,7 @@ export class AggregatorReconciler {
       obj.metadata?.labels?.['app.kubernetes.io/instance'] === name &&
       obj.metadata.labels[ownerNamespaceLabel] === namespace;
     const out: { kind: string; obj: KubeObject }[] = [];
-    for (const [kind, r] of Object.entries(this.ctx.informers.owned))
+    for (const [kind, r] of Object.entries(this.ctx.caches.owned))
       for (const obj of r.list())
         if (obj.metadata?.ownerReferences?.some((o) => o.uid === uid) === true || clusterOwned(obj))
           out.push({ kind, obj });
@@ -225,7 +225,7 @@ export class AggregatorReconciler {
   /** Deletes the cluster-scoped RBAC of VectorAggregator `ns/name`, found by its labels. */
   private async deleteClusterObjects(ns: string, name: string): Promise<void> {
     for (const kind of ['ClusterRoleBinding', 'ClusterRole'] as const)
-      for (const obj of this.ctx.informers.owned[kind]?.list() ?? []) {
+      for (const obj of this.ctx.caches.owned[kind]?.list() ?? []) {
         const labels = obj.metadata?.labels ?? {};
         if (labels['app.kubernetes.io/instance'] === name && labels[ownerNamespaceLabel] === ns)
           await this.remove(kind, { ...obj, apiVersion: 'rbac.authorization.k8s.io/v1' });
@@ -236,9 +236,8 @@ export class AggregatorReconciler {
     if (this.ctx.scope?.refuse(key) === true) return undefined;
     const [kind, ...rest] = key.split('/') as [Aggregator['kind'], ...string[]];
     const objKey = rest.join('/');
-    const reflector =
-      kind === 'VectorAggregator' ? this.ctx.informers.vectorAggregators : this.ctx.informers.clusterAggregators;
-    const obj = reflector.get(objKey);
+    const cache = kind === 'VectorAggregator' ? this.ctx.caches.vectorAggregators : this.ctx.caches.clusterAggregators;
+    const obj = cache.get(objKey);
     const [ns, name] = kind === 'VectorAggregator' ? [rest[0] ?? '', rest[1] ?? ''] : ['', rest[0] ?? ''];
     if (obj === undefined) {
       this.statuses.forget(objKey);

@@ -19,7 +19,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { request, type KubeObject } from '../kube/client.ts';
-import { Reflector } from '../kube/reflector.ts';
+import { Reflector, type Cache } from '../kube/reflector.ts';
 import { apiGroup } from '../pipelines/schemas.ts';
 import type { Logger } from './controller-context.ts';
 import type { OperatorMetrics } from './metrics.ts';
@@ -42,11 +42,18 @@ export type AggregatorOwnedKind =
   | 'PodDisruptionBudget'
   | 'PodMonitor';
 
-export interface AggregatorInformers {
-  vectorAggregators: Reflector<KubeObject>;
-  clusterAggregators: Reflector<KubeObject>;
-  owned: Partial<Record<AggregatorOwnedKind, Reflector<KubeObject>>>;
+/** The aggregator controller's watched kinds, each held by a `C`. */
+interface AggregatorInformerSet<C> {
+  vectorAggregators: C;
+  clusterAggregators: C;
+  owned: Partial<Record<AggregatorOwnedKind, C>>;
 }
+
+/** The reflectors, as the wiring starts, stops and subscribes to them. */
+export type AggregatorInformers = AggregatorInformerSet<Reflector<KubeObject>>;
+
+/** The same caches as the aggregator reconciler sees them: read-only, so only the wiring decides what triggers one. */
+export type AggregatorCaches = AggregatorInformerSet<Cache<KubeObject>>;
 
 /** Whether this API server serves both aggregator kinds and Deployments (checked once, at start). */
 export async function aggregatorsServed(kc: KubeConfig): Promise<boolean> {

@@ -84,7 +84,7 @@ export function createAggregatorPart(opts: AggregatorPartOptions): AggregatorPar
           log: opts.log,
         });
   const reconciler = new AggregatorReconciler({
-    informers,
+    caches: informers,
     pipelines: () => [...opts.informers.vectorPipelines.list(), ...opts.informers.clusterPipelines.list()],
     applier: opts.applier,
     validator: opts.validator,
