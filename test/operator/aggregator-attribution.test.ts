@@ -6,10 +6,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/kube/client.ts';
-import { eventually, group, operator, vpPath, type Stand } from './stand.ts';
+import { eventually, operator, type Stand, vaObj, vaPath, vpPath } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
-const vaPath = (ns: string) => `${group}/namespaces/${ns}/vectoraggregators`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;
 
 interface PipelineStatus {
@@ -39,12 +38,7 @@ async function statusOf(stand: Stand, name: string, want: (s: PipelineStatus) =>
 
 standSuite("aggregator build rejections on the pipeline's status", { namespaces: ['logs'] }, (stand) => {
   it('the younger of two pipelines on one port says why, and flows once the older one goes', async () => {
-    await stand().create(vaPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorAggregator',
-      metadata: { name: 'agg', namespace: 'logs' },
-      spec: {},
-    });
+    await stand().create(vaPath('logs'), vaObj('logs', 'agg', {}));
     await stand().create(vpPath('logs'), vp('first', { type: 'http_server', address: '0.0.0.0:9000' }));
     await stand().create(vpPath('logs'), vp('second', { type: 'socket', mode: 'tcp', address: '0.0.0.0:9000' }));
     // Another kind of conflict: a Service name the older pipeline's Service already has.

@@ -8,30 +8,16 @@
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import type { PipelineStatus } from '../../src/pipelines/schemas.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import { configCheckKubelet } from '../helpers/configcheck-kubelet.ts';
-import { eventually, group, operator, vpObj, vpPath, type Stand } from './stand.ts';
+import { checkingOperator, eventually, type Stand, vaObj, vaPath, vpObj, vpPath } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
-const vaPath = (ns: string, name = '') => `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 const socket = (port: number, sink: string) => ({
   sources: { in: { type: 'socket', mode: 'tcp', address: `0.0.0.0:${port}` } },
   sinks: { out: { type: sink, inputs: ['in'] } },
 });
-
-function start(stand: Stand): Operator {
-  return operator(stand, {
-    configCheckPods: { timeoutMs: 10_000 },
-    flags: {
-      optimize: false,
-      migration: false,
-      mergerImage: 'merger:test',
-      policy: { ...defaultPolicy, allowTypes: new Set(['bogus_sink']) },
-    },
-  });
-}
 
 async function statusOf(stand: Stand, name: string): Promise<PipelineStatus | undefined> {
   return (await stand.get<{ status?: PipelineStatus }>(vpPath('logs', name)))?.status;
@@ -49,18 +35,13 @@ standSuite(
     skip: (target) =>
       target.name === 'stand-in'
         ? 'real lane only: the stand-in serves no Deployment, so the operator runs no aggregator controller there'
-        : target.skip,
+        : false,
   },
   (stand) => {
     it('checks each pipeline alone on its aggregator and the aggregator config, records the refusal, skips on restart', async () => {
-      await stand().create(vaPath('logs'), {
-        apiVersion: 'observability.kaasops.io/v1alpha1',
-        kind: 'VectorAggregator',
-        metadata: { name: 'chk', namespace: 'logs' },
-        spec: { configCheck: { image: 'timberio/vector:check' } },
-      });
+      await stand().create(vaPath('logs'), vaObj('logs', 'chk', { configCheck: { image: 'timberio/vector:check' } }));
       const kubelet = configCheckKubelet(stand(), ['logs']);
-      const first = start(stand());
+      const first = checkingOperator(stand());
       await first.start();
       try {
         await stand().create(vpPath('logs'), vpObj('logs', 'good', socket(9000, 'blackhole')));
@@ -109,7 +90,7 @@ standSuite(
       }
 
       const checked = kubelet.seen.length;
-      const second = start(stand());
+      const second = checkingOperator(stand());
       await second.start();
       try {
         await eventually('the aggregator reconciled after the restart', async () =>

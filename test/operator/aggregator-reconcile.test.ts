@@ -12,15 +12,56 @@ import { request, type KubeObject } from '../../src/kube/client.ts';
 import { aggregatorObjects } from '../../src/operator/aggregator-objects.ts';
 import { buildAggregatorConfig } from '../../src/pipelines/aggregator-build.ts';
 import type { Aggregator } from '../../src/pipelines/aggregator-schemas.ts';
-import { eventually, group, operator, vpPath } from './stand.ts';
+import type { Operator } from '../../src/operator/operator.ts';
+import {
+  createSecret,
+  eventually,
+  group,
+  operator,
+  reconcileCount,
+  restartOperator,
+  vaObj,
+  vaPath,
+  vpObj,
+  vpPath,
+  type Fields,
+  type Stand,
+} from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
-const vaPath = (ns: string, name = '') => `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;
 const deploy = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
 // Deletes the operator sends: not the garbage collector's (ReplicaSets, Pods) or the API server's (Service IPs).
 const deleteOfOurs = (k: string): boolean => k.startsWith('delete ') && !/ (replicasets|pods|ipaddresses)/.test(k);
 const role = (name: string) => `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`;
+
+/** A VectorAggregator `name` in `logs`, and the pipeline `pipeline` it selects (labelled `to: <name>`). */
+async function aggregatorWithPipeline(stand: Stand, name: string, pipeline: string, spec: Fields): Promise<void> {
+  await stand.create(vaPath('logs'), vaObj('logs', name, { selector: { matchLabels: { to: name } } }));
+  await stand.create(vpPath('logs'), vpObj('logs', pipeline, spec, { labels: { to: name } }));
+}
+
+/** A pipeline that posts what it receives on `port` to an HTTP sink, with the password of Secret `secret` as `alias`. */
+const httpWithSecret = (alias: string, secret: string, port: number): Fields => ({
+  secret: { [alias]: { type: 'kubernetes_secret', name: secret } },
+  sources: { in: { type: 'http_server', address: `0.0.0.0:${port}` } },
+  sinks: {
+    out: {
+      type: 'http',
+      inputs: ['in'],
+      uri: 'https://example.org',
+      encoding: { codec: 'json' },
+      auth: { strategy: 'basic', user: 'u', password: `SECRET[${alias}.password]` },
+    },
+  },
+});
+
+/** Annotates the object at `path` and waits for the aggregator controller's next successful reconcile. */
+async function touch(stand: Stand, op: Operator, path: string): Promise<void> {
+  const before = await reconcileCount(op, 'aggregator');
+  await stand.patch(path, { metadata: { annotations: { touched: 'yes' } } });
+  await eventually('a reconcile after the touch', async () => (await reconcileCount(op, 'aggregator')) > before);
+}
 
 interface AggStatus {
   configCheckResult?: boolean;
@@ -32,21 +73,14 @@ interface AggStatus {
 
 standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, (stand, target) => {
   it('converges a VectorAggregator, writes nothing on a restart, sweeps a removed Service, cleans up RBAC', async () => {
-    await stand().create(vaPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorAggregator',
-      metadata: { name: 'agg', namespace: 'logs' },
-      spec: { api: { enabled: true } },
-    });
-    await stand().create(vpPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorPipeline',
-      metadata: { name: 'ingest', namespace: 'logs' },
-      spec: {
+    await stand().create(vaPath('logs'), vaObj('logs', 'agg', { api: { enabled: true } }));
+    await stand().create(
+      vpPath('logs'),
+      vpObj('logs', 'ingest', {
         sources: { in: { type: 'http_server', address: '0.0.0.0:8080' } },
         sinks: { out: { type: 'blackhole', inputs: ['in'] } },
-      },
-    });
+      }),
+    );
     const first = operator(stand());
     await first.start();
     let status: AggStatus;
@@ -75,14 +109,8 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
       await first.stop();
     }
 
-    await stand().resetCounts();
-    const second = operator(stand());
-    await second.start();
+    const second = await restartOperator(stand(), { aggregator: 1 });
     try {
-      await eventually('the initial aggregator reconcile', async () => {
-        const body = await second.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
-        return /controller="aggregator",result="success"} [1-9]/.test(body) ? true : undefined;
-      });
       assert.deepEqual(await stand().writes(), {}, 'no create, patch, update or delete');
 
       await stand().del(vpPath('logs', 'ingest'));
@@ -111,20 +139,9 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
           ? deploy(ns, 'evs-event-collector')
           : `/api/v1/namespaces/${ns}/${kind.toLowerCase()}s/evs-event-collector`;
     const kinds = ['ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Service', 'Deployment'];
-    await stand().create(vaPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorAggregator',
-      metadata: { name: 'evs', namespace: 'logs' },
-      spec: { selector: { matchLabels: { to: 'evs' } } },
-    });
-    await stand().create(vpPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorPipeline',
-      metadata: { name: 'kube', namespace: 'logs', labels: { to: 'evs' } },
-      spec: {
-        sources: { ev: { type: 'kubernetes_events' } },
-        sinks: { out: { type: 'blackhole', inputs: ['ev'] } },
-      },
+    await aggregatorWithPipeline(stand(), 'evs', 'kube', {
+      sources: { ev: { type: 'kubernetes_events' } },
+      sinks: { out: { type: 'blackhole', inputs: ['ev'] } },
     });
     const op = operator(stand());
     await op.start();
@@ -160,13 +177,7 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
       });
       // A reconcile with no kubernetes_events pipeline deletes nothing more (kaasops: 6 DELETEs each time).
       await stand().resetCounts();
-      const reconciles = async () => {
-        const body = await op.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
-        return Number(/controller="aggregator",result="success"} (\d+)/.exec(body)?.[1] ?? 0);
-      };
-      const before = await reconciles();
-      await stand().patch(vaPath('logs', 'evs'), { metadata: { annotations: { touched: 'yes' } } });
-      await eventually('a reconcile after the touch', async () => ((await reconciles()) > before ? true : undefined));
+      await touch(stand(), op, vaPath('logs', 'evs'));
       assert.deepEqual(Object.keys(await stand().writes()).filter(deleteOfOurs), []);
     } finally {
       await op.stop();
@@ -174,36 +185,8 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
   });
 
   it('publishes pipeline secrets: the assets Secret before the config, mounted; gone with the last reference', async () => {
-    await stand().create('/api/v1/namespaces/logs/secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'es-creds', namespace: 'logs' },
-      stringData: { password: 's3cret' },
-    });
-    await stand().create(vaPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorAggregator',
-      metadata: { name: 'sec', namespace: 'logs' },
-      spec: { selector: { matchLabels: { to: 'sec' } } },
-    });
-    await stand().create(vpPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorPipeline',
-      metadata: { name: 'es', namespace: 'logs', labels: { to: 'sec' } },
-      spec: {
-        secret: { creds: { type: 'kubernetes_secret', name: 'es-creds' } },
-        sources: { in: { type: 'http_server', address: '0.0.0.0:8080' } },
-        sinks: {
-          out: {
-            type: 'http',
-            inputs: ['in'],
-            uri: 'https://example.org',
-            encoding: { codec: 'json' },
-            auth: { strategy: 'basic', user: 'u', password: 'SECRET[creds.password]' },
-          },
-        },
-      },
-    });
+    await createSecret(stand(), 'logs', 'es-creds', { stringData: { password: 's3cret' } });
+    await aggregatorWithPipeline(stand(), 'sec', 'es', httpWithSecret('creds', 'es-creds', 8080));
     const op = operator(stand(), {
       flags: { optimize: false, migration: false, mergerImage: 'merger:test', assetsPruneGraceMs: 500 },
     });
@@ -249,37 +232,10 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
   });
 
   it('writes a secret flat-key collision on the younger pipeline, naming the aggregator', async () => {
-    for (const name of ['c1', 'c2'])
-      await stand().create('/api/v1/namespaces/logs/secrets', {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name, namespace: 'logs' },
-        stringData: { password: name },
-      });
-    await stand().create(vaPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorAggregator',
-      metadata: { name: 'col', namespace: 'logs' },
-      spec: { selector: { matchLabels: { to: 'col' } } },
-    });
-    const pipeline = (name: string, alias: string, secret: string, port: number) => ({
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorPipeline',
-      metadata: { name, namespace: 'logs', labels: { to: 'col' } },
-      spec: {
-        secret: { [alias]: { type: 'kubernetes_secret', name: secret } },
-        sources: { in: { type: 'http_server', address: `0.0.0.0:${port}` } },
-        sinks: {
-          out: {
-            type: 'http',
-            inputs: ['in'],
-            uri: 'https://example.org',
-            encoding: { codec: 'json' },
-            auth: { strategy: 'basic', user: 'u', password: `SECRET[${alias}.password]` },
-          },
-        },
-      },
-    });
+    for (const name of ['c1', 'c2']) await createSecret(stand(), 'logs', name, { stringData: { password: name } });
+    await stand().create(vaPath('logs'), vaObj('logs', 'col', { selector: { matchLabels: { to: 'col' } } }));
+    const pipeline = (name: string, alias: string, secret: string, port: number) =>
+      vpObj('logs', name, httpWithSecret(alias, secret, port), { labels: { to: 'col' } });
     // logs-a + x_y + password and logs-a-x + y + password: both flat keys are logs_a_x_y_password.
     await stand().create(vpPath('logs'), pipeline('a', 'x_y', 'c1', 8100));
     await stand().create(vpPath('logs'), pipeline('a-x', 'y', 'c2', 8101));
@@ -314,12 +270,7 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
     'takes over objects kaasops wrote: its leftover fields go, the pod template stays (no pod rolls)',
     { skip: target.name === 'real' ? false : 'the stand-in does not default pod templates' },
     async () => {
-      const va = await stand().create(vaPath('logs'), {
-        apiVersion: 'observability.kaasops.io/v1alpha1',
-        kind: 'VectorAggregator',
-        metadata: { name: 'cut', namespace: 'logs' },
-        spec: { replicas: 2, labels: { team: 'obs' } },
-      });
+      const va = await stand().create(vaPath('logs'), vaObj('logs', 'cut', { replicas: 2, labels: { team: 'obs' } }));
       const agg: Aggregator = {
         kind: 'VectorAggregator',
         metadata: va.metadata as Aggregator['metadata'],
@@ -394,12 +345,7 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
   });
 
   it('restarts the pods once when expireMetricsSecs changes (restartedAt from the globals hash)', async () => {
-    await stand().create(vaPath('logs'), {
-      apiVersion: 'observability.kaasops.io/v1alpha1',
-      kind: 'VectorAggregator',
-      metadata: { name: 'glob', namespace: 'logs' },
-      spec: { expireMetricsSecs: 60 },
-    });
+    await stand().create(vaPath('logs'), vaObj('logs', 'glob', { expireMetricsSecs: 60 }));
     const op = operator(stand());
     await op.start();
     const template = async () =>
@@ -422,13 +368,7 @@ standSuite('aggregator controller', { namespaces: ['logs', 'obs-a', 'obs-b'] }, 
         'globals-3540258862',
       );
       // Another reconcile (an annotation on the aggregator) keeps the stamp: no second rollout.
-      const reconciles = async () => {
-        const body = await op.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
-        return Number(/controller="aggregator",result="success"} (\d+)/.exec(body)?.[1] ?? 0);
-      };
-      const before = await reconciles();
-      await stand().patch(vaPath('logs', 'glob'), { metadata: { annotations: { touched: 'yes' } } });
-      await eventually('a reconcile after the touch', async () => ((await reconciles()) > before ? true : undefined));
+      await touch(stand(), op, vaPath('logs', 'glob'));
       const after = await template();
       assert.equal(after?.metadata.generation, stamped.metadata.generation);
       assert.equal(

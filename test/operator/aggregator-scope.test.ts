@@ -9,11 +9,10 @@ import type { KubeObject } from '../../src/kube/client.ts';
 import { aggregatorInScope } from '../../src/operator/aggregator-informers.ts';
 import type { Logger } from '../../src/operator/controller-context.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { eventually, group, operator, vpPath, type Stand } from './stand.ts';
+import { eventually, group, operator, type Stand, vaPath, vpPath } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
-const vaPath = (ns: string, name = '') => `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 const cvaPath = (name = '') => `${group}/clustervectoraggregators${name === '' ? '' : `/${name}`}`;
 const deploy = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;

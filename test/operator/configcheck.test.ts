@@ -6,19 +6,20 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pipelineHash } from '../../src/pipelines/pipeline-hash.ts';
-import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import { toPipeline } from '../../src/operator/controller-context.ts';
 import { configCheckKubelet, type CheckPodSpec } from '../helpers/configcheck-kubelet.ts';
 import {
   agentJson,
+  checkingOperator,
   eventually,
+  hasSource,
   operator,
   secretPath,
+  type Stand,
   vectorObj,
   vectorPath,
   vpObj,
   vpPath,
-  type Stand,
 } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
@@ -53,10 +54,7 @@ standSuite('operator: configcheck pods', {}, (stand) => {
     await op.start();
     try {
       await stand().create(vpPath('team-a'), vpObj('team-a', 'good'));
-      await eventually(
-        'the checked pipeline published',
-        async () => agentJson(await stand().get(secretPath('vector', 'logs-agent')))?.sources?.['team-a-good-pods'],
-      );
+      await eventually('the checked pipeline published', hasSource(stand(), 'team-a-good-pods'));
       assert.ok(kubelet.seen.length > 0, 'a configcheck pod ran');
       for (const spec of kubelet.seen) {
         assert.equal(spec.initContainers, undefined, 'never the merger');
@@ -93,15 +91,7 @@ standSuite('operator: configcheck pods', {}, (stand) => {
     });
     const kubelet = configCheckKubelet(stand());
     // The admin allows the type, so the tenant policy lets it through and only `vector validate` can refuse it.
-    const op = operator(stand(), {
-      configCheckPods: { timeoutMs: 10_000 },
-      flags: {
-        optimize: false,
-        migration: false,
-        mergerImage: 'merger:test',
-        policy: { ...defaultPolicy, allowTypes: new Set(['bogus_sink']) },
-      },
-    });
+    const op = checkingOperator(stand());
     await op.start();
     try {
       const status = await eventually('the refusal on the Vector', async () => {

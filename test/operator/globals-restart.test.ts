@@ -12,7 +12,7 @@ import { desiredState } from '../../src/operator/desired.ts';
 import { restartedAtAnnotation } from '../../src/operator/globals.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import { toVector } from '../../src/operator/controller-context.ts';
-import { dsPath, eventually, operator, vectorObj, vectorPath, type Stand } from './stand.ts';
+import { dsPath, eventually, operator, restartOperator, vectorObj, vectorPath, type Stand } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
 interface VectorWithStatus {
@@ -102,11 +102,8 @@ standSuite('operator: a change of the global options rolls the agents once', {},
       await op.stop();
     }
 
-    await stand().resetCounts();
-    const restarted = operator(stand());
-    await restarted.start();
+    const restarted = await restartOperator(stand(), { vector: 1 });
     try {
-      await reconciledAfter(restarted, 0);
       assert.deepEqual(await stand().writes(), {}, 'an operator restart writes nothing');
       const ds = await stand().get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
       assert.equal(ds?.metadata?.generation, generation);

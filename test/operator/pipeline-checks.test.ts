@@ -8,21 +8,21 @@ import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/kube/client.ts';
 import { pipelineHash } from '../../src/pipelines/pipeline-hash.ts';
-import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import type { PipelineStatus } from '../../src/pipelines/schemas.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import { toPipeline } from '../../src/operator/controller-context.ts';
 import { configCheckKubelet, type CheckedPod } from '../helpers/configcheck-kubelet.ts';
 import {
   agentJson,
+  checkingOperator,
   eventually,
-  operator,
+  hasSource,
   secretPath,
+  type Stand,
   vectorObj,
   vectorPath,
   vpObj,
   vpPath,
-  type Stand,
 } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
@@ -39,19 +39,9 @@ async function statusOf(stand: Stand, ns: string, name: string): Promise<Pipelin
   return (await stand.get<{ status?: PipelineStatus }>(vpPath(ns, name)))?.status;
 }
 
-function start(stand: Stand, extra: { recheck?: boolean } = {}): Operator {
-  return operator(stand, {
-    configCheckPods: { timeoutMs: 10_000 },
-    // The admin allows the type, so only `vector validate` can refuse it.
-    flags: {
-      optimize: false,
-      migration: false,
-      mergerImage: 'merger:test',
-      policy: { ...defaultPolicy, allowTypes: new Set(['bogus_sink']) },
-    },
-    ...(extra.recheck === true ? { invalidPipelines: { recheck: true, retryDelayMs: 50 } } : {}),
-  });
-}
+// The admin allows the type, so only `vector validate` can refuse it.
+const start = (stand: Stand, extra: { recheck?: boolean } = {}): Operator =>
+  checkingOperator(stand, extra.recheck === true ? { invalidPipelines: { recheck: true, retryDelayMs: 50 } } : {});
 
 standSuite('operator: per-pipeline configcheck pods', {}, (stand) => {
   before(async () => {
@@ -64,10 +54,7 @@ standSuite('operator: per-pipeline configcheck pods', {}, (stand) => {
     await op.start();
     try {
       await stand().create(vpPath('team-a'), vpObj('team-a', 'first'));
-      await eventually(
-        'the first pipeline published',
-        async () => agentJson(await stand().get(secretPath('vector', 'logs-agent')))?.sources?.['team-a-first-pods'],
-      );
+      await eventually('the first pipeline published', hasSource(stand(), 'team-a-first-pods'));
       const stored = await stand().create(vpPath('team-b'), vpObj('team-b', 'bogus', bogusSpec));
       const status = await eventually('the refusal on the pipeline', async () => {
         const s = await statusOf(stand(), 'team-b', 'bogus');
@@ -171,11 +158,7 @@ standSuite('operator: per-pipeline configcheck pods', {}, (stand) => {
       await eventually('our status written beside kaasops fields', async () =>
         (await statusOf(stand(), 'team-a', 'from-kaasops'))?.conditions?.some((c) => c.type === 'Valid'),
       );
-      await eventually(
-        'published',
-        async () =>
-          agentJson(await stand().get(secretPath('vector', 'logs-agent')))?.sources?.['team-a-from-kaasops-pods'],
-      );
+      await eventually('published', hasSource(stand(), 'team-a-from-kaasops-pods'));
       assert.equal(alone(kubelet.seen, 'team-a', 'from-kaasops').length, 0, 'no pod checked it alone');
       assert.equal((await statusOf(stand(), 'team-a', 'from-kaasops'))?.LastAppliedPipelineHash, hash);
     } finally {

@@ -5,22 +5,9 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  agentJson,
-  eventually,
-  operator,
-  secretPath,
-  vectorObj,
-  vectorPath,
-  vpObj,
-  vpPath,
-  type Stand,
-} from './stand.ts';
+import { eventually, hasSource, operator, secretPath, vectorObj, vectorPath, vpObj, vpPath } from './stand.ts';
 import { standInOnly } from '../helpers/kube-target.ts';
 import { standSuite } from './stand-suite.ts';
-
-const hasSource = (stand: Stand, id: string) => async () =>
-  agentJson(await stand.get(secretPath('vector', 'logs-agent')))?.sources?.[id] !== undefined;
 
 standSuite('operator: resilience', {}, (stand, target) => {
   before(async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { operatorOptionsFor } from '../../src/cli/run.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { cvpPath, eventually, operator, secretPath, vectorObj, vectorPath } from './stand.ts';
+import { createSecret, cvpPath, eventually, operator, secretPath, vectorObj, vectorPath } from './stand.ts';
 import { standSuite } from './stand-suite.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -22,12 +22,7 @@ standSuite('scoped mode: the Secret rotation poll', { namespaces: ['vector', 'te
   });
 
   it('a rotation of a Secret outside -watch-namespace reaches the assets Secret through the poll', async () => {
-    await stand().create('/api/v1/namespaces/team-a/secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'creds', namespace: 'team-a' },
-      data: { url: b64('https://one') },
-    });
+    await createSecret(stand(), 'team-a', 'creds', { data: { url: b64('https://one') } });
     await stand().create(cvpPath(), {
       apiVersion: 'observability.kaasops.io/v1alpha1',
       kind: 'ClusterVectorPipeline',

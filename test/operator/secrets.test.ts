@@ -16,6 +16,7 @@ import type { Operator } from '../../src/operator/operator.ts';
 import {
   agentJson,
   completeRollout,
+  createSecret,
   dsPath,
   eventually,
   operator,
@@ -84,12 +85,7 @@ standSuite('pipeline secrets', {}, (stand, target) => {
   });
 
   it('publishes references in the config, values in the assets Secret, mounted in the vector container', async () => {
-    await stand().create('/api/v1/namespaces/team-a/secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'creds', namespace: 'team-a' },
-      data: { username: b64('elastic'), password: b64('s3cr3t') },
-    });
+    await createSecret(stand(), 'team-a', 'creds', { data: { username: b64('elastic'), password: b64('s3cr3t') } });
     await stand().create(vpPath('team-a'), vpObj('team-a', 'es-pipeline', esSpec));
     await stand().create(vpPath('team-b'), vpObj('team-b', 'plain'));
     await stand().create(vectorPath('vector'), vectorObj('logs', 'vector'));
@@ -176,12 +172,7 @@ standSuite('pipeline secrets', {}, (stand, target) => {
     const config = agentJson(await stand().get(secretPath('vector', 'logs-agent')));
     assert.ok(config?.sinks?.['team-a-es-pipeline-es'] !== undefined && config.sinks['team-a-broken-es'] === undefined);
     // Creating the Secret heals it: the pipeline is re-checked on the Secret's event.
-    await stand().create('/api/v1/namespaces/team-a/secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'nope', namespace: 'team-a' },
-      stringData: { username: 'u', password: 'p' },
-    });
+    await createSecret(stand(), 'team-a', 'nope', { stringData: { username: 'u', password: 'p' } });
     await eventually('valid once the Secret exists', async () =>
       (await pipelineStatus('broken'))?.configCheckResult === true ? true : undefined,
     );
@@ -197,12 +188,7 @@ standSuite('pipeline secrets', {}, (stand, target) => {
       secret: { [alias]: { type: 'kubernetes_secret', name: secret } },
     });
     for (const name of ['one', 'two'])
-      await stand().create('/api/v1/namespaces/team-a/secrets', {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name, namespace: 'team-a' },
-        stringData: { url: `https://${name}` },
-      });
+      await createSecret(stand(), 'team-a', name, { stringData: { url: `https://${name}` } });
     // Created first, so older (a tie of the second-resolution timestamps goes to the smaller name, `b` too).
     await stand().create(vpPath('team-a'), vpObj('team-a', 'b', httpTo('c_es', 'one')));
     await eventually('the older one published', async () =>
@@ -250,12 +236,7 @@ standSuite('pipeline secrets under checkpoint migration', {}, (stand) => {
   });
 
   it('keeps an assets Secret per config Secret, mounts the served one, and deletes -opt when migration goes', async () => {
-    await stand().create('/api/v1/namespaces/team-a/secrets', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'creds', namespace: 'team-a' },
-      stringData: { username: 'u', password: 'p' },
-    });
+    await createSecret(stand(), 'team-a', 'creds', { stringData: { username: 'u', password: 'p' } });
     await stand().create(vpPath('team-a'), vpObj('team-a', 'es-pipeline', esSpec));
     await stand().create(vectorPath('vector'), vectorObj('logs', 'vector'));
     op = operator(stand(), { flags: { ...flags, migration: true } });
