@@ -3,20 +3,17 @@
  * operator unchanged, secure metrics authenticate and authorize every scrape, HTTP/2 only when enabled, and
  * `--watch-name` never hides the operator's own objects.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as http2Connect } from 'node:http2';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { spawnOperator, stopOperator } from '../helpers/operator-process.ts';
 import { normaliseArgs } from '../../src/cli/run.ts';
 import { logSettings, notImplemented, type KaasopsValues } from '../../src/cli/kaasops-flags.ts';
-import { configCheckKubelet } from '../helpers/configcheck-kubelet.ts';
-import { kubeTargets, standInOnly } from '../helpers/kube-target.ts';
-import { eventually, secretPath, startStand, vectorObj, vectorPath, type Stand } from '../operator/stand.ts';
+import { standInOnly } from '../helpers/kube-target.ts';
+import { eventually, secretPath, vectorObj, vectorPath } from '../operator/stand.ts';
 import { getTls } from '../helpers/scrape.ts';
+import { operatorProcessHooks, standSuite } from '../operator/stand-suite.ts';
 
 const startOperator = spawnOperator;
 const stop = stopOperator;
@@ -129,114 +126,97 @@ describe('kaasops flags: parsing', () => {
   });
 });
 
-for (const target of kubeTargets())
-  describe(`kaasops flags on a running operator (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    let kubelet: ReturnType<typeof configCheckKubelet>;
-    let dir: string;
-    let kubeconfig: string;
-    before(async () => {
-      stand = await startStand(target);
-      // Config checks are on by default and no node runs pods here: the test answers configcheck pods.
-      kubelet = configCheckKubelet(stand);
-      dir = mkdtempSync(join(tmpdir(), 'kaasops-flags-test-'));
-      kubeconfig = join(dir, 'kubeconfig');
-      stand.writeKubeconfig(kubeconfig);
-    });
-    after(async () => {
-      await kubelet.stop();
-      await stand.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+standSuite('kaasops flags on a running operator', {}, (stand, target) => {
+  const kubeconfig = operatorProcessHooks(stand, 'kaasops-flags-test-');
 
-    it("starts with the chart's args (its commented examples, metrics on, insecure) and keeps updating agents", async () => {
-      // Exactly what the chart renders: `args` verbatim, then the metrics args (Go keeps the last value).
-      const p = startOperator(kubeconfig, [...chartExamples, '--metrics-bind-address=:8080', '--metrics-secure=false']);
-      try {
-        await eventually('controllers started', () => p.logs.some((l) => l.msg === 'controllers started'));
-        for (const flag of ['--watch-name'])
-          assert.ok(
-            p.logs.some((l) => l.level === 40 && l.flag === flag && String(l.msg).includes('not implemented')),
-            `a start-up warning names ${flag}`,
-          );
-        const res = await eventually('plain metrics on :8080', async () => {
-          const r = await fetch('http://127.0.0.1:8080/metrics').catch(() => undefined);
-          return r?.status === 200 ? r.text() : undefined;
-        });
-        assert.match(res, /vector_operator_reconciles_total|nodejs_/);
-        // --watch-name=vector-operator: kaasops loses sight of its own objects and fails every later update.
-        await stand.create(vectorPath('vector'), vectorObj('logs', 'vector'));
-        await eventually('the agent Secret', async () => stand.get(secretPath('vector', 'logs-agent')));
-        await stand.patch(vectorPath('vector', 'logs'), { spec: { agent: { api: { enabled: true } } } });
-        await eventually('an update reaches the agent objects', async () =>
-          stand.get('/api/v1/namespaces/vector/services/logs-agent'),
+  it("starts with the chart's args (its commented examples, metrics on, insecure) and keeps updating agents", async () => {
+    // Exactly what the chart renders: `args` verbatim, then the metrics args (Go keeps the last value).
+    const p = startOperator(kubeconfig(), [...chartExamples, '--metrics-bind-address=:8080', '--metrics-secure=false']);
+    try {
+      await eventually('controllers started', () => p.logs.some((l) => l.msg === 'controllers started'));
+      for (const flag of ['--watch-name'])
+        assert.ok(
+          p.logs.some((l) => l.level === 40 && l.flag === flag && String(l.msg).includes('not implemented')),
+          `a start-up warning names ${flag}`,
         );
-        assert.ok(!p.logs.some((l) => l.msg === 'reconcile failed; retrying with backoff'), 'no failing reconcile');
-        assert.equal(await stop(p), 0);
-        await stand.del(vectorPath('vector', 'logs'));
-      } finally {
-        await stop(p);
-      }
-    });
+      const res = await eventually('plain metrics on :8080', async () => {
+        const r = await fetch('http://127.0.0.1:8080/metrics').catch(() => undefined);
+        return r?.status === 200 ? r.text() : undefined;
+      });
+      assert.match(res, /vector_operator_reconciles_total|nodejs_/);
+      // --watch-name=vector-operator: kaasops loses sight of its own objects and fails every later update.
+      await stand().create(vectorPath('vector'), vectorObj('logs', 'vector'));
+      await eventually('the agent Secret', async () => stand().get(secretPath('vector', 'logs-agent')));
+      await stand().patch(vectorPath('vector', 'logs'), { spec: { agent: { api: { enabled: true } } } });
+      await eventually('an update reaches the agent objects', async () =>
+        stand().get('/api/v1/namespaces/vector/services/logs-agent'),
+      );
+      assert.ok(!p.logs.some((l) => l.msg === 'reconcile failed; retrying with backoff'), 'no failing reconcile');
+      assert.equal(await stop(p), 0);
+      await stand().del(vectorPath('vector', 'logs'));
+    } finally {
+      await stop(p);
+    }
+  });
 
-    it("starts with the chart's secure metrics args and refuses an unauthenticated scrape", async () => {
-      const p = startOperator(kubeconfig, ['--metrics-bind-address=:8443', '--metrics-secure=true']);
+  it("starts with the chart's secure metrics args and refuses an unauthenticated scrape", async () => {
+    const p = startOperator(kubeconfig(), ['--metrics-bind-address=:8443', '--metrics-secure=true']);
+    try {
+      const at = await eventually('the metrics address', () => p.address('serving /metrics'));
+      assert.match(at, /:8443$/);
+      assert.equal((await getTls('https://127.0.0.1:8443/metrics')).status, 401);
+      await eventually('controllers started', () => p.logs.some((l) => l.msg === 'controllers started'));
+      assert.equal(await stop(p), 0);
+    } finally {
+      await stop(p);
+    }
+  });
+
+  describe('secure metrics', { skip: standInOnly(target, '/_lab/tokens') }, () => {
+    const addToken = (token: string, username: string): void => {
+      stand().server.addToken(token, username);
+    };
+
+    it('authenticates (TokenReview) and authorizes (SubjectAccessReview) every scrape', async () => {
+      await stand().create('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        metadata: { name: 'metrics-reader' },
+        rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+      });
+      await stand().create('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        metadata: { name: 'prometheus-metrics-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'metrics-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'vector' }],
+      });
+      addToken('prometheus-token', 'system:serviceaccount:vector:prometheus');
+      addToken('intruder-token', 'system:serviceaccount:vector:intruder');
+      const p = startOperator(kubeconfig(), ['--metrics-bind-address=127.0.0.1:0']);
       try {
         const at = await eventually('the metrics address', () => p.address('serving /metrics'));
-        assert.match(at, /:8443$/);
-        assert.equal((await getTls('https://127.0.0.1:8443/metrics')).status, 401);
         await eventually('controllers started', () => p.logs.some((l) => l.msg === 'controllers started'));
+        const url = `https://${at}/metrics`;
+        assert.equal((await getTls(url)).status, 401, 'no token');
+        assert.equal((await getTls(url, 'forged-token')).status, 401, 'a token TokenReview rejects');
+        const denied = await getTls(url, 'intruder-token');
+        assert.equal(denied.status, 403, 'a user without get on /metrics');
+        assert.match(denied.body, /system:serviceaccount:vector:intruder/);
+        const ok = await getTls(url, 'prometheus-token');
+        assert.equal(ok.status, 200);
+        assert.match(ok.body, /nodejs_/);
+        await assert.rejects(getH2(`https://${at}`, 'prometheus-token'), 'HTTP/2 is refused by default');
         assert.equal(await stop(p), 0);
       } finally {
         await stop(p);
       }
-    });
-
-    describe('secure metrics', { skip: standInOnly(target, '/_lab/tokens') }, () => {
-      const addToken = (token: string, username: string): void => {
-        stand.server.addToken(token, username);
-      };
-
-      it('authenticates (TokenReview) and authorizes (SubjectAccessReview) every scrape', async () => {
-        await stand.create('/apis/rbac.authorization.k8s.io/v1/clusterroles', {
-          metadata: { name: 'metrics-reader' },
-          rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
-        });
-        await stand.create('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-          metadata: { name: 'prometheus-metrics-reader' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'metrics-reader' },
-          subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'vector' }],
-        });
-        addToken('prometheus-token', 'system:serviceaccount:vector:prometheus');
-        addToken('intruder-token', 'system:serviceaccount:vector:intruder');
-        const p = startOperator(kubeconfig, ['--metrics-bind-address=127.0.0.1:0']);
-        try {
-          const at = await eventually('the metrics address', () => p.address('serving /metrics'));
-          await eventually('controllers started', () => p.logs.some((l) => l.msg === 'controllers started'));
-          const url = `https://${at}/metrics`;
-          assert.equal((await getTls(url)).status, 401, 'no token');
-          assert.equal((await getTls(url, 'forged-token')).status, 401, 'a token TokenReview rejects');
-          const denied = await getTls(url, 'intruder-token');
-          assert.equal(denied.status, 403, 'a user without get on /metrics');
-          assert.match(denied.body, /system:serviceaccount:vector:intruder/);
-          const ok = await getTls(url, 'prometheus-token');
-          assert.equal(ok.status, 200);
-          assert.match(ok.body, /nodejs_/);
-          await assert.rejects(getH2(`https://${at}`, 'prometheus-token'), 'HTTP/2 is refused by default');
-          assert.equal(await stop(p), 0);
-        } finally {
-          await stop(p);
-        }
-        const h2 = startOperator(kubeconfig, ['--metrics-bind-address=127.0.0.1:0', '-enable-http2']);
-        try {
-          const at = await eventually('the metrics address', () => h2.address('serving /metrics'));
-          await eventually('controllers started', () => h2.logs.some((l) => l.msg === 'controllers started'));
-          assert.equal(await getH2(`https://${at}`, 'prometheus-token'), 200, 'HTTP/2 with --enable-http2');
-          assert.equal((await getTls(`https://${at}/metrics`, 'prometheus-token')).status, 200, 'HTTP/1.1 too');
-          assert.equal(await stop(h2), 0);
-        } finally {
-          await stop(h2);
-        }
-      });
+      const h2 = startOperator(kubeconfig(), ['--metrics-bind-address=127.0.0.1:0', '-enable-http2']);
+      try {
+        const at = await eventually('the metrics address', () => h2.address('serving /metrics'));
+        await eventually('controllers started', () => h2.logs.some((l) => l.msg === 'controllers started'));
+        assert.equal(await getH2(`https://${at}`, 'prometheus-token'), 200, 'HTTP/2 with --enable-http2');
+        assert.equal((await getTls(`https://${at}/metrics`, 'prometheus-token')).status, 200, 'HTTP/1.1 too');
+        assert.equal(await stop(h2), 0);
+      } finally {
+        await stop(h2);
+      }
     });
   });
+});

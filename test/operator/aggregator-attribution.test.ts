@@ -3,13 +3,12 @@
  * name) gets the reason on its own status, in kaasops' text of a build failure, and loses it once the conflict goes:
  * it then flows, with its Service.
  */
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/kube/client.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
-import { eventually, group, operator, startStand, vpPath, type Stand } from './stand.ts';
+import { eventually, operator, type Stand, vaObj, vaPath, vpPath } from './stand.ts';
+import { standSuite } from './stand-suite.ts';
 
-const vaPath = (ns: string) => `${group}/namespaces/${ns}/vectoraggregators`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;
 
 interface PipelineStatus {
@@ -37,62 +36,48 @@ async function statusOf(stand: Stand, name: string, want: (s: PipelineStatus) =>
   });
 }
 
-for (const target of kubeTargets())
-  describe(`aggregator build rejections on the pipeline's status (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    before(async () => {
-      stand = await startStand(target, ['logs']);
-    });
-    after(async () => {
-      await stand.close();
-    });
-
-    it('the younger of two pipelines on one port says why, and flows once the older one goes', async () => {
-      await stand.create(vaPath('logs'), {
-        apiVersion: 'observability.kaasops.io/v1alpha1',
-        kind: 'VectorAggregator',
-        metadata: { name: 'agg', namespace: 'logs' },
-        spec: {},
-      });
-      await stand.create(vpPath('logs'), vp('first', { type: 'http_server', address: '0.0.0.0:9000' }));
-      await stand.create(vpPath('logs'), vp('second', { type: 'socket', mode: 'tcp', address: '0.0.0.0:9000' }));
-      // Another kind of conflict: a Service name the older pipeline's Service already has.
-      await stand.create(
-        vpPath('logs'),
-        vp(
-          'third',
-          { type: 'http_server', address: '0.0.0.0:9100' },
-          {
-            'observability.kaasops.io/service-name': 'agg-aggregator-first',
-          },
-        ),
+standSuite("aggregator build rejections on the pipeline's status", { namespaces: ['logs'] }, (stand) => {
+  it('the younger of two pipelines on one port says why, and flows once the older one goes', async () => {
+    await stand().create(vaPath('logs'), vaObj('logs', 'agg', {}));
+    await stand().create(vpPath('logs'), vp('first', { type: 'http_server', address: '0.0.0.0:9000' }));
+    await stand().create(vpPath('logs'), vp('second', { type: 'socket', mode: 'tcp', address: '0.0.0.0:9000' }));
+    // Another kind of conflict: a Service name the older pipeline's Service already has.
+    await stand().create(
+      vpPath('logs'),
+      vp(
+        'third',
+        { type: 'http_server', address: '0.0.0.0:9100' },
+        {
+          'observability.kaasops.io/service-name': 'agg-aggregator-first',
+        },
+      ),
+    );
+    const op = operator(stand());
+    await op.start();
+    try {
+      const second = await statusOf(stand(), 'second', (s) => s.configCheckResult === false);
+      assert.equal(
+        second.reason,
+        'aggregator logs/agg build config failed: failed to build config: VectorPipeline logs/second: ' +
+          'spec.sources.in.address: duplicate port 9000/TCP in first and second ' +
+          '(the older VectorPipeline logs/first keeps it); listen on another port',
       );
-      const op = operator(stand);
-      await op.start();
-      try {
-        const second = await statusOf(stand, 'second', (s) => s.configCheckResult === false);
-        assert.equal(
-          second.reason,
-          'aggregator logs/agg build config failed: failed to build config: VectorPipeline logs/second: ' +
-            'spec.sources.in.address: duplicate port 9000/TCP in first and second ' +
-            '(the older VectorPipeline logs/first keeps it); listen on another port',
-        );
-        const third = await statusOf(stand, 'third', (s) => s.configCheckResult === false);
-        assert.match(
-          third.reason ?? '',
-          /^aggregator logs\/agg build config failed: failed to build config: VectorPipeline logs\/third: metadata\.annotations\.observability\.kaasops\.io\/service-name: Service name 'agg-aggregator-first' is already used by the older VectorPipeline logs\/first; change the annotation$/,
-        );
-        const first = await statusOf(stand, 'first', (s) => s.configCheckResult !== undefined);
-        assert.equal(first.configCheckResult, true, 'the older pipeline keeps flowing');
+      const third = await statusOf(stand(), 'third', (s) => s.configCheckResult === false);
+      assert.match(
+        third.reason ?? '',
+        /^aggregator logs\/agg build config failed: failed to build config: VectorPipeline logs\/third: metadata\.annotations\.observability\.kaasops\.io\/service-name: Service name 'agg-aggregator-first' is already used by the older VectorPipeline logs\/first; change the annotation$/,
+      );
+      const first = await statusOf(stand(), 'first', (s) => s.configCheckResult !== undefined);
+      assert.equal(first.configCheckResult, true, 'the older pipeline keeps flowing');
 
-        await stand.del(vpPath('logs', 'first'));
-        const healed = await statusOf(stand, 'second', (s) => s.configCheckResult === true);
-        assert.equal(healed.reason ?? '', '');
-        await eventually("the younger pipeline's Service", () => stand.get(svc('logs', 'agg-aggregator-second')));
-        await statusOf(stand, 'third', (s) => s.configCheckResult === true);
-        await eventually("the third pipeline's Service", () => stand.get(svc('logs', 'agg-aggregator-first')));
-      } finally {
-        await op.stop();
-      }
-    });
+      await stand().del(vpPath('logs', 'first'));
+      const healed = await statusOf(stand(), 'second', (s) => s.configCheckResult === true);
+      assert.equal(healed.reason ?? '', '');
+      await eventually("the younger pipeline's Service", () => stand().get(svc('logs', 'agg-aggregator-second')));
+      await statusOf(stand(), 'third', (s) => s.configCheckResult === true);
+      await eventually("the third pipeline's Service", () => stand().get(svc('logs', 'agg-aggregator-first')));
+    } finally {
+      await op.stop();
+    }
   });
+});

@@ -3,18 +3,17 @@
  * (test/fixtures/kaasops-aggregators.yaml) succeeds, and every object reads back as written: nothing pruned, nothing
  * changed but the one default kaasops' CRD also writes (`autoscaling.maxReplicas: 3`).
  */
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { request, type KubeObject } from '../../src/kube/client.ts';
 import { KUBECTL, requireKubectl } from '../deploy/manifests.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
-import { group, startStand, type Stand } from './stand.ts';
+import { group } from './stand.ts';
+import { kubeconfigFile, standSuite } from './stand-suite.ts';
 
 requireKubectl();
 const fixture = fileURLToPath(new URL('../fixtures/kaasops-aggregators.yaml', import.meta.url));
@@ -31,70 +30,59 @@ const pathOf = (o: KubeObject): string => {
   return `${group}${ns === undefined ? '' : `/namespaces/${ns}`}/${plural[o.kind ?? '']}/${o.metadata?.name}`;
 };
 
-for (const target of kubeTargets())
-  describe(`aggregator CRDs (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    let dir: string;
-    const kubectl = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-      new Promise((resolve) => {
-        execFile(
-          KUBECTL,
-          args,
-          { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir }, timeout: 60_000 },
-          (err, stdout, stderr) => {
-            resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-          },
-        );
-      });
-    before(async () => {
-      stand = await startStand(target, ['vector', 'logging']);
-      dir = mkdtempSync(join(tmpdir(), 'aggregator-crds-'));
-      stand.writeKubeconfig(join(dir, 'kubeconfig'));
-    });
-    after(async () => {
-      await stand.close();
-      rmSync(dir, { recursive: true, force: true });
+standSuite('aggregator CRDs', { namespaces: ['vector', 'logging'] }, (stand) => {
+  const kubeconfig = kubeconfigFile(stand, 'aggregator-crds-');
+  const kubectl = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        KUBECTL,
+        args,
+        { env: { ...process.env, KUBECONFIG: kubeconfig(), HOME: dirname(kubeconfig()) }, timeout: 60_000 },
+        (err, stdout, stderr) => {
+          resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+        },
+      );
     });
 
-    it("accept kubectl apply of kaasops' documented aggregator manifests, every field kept", async () => {
-      const applied = await kubectl(['apply', '--validate=strict', '-f', fixture]);
-      assert.equal(applied.code, 0, applied.stderr);
-      assert.ok(docs.filter((d) => d.kind?.endsWith('Aggregator') === true).length >= 5);
-      for (const doc of docs) {
-        const live = await request<KubeObject>(stand.kc, 'GET', pathOf(doc));
-        const want = structuredClone(doc.spec) as { autoscaling?: { maxReplicas?: number } };
-        // The CRD default, as kaasops' CRD has it.
-        if (want.autoscaling !== undefined) want.autoscaling.maxReplicas ??= 3;
-        assert.deepEqual(live.spec, want, `${doc.kind} ${doc.metadata?.name}`);
-      }
-    });
+  it("accept kubectl apply of kaasops' documented aggregator manifests, every field kept", async () => {
+    const applied = await kubectl(['apply', '--validate=strict', '-f', fixture]);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.ok(docs.filter((d) => d.kind?.endsWith('Aggregator') === true).length >= 5);
+    for (const doc of docs) {
+      const live = await request<KubeObject>(stand().kc, 'GET', pathOf(doc));
+      const want = structuredClone(doc.spec) as { autoscaling?: { maxReplicas?: number } };
+      // The CRD default, as kaasops' CRD has it.
+      if (want.autoscaling !== undefined) want.autoscaling.maxReplicas ??= 3;
+      assert.deepEqual(live.spec, want, `${doc.kind} ${doc.metadata?.name}`);
+    }
+  });
 
-    it('default autoscaling.maxReplicas to 3, and accept a ClusterVectorAggregator without resourceNamespace', async () => {
-      const created = await request<KubeObject>(stand.kc, 'POST', `${group}/clustervectoraggregators`, {
+  it('default autoscaling.maxReplicas to 3, and accept a ClusterVectorAggregator without resourceNamespace', async () => {
+    const created = await request<KubeObject>(stand().kc, 'POST', `${group}/clustervectoraggregators`, {
+      body: {
+        apiVersion: 'observability.kaasops.io/v1alpha1',
+        kind: 'ClusterVectorAggregator',
+        metadata: { name: 'defaults' },
+        spec: { autoscaling: { enabled: true } },
+      },
+    });
+    assert.deepEqual(created.spec, { autoscaling: { enabled: true, maxReplicas: 3 } });
+  });
+
+  it('refuse a bad value, naming the field', async () => {
+    let err: unknown;
+    try {
+      await request(stand().kc, 'POST', `${group}/namespaces/vector/vectoraggregators`, {
         body: {
           apiVersion: 'observability.kaasops.io/v1alpha1',
-          kind: 'ClusterVectorAggregator',
-          metadata: { name: 'defaults' },
-          spec: { autoscaling: { enabled: true } },
+          kind: 'VectorAggregator',
+          metadata: { name: 'bad' },
+          spec: { podDisruptionBudget: { unhealthyPodEvictionPolicy: 'Never' } },
         },
       });
-      assert.deepEqual(created.spec, { autoscaling: { enabled: true, maxReplicas: 3 } });
-    });
-
-    it('refuse a bad value, naming the field', async () => {
-      let err: unknown;
-      try {
-        await request(stand.kc, 'POST', `${group}/namespaces/vector/vectoraggregators`, {
-          body: {
-            apiVersion: 'observability.kaasops.io/v1alpha1',
-            kind: 'VectorAggregator',
-            metadata: { name: 'bad' },
-            spec: { podDisruptionBudget: { unhealthyPodEvictionPolicy: 'Never' } },
-          },
-        });
-      } catch (e) {
-        err = e;
-      }
-      assert.match(String((err as Error | undefined)?.message), /unhealthyPodEvictionPolicy/);
-    });
+    } catch (e) {
+      err = e;
+    }
+    assert.match(String((err as Error | undefined)?.message), /unhealthyPodEvictionPolicy/);
   });
+});

@@ -3,17 +3,16 @@
  * the ClusterVectorAggregators whose `resourceNamespace` it is, and never changes or deletes anything of the
  * aggregators elsewhere (the cluster-scoped RBAC included), even when no operator runs there.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/kube/client.ts';
 import { aggregatorInScope } from '../../src/operator/aggregator-informers.ts';
 import type { Logger } from '../../src/operator/controller-context.ts';
 import type { Operator } from '../../src/operator/operator.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
-import { eventually, group, operator, startStand, vpPath, type Stand } from './stand.ts';
+import { eventually, group, operator, type Stand, vaPath, vpPath } from './stand.ts';
+import { standSuite } from './stand-suite.ts';
 
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
-const vaPath = (ns: string, name = '') => `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 const cvaPath = (name = '') => `${group}/clustervectoraggregators${name === '' ? '' : `/${name}`}`;
 const deploy = (ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`;
 const svc = (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`;
@@ -88,68 +87,59 @@ async function resynced(op: Operator, n: number): Promise<void> {
   });
 }
 
-for (const target of kubeTargets())
-  describe(`aggregators under --watch-namespace (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    before(async () => {
-      stand = await startStand(target, ['logs', 'other']);
-    });
-    after(async () => {
-      await stand.close();
-    });
+standSuite('aggregators under --watch-namespace', { namespaces: ['logs', 'other'] }, (stand) => {
+  it('a scoped operator runs the aggregators of its namespace and leaves the others alone', async () => {
+    // The aggregators of `other` were set up by a cluster-wide operator that is gone now.
+    await stand().create(vaPath('other'), va('other'));
+    await stand().create(vpPath('other'), vp('other'));
+    await stand().create(cvaPath(), cva('away', 'other'));
+    const wide = operator(stand());
+    await wide.start();
+    const theirs = [
+      deploy('other', 'agg-aggregator'),
+      svc('other', 'agg-aggregator-ingest'),
+      `${rbac}/clusterroles/other.agg-aggregator`,
+      `${rbac}/clusterrolebindings/other.agg-aggregator`,
+      deploy('other', 'away-aggregator'),
+      `${rbac}/clusterroles/away-aggregator`,
+      vaPath('other', 'agg'),
+      cvaPath('away'),
+    ];
+    try {
+      await eventually('the aggregators of other', async () =>
+        (await fingerprint(stand(), theirs)).every((l) => !l.includes(' gone ')),
+      );
+    } finally {
+      await wide.stop();
+    }
+    const before = await fingerprint(stand(), theirs);
 
-    it('a scoped operator runs the aggregators of its namespace and leaves the others alone', async () => {
-      // The aggregators of `other` were set up by a cluster-wide operator that is gone now.
-      await stand.create(vaPath('other'), va('other'));
-      await stand.create(vpPath('other'), vp('other'));
-      await stand.create(cvaPath(), cva('away', 'other'));
-      const wide = operator(stand);
-      await wide.start();
-      const theirs = [
-        deploy('other', 'agg-aggregator'),
-        svc('other', 'agg-aggregator-ingest'),
-        `${rbac}/clusterroles/other.agg-aggregator`,
-        `${rbac}/clusterrolebindings/other.agg-aggregator`,
-        deploy('other', 'away-aggregator'),
-        `${rbac}/clusterroles/away-aggregator`,
-        vaPath('other', 'agg'),
-        cvaPath('away'),
-      ];
-      try {
-        await eventually('the aggregators of other', async () =>
-          (await fingerprint(stand, theirs)).every((l) => !l.includes(' gone ')),
+    await stand().create(vaPath('logs'), va('logs'));
+    await stand().create(vpPath('logs'), vp('logs'));
+    await stand().create(cvaPath(), cva('home', 'logs'));
+    const warnings: string[] = [];
+    const log: Logger = { info() {}, debug() {}, error() {}, warn: (_o, msg) => warnings.push(msg) };
+    const scoped = operator(stand(), { watchNamespace: 'logs', resyncMs: 200, log });
+    await scoped.start();
+    try {
+      await eventually('the VectorAggregator of logs', () => stand().get(svc('logs', 'agg-aggregator-ingest')));
+      await eventually('its cluster RBAC', () => stand().get(`${rbac}/clusterrolebindings/logs.agg-aggregator`));
+      await eventually('the ClusterVectorAggregator living in logs', () =>
+        stand().get(deploy('logs', 'home-aggregator')),
+      );
+      const status = await eventually('the status of logs/agg', async () => {
+        const o = await stand().get<{ status?: { configCheckResult?: boolean; reason?: string } }>(
+          vaPath('logs', 'agg'),
         );
-      } finally {
-        await wide.stop();
-      }
-      const before = await fingerprint(stand, theirs);
-
-      await stand.create(vaPath('logs'), va('logs'));
-      await stand.create(vpPath('logs'), vp('logs'));
-      await stand.create(cvaPath(), cva('home', 'logs'));
-      const warnings: string[] = [];
-      const log: Logger = { info() {}, debug() {}, error() {}, warn: (_o, msg) => warnings.push(msg) };
-      const scoped = operator(stand, { watchNamespace: 'logs', resyncMs: 200, log });
-      await scoped.start();
-      try {
-        await eventually('the VectorAggregator of logs', () => stand.get(svc('logs', 'agg-aggregator-ingest')));
-        await eventually('its cluster RBAC', () => stand.get(`${rbac}/clusterrolebindings/logs.agg-aggregator`));
-        await eventually('the ClusterVectorAggregator living in logs', () =>
-          stand.get(deploy('logs', 'home-aggregator')),
-        );
-        const status = await eventually('the status of logs/agg', async () => {
-          const o = await stand.get<{ status?: { configCheckResult?: boolean; reason?: string } }>(
-            vaPath('logs', 'agg'),
-          );
-          return o?.status?.configCheckResult === undefined ? undefined : o.status;
-        });
-        assert.equal(status.configCheckResult, true, status.reason);
-        // Its caches have listed and resynced everything it can see several times over by now.
-        await resynced(scoped, 8);
-        assert.deepEqual(await fingerprint(stand, theirs), before, "other's aggregators untouched");
-        assert.deepEqual(warnings, [], 'nothing outside the scope was even queued');
-      } finally {
-        await scoped.stop();
-      }
-    });
+        return o?.status?.configCheckResult === undefined ? undefined : o.status;
+      });
+      assert.equal(status.configCheckResult, true, status.reason);
+      // Its caches have listed and resynced everything it can see several times over by now.
+      await resynced(scoped, 8);
+      assert.deepEqual(await fingerprint(stand(), theirs), before, "other's aggregators untouched");
+      assert.deepEqual(warnings, [], 'nothing outside the scope was even queued');
+    } finally {
+      await scoped.stop();
+    }
   });
+});

@@ -3,12 +3,12 @@
  * changes nothing still writes nothing, and a user volume or mount named like a built-in one replaces it (an env variable gives way to the fixed one)
  * (kaasops #203) instead of being sent twice, which a real API server rejects. Assertions read API-visible state only.
  */
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import type { Operator } from '../../src/operator/operator.ts';
-import { dsPath, eventually, operator, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
+import { dsPath, eventually, operator, restartOperator, vectorObj, vectorPath, type Stand } from './stand.ts';
+import { standSuite } from './stand-suite.ts';
 
 type Template = NonNullable<NonNullable<V1DaemonSet['spec']>['template']['spec']>;
 
@@ -31,158 +31,135 @@ async function writes(op: Operator): Promise<number> {
   return m.values.reduce((n, v) => n + v.value, 0);
 }
 
-for (const target of kubeTargets())
-  describe(`operator: converging on removals and on user volumes (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    before(async () => {
-      stand = await startStand(target);
-    });
-    after(async () => {
-      await stand.close();
-    });
-
-    it('a user volume and mount named like the built-in `data` replace it: one volume, one mount', async () => {
-      const agent = {
-        volumes: [{ name: 'data', hostPath: { path: '/srv/vector' } }],
-        volumeMounts: [{ name: 'data', mountPath: '/vector-data-dir' }],
-      };
-      await stand.create(vectorPath('vector'), vectorObj('own-data', 'vector', { agent }));
-      const op = operator(stand);
-      await op.start();
-      try {
-        const spec = await eventually('the DaemonSet', async () => template(stand, 'vector', 'own-data-agent'));
-        const data = spec.volumes?.filter((v) => v.name === 'data') ?? [];
-        assert.deepEqual(
-          data.map((v) => v.hostPath?.path),
-          ['/srv/vector'],
-          'the user volume wins',
-        );
-        const mounts = spec.containers[0]?.volumeMounts?.filter((m) => m.mountPath === '/vector-data-dir') ?? [];
-        assert.deepEqual(
-          mounts.map((m) => m.name),
-          ['data'],
-          'one mount at /vector-data-dir',
-        );
-        assert.ok(
-          spec.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/etc/vector'),
-          'the other built-in mounts stay',
-        );
-      } finally {
-        await op.stop();
-      }
-    });
-
-    it('a user env variable named like a fixed one gives way to it, as in kaasops agents; one item per name', async () => {
-      const agent = { env: [{ name: 'PROCFS_ROOT', value: '/node/proc' }] };
-      await stand.create(vectorPath('vector'), vectorObj('own-env', 'vector', { agent }));
-      const op = operator(stand);
-      await op.start();
-      try {
-        const spec = await eventually('the DaemonSet', async () => template(stand, 'vector', 'own-env-agent'));
-        const env = spec.containers[0]?.env ?? [];
-        assert.deepEqual(
-          env.filter((e) => e.name === 'PROCFS_ROOT').map((e) => e.value),
-          ['/host/proc'],
-          'the fixed variable stays: a kaasops agent, given both, ran with the last one',
-        );
-        assert.deepEqual(
-          env.map((e) => e.name),
-          ['VECTOR_SELF_NODE_NAME', 'VECTOR_SELF_POD_NAME', 'VECTOR_SELF_POD_NAMESPACE', 'PROCFS_ROOT', 'SYSFS_ROOT'],
-        );
-      } finally {
-        await op.stop();
-      }
-    });
-
-    it('fields removed from a Vector leave the DaemonSet; then a restart writes nothing', async () => {
-      const agent = {
-        labels: { team: 'payments' },
-        tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }],
-        podSecurityContext: { runAsUser: 0 },
-      };
-      await stand.create(vectorPath('vector'), vectorObj('removals', 'vector', { agent }));
-      const op = operator(stand);
-      await op.start();
-      try {
-        await eventually('the DaemonSet with the fields', async () => {
-          const ds = await stand.get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
-          const spec = ds?.spec?.template.spec;
-          return ds?.metadata?.labels?.team === 'payments' && spec?.tolerations?.length === 1 && spec.securityContext
-            ? true
-            : undefined;
-        });
-        await stand.patch(vectorPath('vector', 'removals'), {
-          spec: { agent: { labels: null, tolerations: null, podSecurityContext: null } },
-        });
-        const ds = await eventually('the fields gone from the DaemonSet', async () => {
-          const d = await stand.get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
-          const spec = d?.spec?.template.spec;
-          return d?.metadata?.labels?.team === undefined &&
-            d?.spec?.template.metadata?.labels?.team === undefined &&
-            spec?.tolerations === undefined &&
-            // A real server defaults the pod securityContext to {}: what must go is runAsUser.
-            spec?.securityContext?.runAsUser === undefined
-            ? d
-            : undefined;
-        });
-        assert.equal(ds.metadata?.labels?.['app.kubernetes.io/instance'], 'removals', 'the fixed labels stay');
-        await settled(stand, 'vector', 'removals');
-      } finally {
-        await op.stop();
-      }
-      const before = await stand.get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
-      await stand.resetCounts();
-      const again = operator(stand);
-      await again.start();
-      try {
-        await eventually('the restarted operator reconciled the Vector', async () => {
-          const body = await again.metrics.registry.getSingleMetricAsString('vector_operator_reconciles_total');
-          return /controller="vector",result="success"} ([2-9]|\d\d)/.test(body);
-        });
-        assert.equal(await writes(again), 0, 'a reconcile that changes nothing writes nothing');
-        assert.deepEqual(await stand.writes(), {}, 'the API server saw no write');
-        const after = await stand.get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
-        assert.equal(after?.metadata?.resourceVersion, before?.metadata?.resourceVersion);
-      } finally {
-        await again.stop();
-      }
-    });
-
-    it('empty and server-defaulted fields in the agent spec: a restart writes nothing', async () => {
-      const agent = {
-        tolerations: [],
-        env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
-        labels: {},
-        podSecurityContext: {},
-        volumes: [{ name: 'extra', secret: { secretName: 'extra' } }],
-        volumeMounts: [{ name: 'extra', mountPath: '/extra' }],
-        readinessProbe: { httpGet: { path: '/health', port: 8686 } },
-        resources: { limits: { memory: '1024Mi', cpu: '1000m' } },
-        api: { enabled: true },
-      };
-      await stand.create(vectorPath('vector'), vectorObj('defaulted', 'vector', { agent }));
-      const op = operator(stand);
-      await op.start();
-      try {
-        await eventually('the DaemonSet', async () => template(stand, 'vector', 'defaulted-agent'));
-        await settled(stand, 'vector', 'defaulted');
-      } finally {
-        await op.stop();
-      }
-      await stand.resetCounts();
-      const again = operator(stand);
-      await again.start();
-      try {
-        await eventually('the restarted operator reconciled the Vectors', async () => {
-          const m = await again.metrics.reconciles.get();
-          return m.values.some(
-            (v) => v.labels.controller === 'vector' && v.labels.result === 'success' && v.value >= 2,
-          );
-        });
-        assert.equal(await writes(again), 0);
-        assert.deepEqual(await stand.writes(), {}, 'the API server saw no write');
-      } finally {
-        await again.stop();
-      }
-    });
+standSuite('operator: converging on removals and on user volumes', {}, (stand) => {
+  it('a user volume and mount named like the built-in `data` replace it: one volume, one mount', async () => {
+    const agent = {
+      volumes: [{ name: 'data', hostPath: { path: '/srv/vector' } }],
+      volumeMounts: [{ name: 'data', mountPath: '/vector-data-dir' }],
+    };
+    await stand().create(vectorPath('vector'), vectorObj('own-data', 'vector', { agent }));
+    const op = operator(stand());
+    await op.start();
+    try {
+      const spec = await eventually('the DaemonSet', async () => template(stand(), 'vector', 'own-data-agent'));
+      const data = spec.volumes?.filter((v) => v.name === 'data') ?? [];
+      assert.deepEqual(
+        data.map((v) => v.hostPath?.path),
+        ['/srv/vector'],
+        'the user volume wins',
+      );
+      const mounts = spec.containers[0]?.volumeMounts?.filter((m) => m.mountPath === '/vector-data-dir') ?? [];
+      assert.deepEqual(
+        mounts.map((m) => m.name),
+        ['data'],
+        'one mount at /vector-data-dir',
+      );
+      assert.ok(
+        spec.containers[0]?.volumeMounts?.some((m) => m.mountPath === '/etc/vector'),
+        'the other built-in mounts stay',
+      );
+    } finally {
+      await op.stop();
+    }
   });
+
+  it('a user env variable named like a fixed one gives way to it, as in kaasops agents; one item per name', async () => {
+    const agent = { env: [{ name: 'PROCFS_ROOT', value: '/node/proc' }] };
+    await stand().create(vectorPath('vector'), vectorObj('own-env', 'vector', { agent }));
+    const op = operator(stand());
+    await op.start();
+    try {
+      const spec = await eventually('the DaemonSet', async () => template(stand(), 'vector', 'own-env-agent'));
+      const env = spec.containers[0]?.env ?? [];
+      assert.deepEqual(
+        env.filter((e) => e.name === 'PROCFS_ROOT').map((e) => e.value),
+        ['/host/proc'],
+        'the fixed variable stays: a kaasops agent, given both, ran with the last one',
+      );
+      assert.deepEqual(
+        env.map((e) => e.name),
+        ['VECTOR_SELF_NODE_NAME', 'VECTOR_SELF_POD_NAME', 'VECTOR_SELF_POD_NAMESPACE', 'PROCFS_ROOT', 'SYSFS_ROOT'],
+      );
+    } finally {
+      await op.stop();
+    }
+  });
+
+  it('fields removed from a Vector leave the DaemonSet; then a restart writes nothing', async () => {
+    const agent = {
+      labels: { team: 'payments' },
+      tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }],
+      podSecurityContext: { runAsUser: 0 },
+    };
+    await stand().create(vectorPath('vector'), vectorObj('removals', 'vector', { agent }));
+    const op = operator(stand());
+    await op.start();
+    try {
+      await eventually('the DaemonSet with the fields', async () => {
+        const ds = await stand().get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
+        const spec = ds?.spec?.template.spec;
+        return ds?.metadata?.labels?.team === 'payments' && spec?.tolerations?.length === 1 && spec.securityContext
+          ? true
+          : undefined;
+      });
+      await stand().patch(vectorPath('vector', 'removals'), {
+        spec: { agent: { labels: null, tolerations: null, podSecurityContext: null } },
+      });
+      const ds = await eventually('the fields gone from the DaemonSet', async () => {
+        const d = await stand().get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
+        const spec = d?.spec?.template.spec;
+        return d?.metadata?.labels?.team === undefined &&
+          d?.spec?.template.metadata?.labels?.team === undefined &&
+          spec?.tolerations === undefined &&
+          // A real server defaults the pod securityContext to {}: what must go is runAsUser.
+          spec?.securityContext?.runAsUser === undefined
+          ? d
+          : undefined;
+      });
+      assert.equal(ds.metadata?.labels?.['app.kubernetes.io/instance'], 'removals', 'the fixed labels stay');
+      await settled(stand(), 'vector', 'removals');
+    } finally {
+      await op.stop();
+    }
+    const before = await stand().get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
+    const again = await restartOperator(stand(), { vector: 2 });
+    try {
+      assert.equal(await writes(again), 0, 'a reconcile that changes nothing writes nothing');
+      assert.deepEqual(await stand().writes(), {}, 'the API server saw no write');
+      const after = await stand().get<V1DaemonSet>(dsPath('vector', 'removals-agent'));
+      assert.equal(after?.metadata?.resourceVersion, before?.metadata?.resourceVersion);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('empty and server-defaulted fields in the agent spec: a restart writes nothing', async () => {
+    const agent = {
+      tolerations: [],
+      env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+      labels: {},
+      podSecurityContext: {},
+      volumes: [{ name: 'extra', secret: { secretName: 'extra' } }],
+      volumeMounts: [{ name: 'extra', mountPath: '/extra' }],
+      readinessProbe: { httpGet: { path: '/health', port: 8686 } },
+      resources: { limits: { memory: '1024Mi', cpu: '1000m' } },
+      api: { enabled: true },
+    };
+    await stand().create(vectorPath('vector'), vectorObj('defaulted', 'vector', { agent }));
+    const op = operator(stand());
+    await op.start();
+    try {
+      await eventually('the DaemonSet', async () => template(stand(), 'vector', 'defaulted-agent'));
+      await settled(stand(), 'vector', 'defaulted');
+    } finally {
+      await op.stop();
+    }
+    const again = await restartOperator(stand(), { vector: 2 });
+    try {
+      assert.equal(await writes(again), 0);
+      assert.deepEqual(await stand().writes(), {}, 'the API server saw no write');
+    } finally {
+      await again.stop();
+    }
+  });
+});

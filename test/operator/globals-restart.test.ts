@@ -4,7 +4,7 @@
  * globals unchanged) write nothing to the pod template. Assertions read API-visible state: the template, the
  * DaemonSet's generation, the Vector's status, and the write requests the API server saw.
  */
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { request, ResourcePaths, type KubeObject } from '../../src/kube/client.ts';
@@ -12,8 +12,8 @@ import { desiredState } from '../../src/operator/desired.ts';
 import { restartedAtAnnotation } from '../../src/operator/globals.ts';
 import type { Operator } from '../../src/operator/operator.ts';
 import { toVector } from '../../src/operator/controller-context.ts';
-import { dsPath, eventually, operator, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
+import { dsPath, eventually, operator, restartOperator, vectorObj, vectorPath, type Stand } from './stand.ts';
+import { standSuite } from './stand-suite.ts';
 
 interface VectorWithStatus {
   metadata?: { generation?: number };
@@ -60,102 +60,86 @@ async function writeAsKaasops(stand: Stand, vector: KubeObject, stamp: string): 
   }
 }
 
-for (const target of kubeTargets())
-  describe(
-    `operator: a change of the global options rolls the agents once (${target.name})`,
-    { skip: target.skip },
-    () => {
-      let stand: Stand;
-      before(async () => {
-        stand = await startStand(target);
+standSuite('operator: a change of the global options rolls the agents once', {}, (stand) => {
+  it('expireMetricsSecs changed: one template change; reconciling again or restarting writes nothing', async () => {
+    await stand().create(vectorPath('vector'), vectorObj('logs', 'vector', { agent: { expireMetricsSecs: 300 } }));
+    const op = operator(stand());
+    await op.start();
+    let generation: number | undefined;
+    try {
+      await eventually('the status records the globals', async () => {
+        const v = await stand().get<VectorWithStatus>(vectorPath('vector', 'logs'));
+        return v?.status?.LastAppliedGlobalConfigHash === 3540258862;
       });
-      after(async () => {
-        await stand.close();
+      const first = await stand().get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
+      assert.equal(stampOf(first), undefined, 'a new agent is not stamped');
+
+      await stand().patch(vectorPath('vector', 'logs'), { spec: { agent: { expireMetricsSecs: 60 } } });
+      await eventually('the new globals recorded', async () => {
+        const v = await stand().get<VectorWithStatus>(vectorPath('vector', 'logs'));
+        return v?.status?.LastAppliedGlobalConfigHash === 3542637306;
       });
+      const stamped = await stand().get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
+      assert.equal(stampOf(stamped), 'globals-3542637306');
+      assert.equal(stamped?.metadata?.generation, (first?.metadata?.generation ?? 0) + 1, 'exactly one change');
+      assert.equal(stamped.metadata.annotations?.[restartedAtAnnotation], undefined, 'not on the DaemonSet');
+      generation = stamped.metadata.generation;
 
-      it('expireMetricsSecs changed: one template change; reconciling again or restarting writes nothing', async () => {
-        await stand.create(vectorPath('vector'), vectorObj('logs', 'vector', { agent: { expireMetricsSecs: 300 } }));
-        const op = operator(stand);
-        await op.start();
-        let generation: number | undefined;
-        try {
-          await eventually('the status records the globals', async () => {
-            const v = await stand.get<VectorWithStatus>(vectorPath('vector', 'logs'));
-            return v?.status?.LastAppliedGlobalConfigHash === 3540258862;
-          });
-          const first = await stand.get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
-          assert.equal(stampOf(first), undefined, 'a new agent is not stamped');
+      // Reconcile again (an annotation the operator does not read).
+      await stand().resetCounts();
+      const since = await reconciles(op);
+      await stand().patch(vectorPath('vector', 'logs'), { metadata: { annotations: { note: 'touched' } } });
+      await reconciledAfter(op, since);
+      const writes = await stand().writes();
+      assert.deepEqual(
+        Object.keys(writes).filter((k) => !k.includes('vectors')),
+        [],
+        'no write besides our own patch of the Vector',
+      );
+      const again = await stand().get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
+      assert.equal(again?.metadata?.generation, generation, 'no second rollout');
+    } finally {
+      await op.stop();
+    }
 
-          await stand.patch(vectorPath('vector', 'logs'), { spec: { agent: { expireMetricsSecs: 60 } } });
-          await eventually('the new globals recorded', async () => {
-            const v = await stand.get<VectorWithStatus>(vectorPath('vector', 'logs'));
-            return v?.status?.LastAppliedGlobalConfigHash === 3542637306;
-          });
-          const stamped = await stand.get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
-          assert.equal(stampOf(stamped), 'globals-3542637306');
-          assert.equal(stamped?.metadata?.generation, (first?.metadata?.generation ?? 0) + 1, 'exactly one change');
-          assert.equal(stamped.metadata.annotations?.[restartedAtAnnotation], undefined, 'not on the DaemonSet');
-          generation = stamped.metadata.generation;
+    const restarted = await restartOperator(stand(), { vector: 1 });
+    try {
+      assert.deepEqual(await stand().writes(), {}, 'an operator restart writes nothing');
+      const ds = await stand().get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
+      assert.equal(ds?.metadata?.generation, generation);
+      assert.equal(stampOf(ds), 'globals-3542637306');
+    } finally {
+      await restarted.stop();
+    }
+  });
 
-          // Reconcile again (an annotation the operator does not read).
-          await stand.resetCounts();
-          const since = await reconciles(op);
-          await stand.patch(vectorPath('vector', 'logs'), { metadata: { annotations: { note: 'touched' } } });
-          await reconciledAfter(op, since);
-          const writes = await stand.writes();
-          assert.deepEqual(
-            Object.keys(writes).filter((k) => !k.includes('vectors')),
-            [],
-            'no write besides our own patch of the Vector',
-          );
-          const again = await stand.get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
-          assert.equal(again?.metadata?.generation, generation, 'no second rollout');
-        } finally {
-          await op.stop();
-        }
+  it("cutover from kaasops with the globals unchanged keeps kaasops' template and status hash", async () => {
+    const kaasopsStamp = '2026-08-21T10:04:31Z';
+    const spec = { agent: { expireMetricsSecs: 300, annotations: { team: 'obs' } } };
+    await stand().create(vectorPath('vector'), vectorObj('kaasops', 'vector', spec));
+    const vector = await stand().get(vectorPath('vector', 'kaasops'));
+    assert.ok(vector);
+    await writeAsKaasops(stand(), vector, kaasopsStamp);
+    await stand().patch(`${vectorPath('vector', 'kaasops')}/status`, {
+      status: { configCheckResult: true, reason: '', LastAppliedGlobalConfigHash: 3540258862 },
+    });
+    const before = await stand().get<V1DaemonSet>(dsPath('vector', 'kaasops-agent'));
 
-        await stand.resetCounts();
-        const restarted = operator(stand);
-        await restarted.start();
-        try {
-          await reconciledAfter(restarted, 0);
-          assert.deepEqual(await stand.writes(), {}, 'an operator restart writes nothing');
-          const ds = await stand.get<V1DaemonSet>(dsPath('vector', 'logs-agent'));
-          assert.equal(ds?.metadata?.generation, generation);
-          assert.equal(stampOf(ds), 'globals-3542637306');
-        } finally {
-          await restarted.stop();
-        }
+    const op = operator(stand());
+    await op.start();
+    try {
+      await eventually('our operator reconciled the Vector', async () => {
+        const v = await stand().get<VectorWithStatus>(vectorPath('vector', 'kaasops'));
+        return v?.status?.observedGeneration !== undefined;
       });
-
-      it("cutover from kaasops with the globals unchanged keeps kaasops' template and status hash", async () => {
-        const kaasopsStamp = '2026-08-21T10:04:31Z';
-        const spec = { agent: { expireMetricsSecs: 300, annotations: { team: 'obs' } } };
-        await stand.create(vectorPath('vector'), vectorObj('kaasops', 'vector', spec));
-        const vector = await stand.get(vectorPath('vector', 'kaasops'));
-        assert.ok(vector);
-        await writeAsKaasops(stand, vector, kaasopsStamp);
-        await stand.patch(`${vectorPath('vector', 'kaasops')}/status`, {
-          status: { configCheckResult: true, reason: '', LastAppliedGlobalConfigHash: 3540258862 },
-        });
-        const before = await stand.get<V1DaemonSet>(dsPath('vector', 'kaasops-agent'));
-
-        const op = operator(stand);
-        await op.start();
-        try {
-          await eventually('our operator reconciled the Vector', async () => {
-            const v = await stand.get<VectorWithStatus>(vectorPath('vector', 'kaasops'));
-            return v?.status?.observedGeneration !== undefined;
-          });
-          const ds = await stand.get<V1DaemonSet>(dsPath('vector', 'kaasops-agent'));
-          assert.equal(ds?.metadata?.generation, before?.metadata?.generation, 'no agent rolls');
-          assert.deepEqual(ds?.spec?.template, before?.spec?.template);
-          assert.equal(stampOf(ds), kaasopsStamp, "kaasops' stamp is kept, not replaced");
-          const v = await stand.get<VectorWithStatus>(vectorPath('vector', 'kaasops'));
-          assert.equal(v?.status?.LastAppliedGlobalConfigHash, 3540258862);
-        } finally {
-          await op.stop();
-        }
-      });
-    },
-  );
+      const ds = await stand().get<V1DaemonSet>(dsPath('vector', 'kaasops-agent'));
+      assert.equal(ds?.metadata?.generation, before?.metadata?.generation, 'no agent rolls');
+      assert.deepEqual(ds?.spec?.template, before?.spec?.template);
+      assert.equal(stampOf(ds), kaasopsStamp, "kaasops' stamp is kept, not replaced");
+      const v = await stand().get<VectorWithStatus>(vectorPath('vector', 'kaasops'));
+      assert.equal(v?.status?.LastAppliedGlobalConfigHash, 3540258862);
+    } finally {
+      await op.stop();
+    }
+  });
+});

@@ -2,7 +2,7 @@
  * Optimization and checkpoint migration, driven the way a user drives them (operator flags, one restart per change),
  * against the API server stand-in. The DaemonSet controller is simulated by patching the DaemonSet status.
  */
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MERGER_VERSION } from '../../src/merger/version.ts';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
@@ -13,14 +13,13 @@ import {
   eventually,
   operator,
   secretPath,
-  startStand,
   vectorObj,
   vectorPath,
   vpObj,
   vpPath,
   type Stand,
 } from './stand.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
+import { standSuite } from './stand-suite.ts';
 
 interface Template {
   volumes: { name: string; secret?: { secretName: string } }[];
@@ -67,79 +66,67 @@ async function setup(stand: Stand, ns: string): Promise<void> {
   for (const team of ['team-a', 'team-b']) await stand.create(vpPath(team), vpObj(team, `app-${ns}`));
 }
 
-const targets = kubeTargets();
-for (const target of targets)
-  describe(`operator: optimization with checkpoint migration off (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    before(async () => {
-      stand = await startStand(target, ['m-off', 'team-a', 'team-b']);
-    });
-    after(async () => {
-      await stand.close();
-    });
-
+standSuite(
+  'operator: optimization with checkpoint migration off',
+  { namespaces: ['m-off', 'team-a', 'team-b'] },
+  (stand) => {
     it('switches the config inside <v>-agent in place, and never touches the pod template', async () => {
-      await setup(stand, 'm-off');
+      await setup(stand(), 'm-off');
       await withOperator(
-        stand,
+        stand(),
         { optimize: false, migration: false },
         async () =>
-          (await mode(stand, 'm-off', 'logs-agent')) === 'legacy' &&
-          (await stand.get(dsPath('m-off', 'logs-agent'))) !== undefined,
+          (await mode(stand(), 'm-off', 'logs-agent')) === 'legacy' &&
+          (await stand().get(dsPath('m-off', 'logs-agent'))) !== undefined,
         'legacy',
       );
-      const ds = await stand.get(dsPath('m-off', 'logs-agent'));
-      const t = await template(stand, 'm-off');
+      const ds = await stand().get(dsPath('m-off', 'logs-agent'));
+      const t = await template(stand(), 'm-off');
       assert.equal(mounted(t), 'logs-agent');
       assert.equal(t.initContainers, undefined);
 
       await withOperator(
-        stand,
+        stand(),
         { optimize: true, migration: false },
-        async () => (await mode(stand, 'm-off', 'logs-agent')) === 'optimized',
+        async () => (await mode(stand(), 'm-off', 'logs-agent')) === 'optimized',
         'optimized in place',
       );
       assert.equal(
-        await stand.get(secretPath('m-off', 'logs-agent-opt')),
+        await stand().get(secretPath('m-off', 'logs-agent-opt')),
         undefined,
         'no -agent-opt with migration off',
       );
-      const after = await stand.get(dsPath('m-off', 'logs-agent'));
+      const after = await stand().get(dsPath('m-off', 'logs-agent'));
       assert.equal(after?.metadata?.generation, ds?.metadata?.generation, 'the template did not change: no rollout');
 
       await withOperator(
-        stand,
+        stand(),
         { optimize: false, migration: false },
-        async () => (await mode(stand, 'm-off', 'logs-agent')) === 'legacy',
+        async () => (await mode(stand(), 'm-off', 'logs-agent')) === 'legacy',
         'back to legacy',
       );
-      assert.equal((await stand.get(dsPath('m-off', 'logs-agent')))?.metadata?.generation, ds?.metadata?.generation);
+      assert.equal((await stand().get(dsPath('m-off', 'logs-agent')))?.metadata?.generation, ds?.metadata?.generation);
     });
-  });
+  },
+);
 
-for (const target of targets)
-  describe(`operator: optimization with checkpoint migration on (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    before(async () => {
-      stand = await startStand(target, ['m-on', 'm-late', 'team-a', 'team-b']);
-    });
-    after(async () => {
-      await stand.close();
-    });
-
+standSuite(
+  'operator: optimization with checkpoint migration on',
+  { namespaces: ['m-on', 'm-late', 'team-a', 'team-b'] },
+  (stand) => {
     it('keeps both Secrets current and rolls the template between them, with the merger in front', async () => {
-      await setup(stand, 'm-on');
+      await setup(stand(), 'm-on');
       // migration on, optimization off: -agent mounted (legacy), -agent-opt standby (optimized).
       await withOperator(
-        stand,
+        stand(),
         { optimize: false, migration: true },
-        async () => (await mode(stand, 'm-on', 'logs-agent-opt')) === 'optimized',
+        async () => (await mode(stand(), 'm-on', 'logs-agent-opt')) === 'optimized',
         'the standby',
       );
-      let t = await template(stand, 'm-on');
+      let t = await template(stand(), 'm-on');
       assert.equal(mounted(t), 'logs-agent');
       assert.equal(standby(t), 'logs-agent-opt');
-      assert.equal(await mode(stand, 'm-on', 'logs-agent'), 'legacy');
+      assert.equal(await mode(stand(), 'm-on', 'logs-agent'), 'legacy');
       const merger = t.initContainers?.find((c) => c.name === 'checkpoint-merger');
       assert.ok(merger, 'the checkpoint-merger init container');
       assert.ok(
@@ -156,78 +143,78 @@ for (const target of targets)
           'checkpoint-merger-docker-containers:ro',
         ],
       );
-      await completeRollout(stand, 'm-on', 'logs-agent');
+      await completeRollout(stand(), 'm-on', 'logs-agent');
 
       // Optimization on: the template switches to -agent-opt; -agent keeps the legacy config for pods not rolled.
       await withOperator(
-        stand,
+        stand(),
         { optimize: true, migration: true },
-        async () => mounted(await template(stand, 'm-on')) === 'logs-agent-opt',
+        async () => mounted(await template(stand(), 'm-on')) === 'logs-agent-opt',
         'the switch to -agent-opt',
       );
-      t = await template(stand, 'm-on');
+      t = await template(stand(), 'm-on');
       assert.equal(standby(t), 'logs-agent');
-      assert.equal(await mode(stand, 'm-on', 'logs-agent'), 'legacy');
-      assert.equal(await mode(stand, 'm-on', 'logs-agent-opt'), 'optimized');
-      const events = await stand.get<{ items: { reason: string; message: string }[] }>(
+      assert.equal(await mode(stand(), 'm-on', 'logs-agent'), 'legacy');
+      assert.equal(await mode(stand(), 'm-on', 'logs-agent-opt'), 'optimized');
+      const events = await stand().get<{ items: { reason: string; message: string }[] }>(
         '/api/v1/namespaces/m-on/events',
       );
       assert.ok(events?.items.some((e) => e.reason === 'ConfigModeSwitch' && /legacy to optimized/.test(e.message)));
-      await completeRollout(stand, 'm-on', 'logs-agent');
+      await completeRollout(stand(), 'm-on', 'logs-agent');
 
       // And back: -agent mounted again, the optimized standby kept.
       await withOperator(
-        stand,
+        stand(),
         { optimize: false, migration: true },
-        async () => mounted(await template(stand, 'm-on')) === 'logs-agent',
+        async () => mounted(await template(stand(), 'm-on')) === 'logs-agent',
         'the switch back',
       );
-      assert.equal(await mode(stand, 'm-on', 'logs-agent'), 'legacy');
-      assert.equal(await mode(stand, 'm-on', 'logs-agent-opt'), 'optimized');
-      await completeRollout(stand, 'm-on', 'logs-agent');
+      assert.equal(await mode(stand(), 'm-on', 'logs-agent'), 'legacy');
+      assert.equal(await mode(stand(), 'm-on', 'logs-agent-opt'), 'optimized');
+      await completeRollout(stand(), 'm-on', 'logs-agent');
 
       // Migration off: the merger goes, and -agent-opt is deleted once no pod can mount it.
       await withOperator(
-        stand,
+        stand(),
         { optimize: false, migration: false },
-        async () => (await stand.get(secretPath('m-on', 'logs-agent-opt'))) === undefined,
+        async () => (await stand().get(secretPath('m-on', 'logs-agent-opt'))) === undefined,
         '-agent-opt deleted',
       );
-      t = await template(stand, 'm-on');
+      t = await template(stand(), 'm-on');
       // Server-side apply drops the emptied list, as a real server does (Go's omitempty), rather than storing [].
       assert.equal('initContainers' in t, false, 'initContainers is dropped, not []');
       assert.equal(standby(t), undefined);
     });
 
     it('enabling migration while already optimized keeps -agent mounted and optimized: nothing renames', async () => {
-      await setup(stand, 'm-late');
+      await setup(stand(), 'm-late');
       await withOperator(
-        stand,
+        stand(),
         { optimize: true, migration: false },
-        async () => (await mode(stand, 'm-late', 'logs-agent')) === 'optimized',
+        async () => (await mode(stand(), 'm-late', 'logs-agent')) === 'optimized',
         'optimized without migration',
       );
-      await completeRollout(stand, 'm-late', 'logs-agent');
+      await completeRollout(stand(), 'm-late', 'logs-agent');
 
-      const op = operator(stand, { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
+      const op = operator(stand(), { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
       await op.start();
       try {
         // The template gains the merger and the legacy standby, and rolls for that; the mount stays.
         const t = await eventually('the merger in the template', async () => {
-          const now = await template(stand, 'm-late');
+          const now = await template(stand(), 'm-late');
           return now.initContainers?.some((c) => c.name === 'checkpoint-merger') === true ? now : undefined;
         });
         assert.equal(mounted(t), 'logs-agent');
         assert.equal(standby(t), 'logs-agent-opt');
-        assert.equal(await mode(stand, 'm-late', 'logs-agent'), 'optimized');
-        assert.equal(await mode(stand, 'm-late', 'logs-agent-opt'), 'legacy');
+        assert.equal(await mode(stand(), 'm-late', 'logs-agent'), 'optimized');
+        assert.equal(await mode(stand(), 'm-late', 'logs-agent-opt'), 'legacy');
         const rolling = await eventually('status Rolling', async () => {
-          const v = await stand.get<{ status?: { migration?: { phase?: string } } }>(vectorPath('m-late', 'logs'));
+          const v = await stand().get<{ status?: { migration?: { phase?: string } } }>(vectorPath('m-late', 'logs'));
           return v?.status?.migration?.phase === 'Rolling' ? v.status.migration : undefined;
         });
         assert.equal(rolling.phase, 'Rolling');
         // A pipeline change mid-rollout that renames nothing reaches the pods on -agent by live reload.
-        await stand.create(
+        await stand().create(
           vpPath('team-a'),
           vpObj('team-a', 'late-extra', {
             sources: { pods: { type: 'kubernetes_logs', extra_label_selector: 'app=x' } },
@@ -237,15 +224,15 @@ for (const target of targets)
         await eventually(
           'the new pipeline in -agent',
           async () =>
-            agentJson(await stand.get(secretPath('m-late', 'logs-agent')))?.sources?.['team-a-late-extra-pods'],
+            agentJson(await stand().get(secretPath('m-late', 'logs-agent')))?.sources?.['team-a-late-extra-pods'],
         );
-        await completeRollout(stand, 'm-late', 'logs-agent');
+        await completeRollout(stand(), 'm-late', 'logs-agent');
         await eventually('Steady once every pod rolled', async () => {
-          const v = await stand.get<{ status?: { migration?: { phase?: string } } }>(vectorPath('m-late', 'logs'));
+          const v = await stand().get<{ status?: { migration?: { phase?: string } } }>(vectorPath('m-late', 'logs'));
           return v?.status?.migration?.phase === 'Steady';
         });
-        assert.equal(mounted(await template(stand, 'm-late')), 'logs-agent');
-        assert.equal(await mode(stand, 'm-late', 'logs-agent'), 'optimized');
+        assert.equal(mounted(await template(stand(), 'm-late')), 'logs-agent');
+        assert.equal(await mode(stand(), 'm-late', 'logs-agent'), 'optimized');
       } finally {
         await op.stop();
       }
@@ -265,25 +252,27 @@ for (const target of targets)
       ];
       for (const [i, message] of messages.entries()) {
         const name = `logs-agent-${i}`;
-        await stand.create('/api/v1/namespaces/m-late/pods', {
+        await stand().create('/api/v1/namespaces/m-late/pods', {
           apiVersion: 'v1',
           kind: 'Pod',
           metadata: { name, namespace: 'm-late', labels },
           spec: { nodeName: `node-${i}`, containers: [{ name: 'logs-agent', image: 'vector' }] },
         });
         if (message !== undefined) {
-          await stand.patch(`/api/v1/namespaces/m-late/pods/${name}/status`, {
+          await stand().patch(`/api/v1/namespaces/m-late/pods/${name}/status`, {
             status: {
               initContainerStatuses: [{ name: 'checkpoint-merger', state: { terminated: { exitCode: 0, message } } }],
             },
           });
         }
       }
-      const op = operator(stand, { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
+      const op = operator(stand(), { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
       await op.start();
       try {
         const m = await eventually('migration counts', async () => {
-          const v = await stand.get<{ status?: { migration?: Record<string, unknown> } }>(vectorPath('m-late', 'logs'));
+          const v = await stand().get<{ status?: { migration?: Record<string, unknown> } }>(
+            vectorPath('m-late', 'logs'),
+          );
           return v?.status?.migration?.nodesFailed === 1 ? v.status.migration : undefined;
         });
         assert.deepEqual([m.nodesMigrated, m.nodesPending, m.nodesFailed, m.checkpointsCarried], [1, 1, 1, 7]);
@@ -291,4 +280,5 @@ for (const target of targets)
         await op.stop();
       }
     });
-  });
+  },
+);

@@ -4,7 +4,7 @@
  * never for a change that only adds or removes. Pods not yet rolled keep a config without the rename. The DaemonSet
  * controller is simulated by patching the DaemonSet status.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultMergerImage } from '../../src/operator/merger-container.ts';
 import { optimizationAnnotation } from '../../src/pipelines/pipeline.ts';
@@ -16,14 +16,12 @@ import {
   eventually,
   operator,
   secretPath,
-  startStand,
   vectorObj,
   vectorPath,
   vpObj,
   vpPath,
-  type Stand,
 } from './stand.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
+import { standSuite } from './stand-suite.ts';
 
 const ns = 'r-on';
 /** A signature of its own: a pipeline with it alone keeps its own source; two of them collapse. */
@@ -37,34 +35,33 @@ interface Ds {
   spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } };
 }
 
-for (const target of kubeTargets())
-  describe(`operator: renames within optimized mode roll the agents (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
+standSuite(
+  'operator: renames within optimized mode roll the agents',
+  { namespaces: [ns, 'team-a', 'team-b', 'team-c'] },
+  (stand) => {
     let op: Operator;
     before(async () => {
-      stand = await startStand(target, [ns, 'team-a', 'team-b', 'team-c']);
-      op = operator(stand, { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
+      op = operator(stand(), { flags: { optimize: true, migration: true, mergerImage: defaultMergerImage } });
       await op.start();
     });
     after(async () => {
       await op.stop();
-      await stand.close();
     });
 
     const ds = async (): Promise<{ generation: number; mount: string }> => {
-      const d = await stand.get<Ds>(dsPath(ns, 'logs-agent'));
+      const d = await stand().get<Ds>(dsPath(ns, 'logs-agent'));
       const mount = d?.spec.template.spec.volumes.find((v) => v.name === 'config')?.secret?.secretName ?? '';
       return { generation: d?.metadata?.generation ?? 0, mount };
     };
     const sources = async (secret: string): Promise<string[]> =>
-      Object.keys(agentJson(await stand.get(secretPath(ns, secret)))?.sources ?? {}).sort();
+      Object.keys(agentJson(await stand().get(secretPath(ns, secret)))?.sources ?? {}).sort();
     const migration = async (): Promise<{ phase?: string; message?: string } | undefined> =>
-      (await stand.get<{ status?: { migration?: { phase?: string; message?: string } } }>(vectorPath(ns, 'logs')))
+      (await stand().get<{ status?: { migration?: { phase?: string; message?: string } } }>(vectorPath(ns, 'logs')))
         ?.status?.migration;
     const events = async (reason: string): Promise<string[]> =>
       (
-        (await stand.get<{ items: { reason: string; message: string }[] }>(`/api/v1/namespaces/${ns}/events`))?.items ??
-        []
+        (await stand().get<{ items: { reason: string; message: string }[] }>(`/api/v1/namespaces/${ns}/events`))
+          ?.items ?? []
       )
         .filter((e) => e.reason === reason)
         .map((e) => e.message);
@@ -78,22 +75,22 @@ for (const target of kubeTargets())
 
     it('rolls for 1 -> 2 and 2 -> 1 and an opt-out, and only for them', async () => {
       // Pipelines first: the Vector's first config already holds them all.
-      for (const team of ['team-a', 'team-b']) await stand.create(vpPath(team), vpObj(team, 'app'));
-      await stand.create(vpPath('team-c'), vpObj('team-c', 'solo', solo));
-      await stand.create(vectorPath(ns), vectorObj('logs', ns));
+      for (const team of ['team-a', 'team-b']) await stand().create(vpPath(team), vpObj(team, 'app'));
+      await stand().create(vpPath('team-c'), vpObj('team-c', 'solo', solo));
+      await stand().create(vectorPath(ns), vectorObj('logs', ns));
       await eventually('the first template', async () => (await ds()).mount === 'logs-agent-opt');
-      await completeRollout(stand, ns, 'logs-agent');
+      await completeRollout(stand(), ns, 'logs-agent');
       await steady('the first config', (ids) => ids.includes('team-c-solo-pods'));
       const first = await ds();
 
       // An addition: team-c joins the group's selector. Nothing renames: a live reload, the template is untouched.
-      await stand.create(vpPath('team-c'), vpObj('team-c', 'app'));
+      await stand().create(vpPath('team-c'), vpObj('team-c', 'app'));
       await steady('team-c in the group', (ids) => ids.length === 2);
       const grouped = await sources(first.mount);
       assert.equal((await ds()).generation, first.generation, 'no roll for an addition');
 
       // 1 -> 2: a second pipeline of the solo signature collapses both into a new source; team-c's files move.
-      await stand.create(vpPath('team-a'), vpObj('team-a', 'solo', solo));
+      await stand().create(vpPath('team-a'), vpObj('team-a', 'solo', solo));
       const rolled = await eventually('the switch to -agent', async () => {
         const now = await ds();
         return now.mount === 'logs-agent' ? now : undefined;
@@ -104,24 +101,24 @@ for (const target of kubeTargets())
       const renamed = await eventually('the SourcesRenamed Event', async () => (await events('SourcesRenamed'))[0]);
       assert.match(renamed, /1 source rename\(s\) over 1 namespace\(s\) \(team-c-solo-pods -> optimizedSource-/);
       assert.match((await migration())?.message ?? '', /team-c-solo-pods -> optimizedSource-/);
-      await completeRollout(stand, ns, 'logs-agent');
+      await completeRollout(stand(), ns, 'logs-agent');
       await steady('1 -> 2 settled', (ids) => !ids.includes('team-c-solo-pods'));
       assert.equal((await ds()).mount, 'logs-agent');
 
       // A removal that renames nothing (team-b leaves the big group): no roll.
       const beforeRemoval = await ds();
-      await stand.del(vpPath('team-b', 'app'));
+      await stand().del(vpPath('team-b', 'app'));
       await steady('team-b gone', (ids) => ids.length === 2);
       assert.equal((await ds()).generation, beforeRemoval.generation, 'no roll for a removal');
 
       // 2 -> 1: team-c's solo pipeline is alone again and gets its own source back.
-      await stand.del(vpPath('team-a', 'solo'));
+      await stand().del(vpPath('team-a', 'solo'));
       await eventually('the switch back to -agent-opt', async () => (await ds()).mount === 'logs-agent-opt');
-      await completeRollout(stand, ns, 'logs-agent');
+      await completeRollout(stand(), ns, 'logs-agent');
       await steady('2 -> 1 settled', (ids) => ids.includes('team-c-solo-pods'));
 
       // An opt-out from a group that goes on: team-c's app pipeline gets a source of its own.
-      await stand.patch(
+      await stand().patch(
         vpPath('team-c', 'app'),
         { metadata: { annotations: { [optimizationAnnotation]: 'disabled' } } },
         'application/merge-patch+json',
@@ -130,4 +127,5 @@ for (const target of kubeTargets())
       // Events are posted after the write that they report, not with it: wait for the third.
       await eventually('the third SourcesRenamed Event', async () => (await events('SourcesRenamed')).length === 3);
     });
-  });
+  },
+);

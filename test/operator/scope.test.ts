@@ -3,7 +3,7 @@
  * scoped to its own namespace, run side by side on one cluster; neither touches the other's objects, the
  * cluster-scoped RBAC included (a scoped operator used to delete every other Vector's ClusterRole and binding).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Operator } from '../../src/operator/operator.ts';
 import type { Logger } from '../../src/operator/controller-context.ts';
@@ -11,8 +11,8 @@ import { inScope } from '../../src/operator/informers.ts';
 import { createMetrics } from '../../src/operator/metrics.ts';
 import { VectorReconciler } from '../../src/operator/vector-controller.ts';
 import type { ControllerContext } from '../../src/operator/controller-context.ts';
-import { dsPath, eventually, operator, secretPath, startStand, vectorObj, vectorPath, type Stand } from './stand.ts';
-import { kubeTargets } from '../helpers/kube-target.ts';
+import { dsPath, eventually, operator, secretPath, vectorObj, vectorPath, type Stand } from './stand.ts';
+import { standSuite } from './stand-suite.ts';
 
 const rbac = '/apis/rbac.authorization.k8s.io/v1';
 
@@ -95,59 +95,50 @@ describe('VectorReconciler with --watch-namespace', () => {
   });
 });
 
-for (const target of kubeTargets())
-  describe(`operator: --watch-namespace keeps to its namespace (${target.name})`, { skip: target.skip }, () => {
-    let stand: Stand;
-    before(async () => {
-      stand = await startStand(target);
-    });
-    after(async () => {
-      await stand.close();
-    });
-
-    it("two operators scoped to two namespaces never touch each other's objects", async () => {
-      await stand.create(vectorPath('team-a'), vectorObj('logs', 'team-a'));
-      await stand.create(vectorPath('team-b'), vectorObj('logs', 'team-b'));
-      const warnings: string[] = [];
-      const log: Logger = { info() {}, debug() {}, error() {}, warn: (_o, msg) => warnings.push(msg) };
-      const b = operator(stand, { watchNamespace: 'team-b', resyncMs: 200 });
-      await b.start();
-      const a = operator(stand, { watchNamespace: 'team-a', resyncMs: 200, log });
-      try {
-        await reconciled(stand, 'team-b');
-        const before = await fingerprint(stand, objectsOf('team-b'));
-        await a.start();
-        await reconciled(stand, 'team-a');
-        // A's caches have listed and resynced everything it can see several times over by now.
-        await resynced(a, 5);
-        assert.deepEqual(await fingerprint(stand, objectsOf('team-b')), before, "team-b's objects untouched by team-a");
-        const aObjects = await fingerprint(stand, objectsOf('team-a'));
-        assert.ok(
-          aObjects.every((l) => !l.includes(' gone ')),
-          `team-a converged: ${aObjects.join(', ')}`,
-        );
-        assert.deepEqual(warnings, [], 'nothing outside the scope was even seen');
-      } finally {
-        await a.stop();
-        await b.stop();
-      }
-    });
-
-    it('a scoped operator leaves the RBAC of a Vector outside its namespace alone, even with no operator there', async () => {
-      // team-b's Vector was set up by a cluster-wide operator that is gone now (an upgrade to scoped operators).
-      const wide = operator(stand);
-      await wide.start();
-      await reconciled(stand, 'team-b');
-      await wide.stop();
-      const before = await fingerprint(stand, objectsOf('team-b'));
-      const a = operator(stand, { watchNamespace: 'team-a', resyncMs: 200 });
+standSuite('operator: --watch-namespace keeps to its namespace', {}, (stand) => {
+  it("two operators scoped to two namespaces never touch each other's objects", async () => {
+    await stand().create(vectorPath('team-a'), vectorObj('logs', 'team-a'));
+    await stand().create(vectorPath('team-b'), vectorObj('logs', 'team-b'));
+    const warnings: string[] = [];
+    const log: Logger = { info() {}, debug() {}, error() {}, warn: (_o, msg) => warnings.push(msg) };
+    const b = operator(stand(), { watchNamespace: 'team-b', resyncMs: 200 });
+    await b.start();
+    const a = operator(stand(), { watchNamespace: 'team-a', resyncMs: 200, log });
+    try {
+      await reconciled(stand(), 'team-b');
+      const before = await fingerprint(stand(), objectsOf('team-b'));
       await a.start();
-      try {
-        await reconciled(stand, 'team-a');
-        await resynced(a, 5);
-        assert.deepEqual(await fingerprint(stand, objectsOf('team-b')), before);
-      } finally {
-        await a.stop();
-      }
-    });
+      await reconciled(stand(), 'team-a');
+      // A's caches have listed and resynced everything it can see several times over by now.
+      await resynced(a, 5);
+      assert.deepEqual(await fingerprint(stand(), objectsOf('team-b')), before, "team-b's objects untouched by team-a");
+      const aObjects = await fingerprint(stand(), objectsOf('team-a'));
+      assert.ok(
+        aObjects.every((l) => !l.includes(' gone ')),
+        `team-a converged: ${aObjects.join(', ')}`,
+      );
+      assert.deepEqual(warnings, [], 'nothing outside the scope was even seen');
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
+
+  it('a scoped operator leaves the RBAC of a Vector outside its namespace alone, even with no operator there', async () => {
+    // team-b's Vector was set up by a cluster-wide operator that is gone now (an upgrade to scoped operators).
+    const wide = operator(stand());
+    await wide.start();
+    await reconciled(stand(), 'team-b');
+    await wide.stop();
+    const before = await fingerprint(stand(), objectsOf('team-b'));
+    const a = operator(stand(), { watchNamespace: 'team-a', resyncMs: 200 });
+    await a.start();
+    try {
+      await reconciled(stand(), 'team-a');
+      await resynced(a, 5);
+      assert.deepEqual(await fingerprint(stand(), objectsOf('team-b')), before);
+    } finally {
+      await a.stop();
+    }
+  });
+});

@@ -14,6 +14,7 @@ import { startApiServer, type ApiServer } from '../../lab/apiserver/server.ts';
 import { startControlPlane } from '../../lab/kube-real/control-plane.ts';
 import { request, type KubeObject } from '../../src/kube/client.ts';
 import { Operator, type OperatorOptions } from '../../src/operator/operator.ts';
+import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import type { Logger } from '../../src/operator/controller-context.ts';
 import type { KubeTarget, KubeTargetName } from '../helpers/kube-target.ts';
 import { requestCounts, writesSince } from '../helpers/real-metrics.ts';
@@ -172,6 +173,51 @@ export function operator(stand: Stand, opts: Partial<OperatorOptions> = {}): Ope
   });
 }
 
+/**
+ * An operator that checks configs in pods (10 s each), under a policy that admits the `bogus_sink` type: only the
+ * check (`vector validate`) can refuse a pipeline that uses it.
+ */
+export function checkingOperator(stand: Stand, opts: Partial<OperatorOptions> = {}): Operator {
+  return operator(stand, {
+    configCheckPods: { timeoutMs: 10_000 },
+    flags: {
+      optimize: false,
+      migration: false,
+      mergerImage: 'merger:test',
+      policy: { ...defaultPolicy, allowTypes: new Set(['bogus_sink']) },
+    },
+    ...opts,
+  });
+}
+
+/** How many reconciles of `controller` (vector, pipeline, aggregator) `op` has finished with success. */
+export async function reconcileCount(op: Operator, controller: string): Promise<number> {
+  const m = await op.metrics.reconciles.get();
+  return m.values.find((v) => v.labels.controller === controller && v.labels.result === 'success')?.value ?? 0;
+}
+
+/**
+ * Starts an operator again over the objects an earlier one wrote. Write requests are counted from here
+ * (`Stand.writes()`), and it resolves once each controller in `reconciles` has succeeded at least that many times,
+ * so the restart's initial reconciles have run. The caller stops it.
+ */
+export async function restartOperator(stand: Stand, reconciles: Record<string, number>): Promise<Operator> {
+  await stand.resetCounts();
+  const op = operator(stand);
+  await op.start();
+  try {
+    await eventually(`the restarted operator's reconciles (${JSON.stringify(reconciles)})`, async () => {
+      for (const [controller, n] of Object.entries(reconciles))
+        if ((await reconcileCount(op, controller)) < n) return false;
+      return true;
+    });
+  } catch (err) {
+    await op.stop();
+    throw err;
+  }
+  return op;
+}
+
 /** Polls `check` until it returns a value other than undefined/false; fails with its last problem after ~15 s. */
 export async function eventually<T>(
   what: string,
@@ -197,45 +243,60 @@ export const vectorPath = (ns: string, name = ''): string =>
 export const vpPath = (ns: string, name = ''): string =>
   `${group}/namespaces/${ns}/vectorpipelines${name === '' ? '' : `/${name}`}`;
 export const cvpPath = (name = ''): string => `${group}/clustervectorpipelines${name === '' ? '' : `/${name}`}`;
+export const vaPath = (ns: string, name = ''): string =>
+  `${group}/namespaces/${ns}/vectoraggregators${name === '' ? '' : `/${name}`}`;
 export const secretPath = (ns: string, name: string): string => `/api/v1/namespaces/${ns}/secrets/${name}`;
 export const dsPath = (ns: string, name: string): string => `/apis/apps/v1/namespaces/${ns}/daemonsets/${name}`;
 
-export function vectorObj(
-  name: string,
-  ns: string,
-  spec: Record<string, unknown> = {},
-  meta: Record<string, unknown> = {},
-): unknown {
-  return {
-    apiVersion: 'observability.kaasops.io/v1alpha1',
-    kind: 'Vector',
-    metadata: { name, namespace: ns, ...meta },
-    spec,
-  };
-}
+export type Fields = Record<string, unknown>;
 
-export function vpObj(
+/** One of our namespaced custom resources, as a user writes it. */
+const resource = (kind: string, ns: string, name: string, spec: unknown, meta: Fields): unknown => ({
+  apiVersion: 'observability.kaasops.io/v1alpha1',
+  kind,
+  metadata: { name, namespace: ns, ...meta },
+  spec,
+});
+
+export const vectorObj = (name: string, ns: string, spec: Fields = {}, meta: Fields = {}): unknown =>
+  resource('Vector', ns, name, spec, meta);
+
+/** A VectorPipeline; by default one that reads the pods' logs into a blackhole. */
+export const vpObj = (ns: string, name: string, spec?: Fields, meta: Fields = {}): unknown =>
+  resource(
+    'VectorPipeline',
+    ns,
+    name,
+    spec ?? { sources: { pods: { type: 'kubernetes_logs' } }, sinks: { out: { type: 'blackhole', inputs: ['pods'] } } },
+    meta,
+  );
+
+export const vaObj = (ns: string, name: string, spec: Fields = {}, meta: Fields = {}): unknown =>
+  resource('VectorAggregator', ns, name, spec, meta);
+
+/** Creates Secret `ns/name` with `data` (base64) or `stringData`, as a user writes it. */
+export const createSecret = (
+  stand: Stand,
   ns: string,
   name: string,
-  spec?: Record<string, unknown>,
-  meta: Record<string, unknown> = {},
-): unknown {
-  return {
-    apiVersion: 'observability.kaasops.io/v1alpha1',
-    kind: 'VectorPipeline',
-    metadata: { name, namespace: ns, ...meta },
-    spec: spec ?? {
-      sources: { pods: { type: 'kubernetes_logs' } },
-      sinks: { out: { type: 'blackhole', inputs: ['pods'] } },
-    },
-  };
-}
+  content: { data?: Record<string, string>; stringData?: Record<string, string> },
+): Promise<KubeObject> =>
+  stand.create(`/api/v1/namespaces/${ns}/secrets`, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: ns },
+    ...content,
+  });
 
 export function agentJson(secret: KubeObject | undefined): Record<string, Record<string, unknown>> | undefined {
   const data = (secret as { data?: Record<string, string> } | undefined)?.data?.['agent.json'];
   if (data === undefined) return undefined;
   return JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, Record<string, unknown>>;
 }
+
+/** A check for `eventually`: the agent config of Vector `vector/logs` has the source `id`. */
+export const hasSource = (stand: Stand, id: string) => async (): Promise<boolean> =>
+  agentJson(await stand.get(secretPath('vector', 'logs-agent')))?.sources?.[id] !== undefined;
 
 /** Marks the DaemonSet's current generation as fully rolled out on `nodes` nodes (what the DaemonSet controller does). */
 export async function completeRollout(stand: Stand, ns: string, name: string, nodes = 2): Promise<void> {
