@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeTargets } from '../helpers/kube-target.ts';
 import { failure, startLabOn, type Lab } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 // Written in client-node's model spelling (`_default`, `x_kubernetes_preserve_unknown_fields`): the typed client
 // serialises these to `default` and `x-kubernetes-preserve-unknown-fields` on the wire.
@@ -67,15 +67,6 @@ const vector = (name: string, spec: Vector['spec']): Vector => ({
   spec,
 });
 
-/** Polls until `check` holds (bounded: about 30 s), for what the real server does asynchronously. */
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await check().catch(() => false)) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 for (const t of kubeTargets())
   describe(`custom resources served from a registered CRD (${t.name})`, { skip: t.skip }, () => {
     let lab: Lab & { close: () => Promise<void> };
@@ -86,7 +77,7 @@ for (const t of kubeTargets())
       custom = lab.kc.makeApiClient(k8s.CustomObjectsApi);
       const ext = lab.kc.makeApiClient(k8s.ApiextensionsV1Api);
       await ext.createCustomResourceDefinition({ body: crd });
-      await until('the CRD Established', async () => {
+      await eventually('the CRD Established', async () => {
         const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
         return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true;
       });
@@ -188,7 +179,7 @@ for (const t of kubeTargets())
     it('deleting the CRD removes its custom resources and its API', async () => {
       await lab.kc.makeApiClient(k8s.ApiextensionsV1Api).deleteCustomResourceDefinition({ name: crd.metadata.name });
       // The real server removes the custom resources, then the CRD and its API, asynchronously.
-      await until(
+      await eventually(
         'the API gone',
         async () => (await failure(() => custom.listNamespacedCustomObject(target))).code === 404,
       );

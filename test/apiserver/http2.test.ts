@@ -11,11 +11,7 @@ import { sharePool } from '../../lab/common/kube-http.ts';
 import { standReflector } from '../../lab/common/reflector.ts';
 import type { Reflector } from '../../src/kube/reflector.ts';
 import { startLab, type Lab } from './helpers.ts';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2_000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), what);
-}
+import { eventually } from '../helpers/eventually.ts';
 
 describe('HTTP/2 and HTTP/1.1 on the API server stand-in', () => {
   let lab: Lab;
@@ -38,17 +34,19 @@ describe('HTTP/2 and HTTP/1.1 on the API server stand-in', () => {
     for (let i = 0; i < 300; i++) reflectors.push(standReflector({ kc, path: '/api/v1/namespaces' }));
     try {
       await Promise.all(reflectors.map((r) => r.start()));
-      await until(() => lab.server.openWatches() - watches === 300, 'all 300 watches open');
+      await eventually('all 300 watches open', () => lab.server.openWatches() - watches === 300);
       assert.equal(lab.server.watchesOpened() - opened, 300, 'each reflector opened its watch once');
       // undici opens at most 100 streams per connection: 3 connections, a few more if lists overlapped the watches.
       const handshakes = lab.server.connections().accepted - before;
       assert.ok(handshakes <= 6, `${String(handshakes)} connections for 300 watches`);
       await core.createNamespace({ body: { metadata: { name: 'h2-fanout' } } });
-      await until(() => reflectors.every((r) => r.get('h2-fanout') !== undefined), 'every watch saw the new namespace');
+      await eventually('every watch saw the new namespace', () =>
+        reflectors.every((r) => r.get('h2-fanout') !== undefined),
+      );
     } finally {
       await Promise.all(reflectors.map((r) => r.stop()));
     }
-    await until(() => lab.server.openWatches() === watches, 'stopped watches close their streams on the server');
+    await eventually('stopped watches close their streams on the server', () => lab.server.openWatches() === watches);
     assert.equal(lab.server.watchesOpened() - opened, 300, 'a closed watch stays counted as opened');
   });
 
@@ -69,7 +67,7 @@ describe('HTTP/2 and HTTP/1.1 on the API server stand-in', () => {
       let text = '';
       stream.on('data', (c: string) => (text += c));
       await lab.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'over-h2' } } });
-      await until(() => text.includes('"name":"over-h2"'), 'the event arrives on the stream');
+      await eventually('the event arrives on the stream', () => text.includes('"name":"over-h2"'));
       assert.match(text, /^\{"type":"ADDED"/);
       stream.close(constants.NGHTTP2_CANCEL);
     } finally {

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startControlPlane, type ControlPlane } from '../../lab/kube-real/control-plane.ts';
 import { startNodes, type Nodes } from '../../lab/nodes/cluster.ts';
 import { podCidr } from '../../lab/nodes/node-object.ts';
@@ -18,6 +17,7 @@ import { standControllers } from '../../lab/scenarios/kube.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { request } from '../../src/kube/client.ts';
 import { realLaneSkip } from '../helpers/kube-target.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 interface Pod {
   metadata: { name: string; uid: string; deletionTimestamp?: string };
@@ -31,16 +31,6 @@ interface Pod {
     initContainerStatuses?: { name: string; state?: { terminated?: { exitCode: number; reason: string } } }[];
     containerStatuses?: { name: string; ready: boolean }[];
   };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, limitMs = 90_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 const daemonSet = {
@@ -110,17 +100,21 @@ for (const runContainers of [true, false]) {
 
       it('runs the DaemonSet pod the real controllers place on each node, and reports its status as a kubelet', async () => {
         await request(kc, 'POST', '/apis/apps/v1/namespaces/default/daemonsets', { body: daemonSet });
-        const pods = await until('a Ready pod on each node', async () => {
-          const l = await request<{ items: Pod[] }>(
-            kc,
-            'GET',
-            '/api/v1/namespaces/default/pods?labelSelector=app%3Dprobe',
-          );
-          const ready = l.items.filter((p) =>
-            p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          );
-          return ready.length === 2 ? ready : undefined;
-        });
+        const pods = await eventually(
+          'a Ready pod on each node',
+          async () => {
+            const l = await request<{ items: Pod[] }>(
+              kc,
+              'GET',
+              '/api/v1/namespaces/default/pods?labelSelector=app%3Dprobe',
+            );
+            const ready = l.items.filter((p) =>
+              p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+            );
+            return ready.length === 2 ? ready : undefined;
+          },
+          { limitMs: 90_000, everyMs: 200 },
+        );
         assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['node-0', 'node-1'], 'bound by the scheduler');
         for (const p of pods) {
           const index = Number(p.spec.nodeName?.slice('node-'.length));
@@ -159,19 +153,23 @@ for (const runContainers of [true, false]) {
         assert.equal(ds.status.desiredNumberScheduled, 2);
         const old = pods.find((p) => p.spec.nodeName === 'node-0') as Pod;
         await request(kc, 'DELETE', `/api/v1/namespaces/default/pods/${old.metadata.name}`);
-        const replacement = await until('the deleted pod gone and replaced', async () => {
-          const l = await request<{ items: Pod[] }>(
-            kc,
-            'GET',
-            '/api/v1/namespaces/default/pods?labelSelector=app%3Dprobe',
-          );
-          if (l.items.some((p) => p.metadata.uid === old.metadata.uid)) return undefined;
-          return l.items.find(
-            (p) =>
-              p.spec.nodeName === 'node-0' &&
-              p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          );
-        });
+        const replacement = await eventually(
+          'the deleted pod gone and replaced',
+          async () => {
+            const l = await request<{ items: Pod[] }>(
+              kc,
+              'GET',
+              '/api/v1/namespaces/default/pods?labelSelector=app%3Dprobe',
+            );
+            if (l.items.some((p) => p.metadata.uid === old.metadata.uid)) return undefined;
+            return l.items.find(
+              (p) =>
+                p.spec.nodeName === 'node-0' &&
+                p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+            );
+          },
+          { limitMs: 90_000, everyMs: 200 },
+        );
         assert.notEqual(replacement.metadata.uid, old.metadata.uid);
       });
     },

@@ -7,7 +7,7 @@ import { isConflict, KubeError, request, type KubeObject } from '../../src/kube/
 import { Controller } from '../../src/kube/controller.ts';
 import { isSubset } from '../../src/kube/diff.ts';
 import { WorkQueue } from '../../src/kube/workqueue.ts';
-import { until } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const configMap = (name: string, data: Record<string, string>): KubeObject => ({
   apiVersion: 'v1',
@@ -139,7 +139,7 @@ describe('applier', () => {
     });
     c.run();
     queue.add('default/contended');
-    await until(() => lab.server.hooks.count('patch', 'configmaps') === 2 && c.busy() === 0, 'the retry');
+    await eventually('the retry', () => lab.server.hooks.count('patch', 'configmaps') === 2 && c.busy() === 0);
     await c.stop();
     assert.equal(errors.length, 1);
     assert.ok(isConflict(errors[0]));

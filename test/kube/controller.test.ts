@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { Controller, type ReconcileResult } from '../../src/kube/controller.ts';
 import { WorkQueue } from '../../src/kube/workqueue.ts';
-import { deferred, until } from './helpers.ts';
+import { deferred } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('controller', () => {
   it('retries a failing key with growing delays, and forgets its failures once it succeeds', async () => {
@@ -29,11 +30,11 @@ describe('controller', () => {
     queue.add('good');
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
-      await until(() => clock.timers() === 1 && c.busy() === 0, `retry ${i + 1} scheduled`);
+      await eventually(`retry ${i + 1} scheduled`, () => clock.timers() === 1 && c.busy() === 0);
       delays.push(clock.delays()[0] ?? -1);
       clock.advance(delays[i] ?? 0);
     }
-    await until(() => runs.length === 5, 'the successful run');
+    await eventually('the successful run', () => runs.length === 5);
     assert.deepEqual(delays, [100, 200, 400]);
     assert.deepEqual(
       runs.filter((k) => k === 'good'),
@@ -42,7 +43,7 @@ describe('controller', () => {
     );
     assert.equal(errors.length, 3);
     assert.equal(errors[0], 'bad: apiserver said no');
-    await until(() => c.busy() === 0, 'idle');
+    await eventually('idle', () => c.busy() === 0);
     assert.equal(queue.numRequeues('bad'), 0, 'forgotten after success');
     assert.equal(clock.timers(), 0, 'nothing more scheduled');
     await c.stop();
@@ -63,10 +64,10 @@ describe('controller', () => {
     });
     c.run();
     queue.add('k');
-    await until(() => clock.timers() === 1, 'the requeue');
+    await eventually('the requeue', () => clock.timers() === 1);
     assert.deepEqual(clock.delays(), [30_000]);
     clock.advance(30_000);
-    await until(() => runs === 2, 'the second run');
+    await eventually('the second run', () => runs === 2);
     await c.stop();
   });
 
@@ -90,13 +91,13 @@ describe('controller', () => {
     });
     c.run();
     queue.add('same');
-    await until(() => runs === 1, 'the first run');
+    await eventually('the first run', () => runs === 1);
     queue.add('same');
     queue.add('same');
     await new Promise((r) => setImmediate(r));
     assert.equal(runs, 1, 'held back while the first run is in flight');
     gate.resolve();
-    await until(() => runs === 2, 'the run for the change made meanwhile');
+    await eventually('the run for the change made meanwhile', () => runs === 2);
     await c.stop();
     assert.equal(maxActive, 1);
     assert.equal(runs, 2);
@@ -121,7 +122,7 @@ describe('controller', () => {
     });
     c.run();
     queue.add('slow');
-    await until(() => started.length === 1, 'slow started');
+    await eventually('slow started', () => started.length === 1);
     queue.add('queued-behind');
     let stopped = false;
     const stopping = c.stop().then(() => (stopped = true));

@@ -5,7 +5,7 @@ import { startLab, type Lab } from '../apiserver/helpers.ts';
 import { ManualClock, type Clock } from '../../src/kube/clock.ts';
 import { request } from '../../src/kube/client.ts';
 import { LeaderElector } from '../../src/kube/lease.ts';
-import { until } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 interface Lease {
   spec?: { holderIdentity?: string; leaseTransitions?: number; renewTime?: string };
@@ -46,13 +46,13 @@ describe('leader election', () => {
     const log: string[] = [];
     const a = elector('handover', 'a', log);
     const b = elector('handover', 'b', log);
-    await until(() => a.isLeader() || b.isLeader(), 'a leader');
+    await eventually('a leader', () => a.isLeader() || b.isLeader());
     const [leader, follower, leaderId, followerId] = a.isLeader() ? [a, b, 'a', 'b'] : [b, a, 'b', 'a'];
     // Several renewal rounds go by: the follower never takes over a lease that is being renewed.
     const renewedAt = (await lease('handover')).spec?.renewTime;
-    await until(
-      () => log.length > 1 || lab.server.hooks.count('update', 'leases.coordination.k8s.io') >= 5,
+    await eventually(
       'renewals',
+      () => log.length > 1 || lab.server.hooks.count('update', 'leases.coordination.k8s.io') >= 5,
     );
     assert.notEqual((await lease('handover')).spec?.renewTime, renewedAt, 'the leader renews');
     assert.deepEqual(log, [`${leaderId} leads`]);
@@ -62,7 +62,7 @@ describe('leader election', () => {
     await leader.stop();
     assert.equal(leader.isLeader(), false);
     // Released, so the follower needs no lease expiry: it takes over on its next retry.
-    await until(() => follower.isLeader(), 'failover');
+    await eventually('failover', () => follower.isLeader());
     assert.deepEqual(log, [`${leaderId} leads`, `${followerId} leads`]);
     const { spec } = await lease('handover');
     assert.deepEqual([spec?.holderIdentity, spec?.leaseTransitions], [followerId, 1]);
@@ -74,15 +74,15 @@ describe('leader election', () => {
     // The first leader's clock stands still: its renewal timer never fires, like a process hung in a long GC pause.
     const frozen = new ManualClock();
     const hung = elector('takeover', 'hung', log, frozen);
-    await until(() => hung.isLeader(), 'the first leader');
+    await eventually('the first leader', () => hung.isLeader());
     const healthy = elector('takeover', 'healthy', log);
-    await until(() => healthy.isLeader(), 'the takeover after the lease expired');
+    await eventually('the takeover after the lease expired', () => healthy.isLeader());
     assert.equal((await lease('takeover')).spec?.holderIdentity, 'healthy');
     assert.deepEqual(log, ['hung leads', 'healthy leads']);
 
     // The hung process wakes up: its next renewal finds another holder, and it steps down instead of writing.
     frozen.advance(50);
-    await until(() => !hung.isLeader(), 'the old leader steps down');
+    await eventually('the old leader steps down', () => !hung.isLeader());
     assert.deepEqual(log, ['hung leads', 'healthy leads', 'hung stopped leading']);
     assert.equal((await lease('takeover')).spec?.holderIdentity, 'healthy');
     await hung.stop();
@@ -92,9 +92,9 @@ describe('leader election', () => {
   it('steps down by its renew deadline when the API server keeps failing its renewals', async () => {
     const log: string[] = [];
     const e = elector('outage', 'alone', log);
-    await until(() => e.isLeader(), 'leading');
+    await eventually('leading', () => e.isLeader());
     lab.server.inject({ verb: 'get', resource: 'leases.coordination.k8s.io', name: 'outage', code: 500, times: 1e6 });
-    await until(() => !e.isLeader(), 'stepping down');
+    await eventually('stepping down', () => !e.isLeader());
     assert.deepEqual(log, ['alone leads', 'alone stopped leading']);
     await e.stop();
   });

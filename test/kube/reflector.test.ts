@@ -6,7 +6,8 @@ import { cm, startLab, type Lab } from '../apiserver/helpers.ts';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { errorCode, type KubeObject } from '../../src/kube/client.ts';
 import { Reflector, type ReflectorOptions } from '../../src/kube/reflector.ts';
-import { record, until } from './helpers.ts';
+import { record } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
@@ -57,14 +58,14 @@ describe('reflector', () => {
     assert.deepEqual(seen, ['add before']);
     // List items arrive without apiVersion/kind on a real server; the store has them either way.
     assert.equal(r.get(`${ns}/before`)?.kind, 'ConfigMap');
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
 
     await create(ns, 'a');
     await patch(ns, 'a', { k: 'v' });
     await patch(ns, 'a', { k: 'v' }); // the server sees no change and keeps the resourceVersion
     await remove(ns, 'a');
     await create(ns, 'b');
-    await until(() => seen.includes('add b'), 'the last event');
+    await eventually('the last event', () => seen.includes('add b'));
     assert.deepEqual(seen, ['add before', 'add a', 'update a', 'delete a', 'add b']);
     assert.equal(r.get(`${ns}/a`), undefined);
     assert.deepEqual(
@@ -75,7 +76,7 @@ describe('reflector', () => {
       ['b', 'before'],
     );
     await r.stop();
-    await until(() => lab.server.openWatches('configmaps') === 0, 'the watch is closed after stop()');
+    await eventually('the watch is closed after stop()', () => lab.server.openWatches('configmaps') === 0);
   });
 
   it('stores and emits the transformed object, from the list and from watch events alike', async () => {
@@ -88,7 +89,7 @@ describe('reflector', () => {
     r.on((_e, o) => emitted.push(o));
     await r.start();
     await create(ns, 'watched');
-    await until(() => emitted.length === 2, 'the watched object');
+    await eventually('the watched object', () => emitted.length === 2);
     for (const name of ['listed', 'watched'])
       assert.deepEqual(r.get(`${ns}/${name}`)?.metadata?.labels, { seen: 'yes' });
     assert.deepEqual(
@@ -104,16 +105,16 @@ describe('reflector', () => {
     const seen = record(r);
     lab.server.hooks.resetCounts();
     await r.start();
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
     await create(ns, 'x1');
-    await until(() => seen.length === 1, 'x1');
+    await eventually('x1', () => seen.length === 1);
     // The connection is cut (a load balancer, an API server restart) while writes go on.
     lab.server.dropWatches();
     await create(ns, 'x2');
     await patch(ns, 'x1', { changed: 'yes' });
     await remove(ns, 'x2');
     await create(ns, 'x3');
-    await until(() => seen.length === 5, 'the writes made during the drop');
+    await eventually('the writes made during the drop', () => seen.length === 5);
     assert.deepEqual(seen, ['add x1', 'add x2', 'update x1', 'delete x2', 'add x3']);
     assert.equal(lab.server.hooks.count('list', 'configmaps'), 1, 'no relist');
     assert.ok(lab.server.hooks.count('watch', 'configmaps') >= 2, 're-watched');
@@ -130,18 +131,18 @@ describe('reflector', () => {
     const r = reflector(ns, { clock, random: () => 1 });
     const seen = record(r);
     await r.start();
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
     lab.server.hooks.resetCounts();
     // A drop right after connecting, with nothing received, looks like a flapping server: the reflector backs off.
     // Its clock stands still, so it stays away while the world moves on and the history it needs is compacted.
     lab.server.dropWatches();
-    await until(() => lab.server.openWatches('configmaps') === 0 && clock.timers() === 1, 'the reflector waits');
+    await eventually('the reflector waits', () => lab.server.openWatches('configmaps') === 0 && clock.timers() === 1);
     await remove(ns, 'goes');
     await patch(ns, 'changes', { v: '2' });
     await create(ns, 'new');
     lab.server.compact();
     clock.advance(clock.delays()[0] ?? 0);
-    await until(() => seen.length === 6, 'the relist diff');
+    await eventually('the relist diff', () => seen.length === 6);
     assert.deepEqual(seen.slice(3).sort(), ['add new', 'delete goes', 'update changes']);
     assert.equal(lab.server.hooks.count('list', 'configmaps'), 1, 'one relist');
     assert.deepEqual(
@@ -153,7 +154,7 @@ describe('reflector', () => {
     );
     // And it keeps watching from the relist.
     await create(ns, 'later');
-    await until(() => seen.includes('add later'), 'an event after the relist');
+    await eventually('an event after the relist', () => seen.includes('add later'));
     await r.stop();
   });
 
@@ -164,16 +165,16 @@ describe('reflector', () => {
     const r = reflector(ns, { onError: (e) => errors.push(e) });
     const seen = record(r);
     await r.start();
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
     await create(ns, 'seen');
-    await until(() => seen.includes('add seen'), 'seen');
+    await eventually('seen', () => seen.includes('add seen'));
     lab.server.hooks.resetCounts();
     lab.server.inject({ verb: 'watch', resource: 'configmaps', namespace: ns, code: 410 });
     lab.server.dropWatches();
-    await until(() => lab.server.hooks.count('list', 'configmaps') === 1, 'the relist');
-    await until(() => lab.server.openWatches('configmaps') === 1, 'watching again');
+    await eventually('the relist', () => lab.server.hooks.count('list', 'configmaps') === 1);
+    await eventually('watching again', () => lab.server.openWatches('configmaps') === 1);
     await create(ns, 'next');
-    await until(() => seen.includes('add next'), 'an event after the relist');
+    await eventually('an event after the relist', () => seen.includes('add next'));
     assert.deepEqual(seen, ['add kept', 'add seen', 'add next'], 'the relist found nothing new to report');
     assert.deepEqual(errors, []);
     await r.stop();
@@ -196,7 +197,7 @@ describe('reflector', () => {
     const started = r.start().then(() => (synced = true));
     const delays: number[] = [];
     for (let i = 0; i < 3; i++) {
-      await until(() => clock.timers() === 1, `backoff ${i + 1}`);
+      await eventually(`backoff ${i + 1}`, () => clock.timers() === 1);
       const d = clock.delays()[0] ?? 0;
       delays.push(d);
       assert.equal(synced, false);
@@ -209,18 +210,18 @@ describe('reflector', () => {
     assert.deepEqual(seen, ['add one']);
 
     // A watch that fails (here: the re-watch after a drop gets a 500) is also retried after a backoff, by a relist.
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
     lab.server.inject({ verb: 'watch', resource: 'configmaps', namespace: ns, code: 500 });
     await create(ns, 'two');
-    await until(() => seen.includes('add two'), 'two');
+    await eventually('two', () => seen.includes('add two'));
     lab.server.dropWatches();
-    await until(() => clock.timers() === 1 && errors.length === 4, 'the backoff after the failed watch');
+    await eventually('the backoff after the failed watch', () => clock.timers() === 1 && errors.length === 4);
     assert.equal(errors[3], 500);
     // The watch had delivered an event before the drop, so the failure count started over.
     assert.deepEqual(clock.delays(), [500]);
     await remove(ns, 'one');
     clock.advance(500);
-    await until(() => seen.includes('delete one'), 'the relist after the failed watch');
+    await eventually('the relist after the failed watch', () => seen.includes('delete one'));
     assert.equal(lab.server.hooks.count('list', 'configmaps'), 5);
     await r.stop();
   });
@@ -233,7 +234,7 @@ describe('reflector', () => {
     const r = reflector(ns, { clock, resyncMs: 60_000, watchTimeoutSeconds: 3600 });
     const seen = record(r);
     await r.start();
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
     lab.server.hooks.resetCounts();
     clock.advance(60_000);
     assert.deepEqual(seen.slice(2).sort(), ['resync p', 'resync q']);
@@ -250,14 +251,14 @@ describe('reflector', () => {
     const seen = record(r);
     lab.server.hooks.resetCounts();
     await r.start();
-    await until(() => lab.server.openWatches('configmaps') === 1, 'the watch is open');
+    await eventually('the watch is open', () => lab.server.openWatches('configmaps') === 1);
     clock.advance(304_999);
     assert.equal(lab.server.hooks.count('watch', 'configmaps'), 1, 'not yet');
     clock.advance(1);
-    await until(() => lab.server.hooks.count('watch', 'configmaps') === 2, 'a second watch');
-    await until(() => lab.server.openWatches('configmaps') === 1, 'only the new watch is open');
+    await eventually('a second watch', () => lab.server.hooks.count('watch', 'configmaps') === 2);
+    await eventually('only the new watch is open', () => lab.server.openWatches('configmaps') === 1);
     await create(ns, 'after');
-    await until(() => seen.includes('add after'), 'an event on the new watch');
+    await eventually('an event on the new watch', () => seen.includes('add after'));
     assert.equal(lab.server.hooks.count('list', 'configmaps'), 1, 'no relist');
     await r.stop();
   });
@@ -268,7 +269,7 @@ describe('reflector', () => {
     const r = reflector(ns, { clock });
     lab.server.inject({ verb: 'list', resource: 'configmaps', namespace: ns, code: 403, times: 1 });
     const started = r.start();
-    await until(() => clock.timers() === 1, 'the backoff');
+    await eventually('the backoff', () => clock.timers() === 1);
     await r.stop();
     await started;
     assert.equal(r.hasSynced(), false);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import process from 'node:process';
 import { ManualClock } from '../../src/kube/clock.ts';
 import { Shutdown } from '../../src/kube/shutdown.ts';
-import { until } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('graceful shutdown', () => {
   it('stops in reverse start order, runs every step even after one fails, and runs only once', async () => {
@@ -39,7 +39,7 @@ describe('graceful shutdown', () => {
     const before = process.listenerCount('SIGUSR2');
     s.listen();
     process.emit('SIGUSR2');
-    await until(() => exits.length === 1, 'the exit');
+    await eventually('the exit', () => exits.length === 1);
     assert.equal(stopped, true);
     assert.deepEqual(exits, [0]);
     assert.equal(process.listenerCount('SIGUSR2'), before);

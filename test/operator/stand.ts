@@ -7,7 +7,6 @@
  * counts write requests on both (the stand-in's request counts, or the real API server's `apiserver_request_total`).
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { startApiServer, type ApiServer } from '../../lab/apiserver/server.ts';
@@ -17,7 +16,11 @@ import { Operator, type OperatorOptions } from '../../src/operator/operator.ts';
 import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import type { Logger } from '../../src/operator/controller-context.ts';
 import type { KubeTarget, KubeTargetName } from '../helpers/kube-target.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { requestCounts, writesSince } from '../helpers/real-metrics.ts';
+
+// The operator suites import the one polling helper from here, with the rest of their stand.
+export { eventually };
 
 const crdDir = new URL('../../deploy/crds/', import.meta.url);
 export const group = '/apis/observability.kaasops.io/v1alpha1';
@@ -216,26 +219,6 @@ export async function restartOperator(stand: Stand, reconciles: Record<string, n
     throw err;
   }
   return op;
-}
-
-/** Polls `check` until it returns a value other than undefined/false; fails with its last problem after ~15 s. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < 750; i++) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(20);
-  }
-  throw new Error(
-    `timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`,
-  );
 }
 
 export const vectorPath = (ns: string, name = ''): string =>

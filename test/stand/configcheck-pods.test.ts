@@ -11,7 +11,8 @@ import { defaultPolicy } from '../../src/pipelines/policy.ts';
 import type { PipelineStatus } from '../../src/pipelines/schemas.ts';
 import { request } from '../../src/kube/client.ts';
 import { installCrds, silent, vectorObj, vectorPath, vpObj, vpPath, agentJson } from '../operator/stand.ts';
-import { startStand, until, type Stand } from './helpers.ts';
+import { startStand, type Stand } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('the stand runs configcheck pods', () => {
   let stand: Stand;
@@ -54,18 +55,18 @@ describe('the stand runs configcheck pods', () => {
         sinks: { out: { type: 'bogus_sink', inputs: ['pods'] } },
       }),
     });
-    const good = await until('the good pipeline checked', async () => {
+    const good = await eventually('the good pipeline checked', async () => {
       const s = await status('team-a', 'good');
       return s?.configCheckResult === undefined ? undefined : s;
     });
     assert.equal(good.configCheckResult, true, good.reason);
-    const bad = await until('the bogus pipeline refused', async () => {
+    const bad = await eventually('the bogus pipeline refused', async () => {
       const s = await status('team-b', 'bogus');
       return s?.configCheckResult === false ? s : undefined;
     });
     assert.match(bad.reason ?? '', /^agent vector\/logs config check failed: Failed to load/);
     assert.match(bad.reason ?? '', /x unknown variant `bogus_sink` for key `sinks.team-b-bogus-out.type`/);
-    const cfg = await until('the good pipeline published without the bogus one', async () => {
+    const cfg = await eventually('the good pipeline published without the bogus one', async () => {
       const s = await stand.core
         .readNamespacedSecret({ name: 'logs-agent', namespace: 'vector' })
         .catch(() => undefined);
@@ -73,7 +74,7 @@ describe('the stand runs configcheck pods', () => {
       return c?.sources?.['team-a-good-pods'] === undefined ? undefined : c;
     });
     assert.equal(cfg.sinks?.['team-b-bogus-out'], undefined);
-    await until('configcheck pods and Secrets cleaned up', async () => {
+    await eventually('configcheck pods and Secrets cleaned up', async () => {
       const sel = { namespace: 'vector', labelSelector: 'app.kubernetes.io/component=ConfigCheck' };
       const pods = await stand.core.listNamespacedPod(sel);
       const secrets = await stand.core.listNamespacedSecret(sel);

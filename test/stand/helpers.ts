@@ -13,6 +13,7 @@ import type { SimTiming } from '../../lab/vector-sim/sim.ts';
 import { buildModes } from '../../src/pipelines/modes.ts';
 import type { Pipeline, Vector } from '../../src/pipelines/schemas.ts';
 import { agentDaemonSet } from '../../src/operator/objects.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 export interface Stand {
   server: ApiServer;
@@ -42,21 +43,6 @@ export async function startStand(nodeCount: number, timing?: Partial<SimTiming>)
       rmSync(root, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `check` until it returns a value other than undefined; fails with `what` after `limitMs`. */
-export async function until<T>(
-  what: string,
-  check: () => T | undefined | Promise<T | undefined>,
-  limitMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export const vector: Vector = { kind: 'Vector', metadata: { name: 'agent', namespace: 'vector' }, spec: {} };
@@ -142,7 +128,7 @@ export async function applyDs(apps: k8s.AppsV1Api, ds: k8s.V1DaemonSet): Promise
 
 /** Resolves once the DaemonSet's status shows every node updated and ready for the current generation. */
 export async function rolledOut(apps: k8s.AppsV1Api, name: string, nodes: number): Promise<k8s.V1DaemonSet> {
-  return until(`DaemonSet ${name} rolled out on ${nodes} nodes`, async () => {
+  return eventually(`DaemonSet ${name} rolled out on ${nodes} nodes`, async () => {
     const ds = await apps.readNamespacedDaemonSet({ name, namespace: 'vector' });
     const s = ds.status;
     const done =
@@ -177,7 +163,7 @@ export function tally(d: Deliveries, sink: string, written: readonly string[]): 
 export async function settled(nodes: Nodes, written: Map<string, string[]>): Promise<Deliveries> {
   let last = -1;
   let quiet = 0;
-  return until('every line delivered and deliveries quiet', () => {
+  return eventually('every line delivered and deliveries quiet', () => {
     const d = nodes.deliveries();
     let total = 0;
     for (const m of d.values()) for (const n of m.values()) total += n;

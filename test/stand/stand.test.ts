@@ -22,9 +22,9 @@ import {
   sinkOf,
   startStand,
   tally,
-  until,
   type Stand,
 } from './helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const NAMESPACES = ['team-a', 'team-b', 'team-c'];
 
@@ -113,7 +113,7 @@ describe('the stand: nodes, kubelets, DaemonSet rollout, Vector simulator', () =
       await applyDs(stand.apps, agentDs('agent-agent'));
       await rolledOut(stand.apps, 'agent-agent', 2);
       // 3 sources (one per namespace) x 3 watches x 2 nodes.
-      await until('18 agent watches', () => (stand.server.openWatches() - baseline === 18 ? true : undefined));
+      await eventually('18 agent watches', () => (stand.server.openWatches() - baseline === 18 ? true : undefined));
       writeRounds(w, 3);
       const legacy = await settled(stand.nodes, writtenBySink(w));
       for (const ns of NAMESPACES) {
@@ -131,7 +131,7 @@ describe('the stand: nodes, kubelets, DaemonSet rollout, Vector simulator', () =
       // Migration off: the operator rewrites the same Secret; Vector live-reloads into the renamed source.
       const retained = new Map(NAMESPACES.map((ns) => [ns, w.retained(ns).length]));
       await putSecret(stand.core, 'agent-agent', cfg.optimized);
-      await until('6 agent watches (one optimized source per node)', () =>
+      await eventually('6 agent watches (one optimized source per node)', () =>
         stand.server.openWatches() - baseline === 6 ? true : undefined,
       );
       writeRounds(w, 1);
@@ -210,7 +210,7 @@ describe('the stand: nodes, kubelets, DaemonSet rollout, Vector simulator', () =
       const dir = join(stand.nodes.nodes[0]?.root ?? '', 'var/lib/vector/team-a-logs-pods');
       assert.deepEqual(readdirSync(dir), [], 'no periodic flush yet');
       await stand.apps.deleteNamespacedDaemonSet({ name: 'agent-agent', namespace: 'vector' });
-      await until('the agent pod gone', async () =>
+      await eventually('the agent pod gone', async () =>
         (await stand.core.listNamespacedPod({ namespace: 'vector' })).items.length === 0 ? true : undefined,
       );
       const parsed = parseCheckpoints(readFileSync(join(dir, 'checkpoints.json'), 'utf8'));

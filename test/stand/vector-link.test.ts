@@ -14,6 +14,7 @@ import { parseServiceAddress, type Backend } from '../../lab/vector-sim/pod-netw
 import { VectorSink } from '../../lab/vector-sim/vector-sink.ts';
 import { VectorSource, type Received } from '../../lab/vector-sim/vector-source.ts';
 import type { SimEvent } from '../../lab/vector-sim/vrl.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 /** An aggregator pod: its source, and a downstream that delivers (recording ids) or holds everything. */
 class Pod {
@@ -72,11 +73,6 @@ async function link(pods: Pod[], dir: string): Promise<{ sink: VectorSink; route
   return { sink, route };
 }
 
-async function until(what: string, f: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !f(); i++) await sleep(10);
-  assert.ok(f(), what);
-}
-
 describe('vector sink -> vector source', () => {
   it('parses Service addresses as cluster DNS names', () => {
     assert.deepEqual(parseServiceAddress('agg-aggregator-ingest.vector.svc.cluster.local:9000', 'x'), {
@@ -95,13 +91,13 @@ describe('vector sink -> vector source', () => {
     try {
       for (const e of events(5)) sink.accept(e);
       sink.tick();
-      await until('first batch answered', () => sink.idle);
+      await eventually('first batch answered', () => sink.idle);
       a.source.stop();
       for (const e of events(10).slice(5)) sink.accept(e);
       sink.tick();
       await sleep(20);
       route.to = 1;
-      await until('second batch answered by b', () => sink.idle);
+      await eventually('second batch answered by b', () => sink.idle);
       assert.deepEqual(
         [...a.delivered, ...b.delivered].sort(),
         events(10)
@@ -126,7 +122,7 @@ describe('vector sink -> vector source', () => {
     try {
       for (const e of events(5)) sink.accept(e);
       sink.tick();
-      await until('3 events in, send_batch waiting', () => a.delivered.length === 3);
+      await eventually('3 events in, send_batch waiting', () => a.delivered.length === 3);
       const left = a.source.leftover();
       assert.deepEqual(
         { batches: left.unansweredBatches, repeated: left.unansweredDelivered, lost: left.answeredUndelivered },
@@ -134,7 +130,7 @@ describe('vector sink -> vector source', () => {
       );
       route.to = 1;
       a.source.close(); // the kill: every connection reset
-      await until('resent to b', () => sink.idle);
+      await eventually('resent to b', () => sink.idle);
       assert.equal(b.delivered.length, 5);
       assert.equal(a.delivered.length + b.delivered.length - 5, left.unansweredDelivered, 'the repeats predicted');
     } finally {
@@ -154,13 +150,13 @@ describe('vector sink -> vector source', () => {
       try {
         for (const e of events(5)) sink.accept(e);
         sink.tick();
-        await until('5 events held by a', () => a.held.length === 5);
+        await eventually('5 events held by a', () => a.held.length === 5);
         await sleep(20);
         const left = a.source.leftover();
         route.to = 1;
         a.source.close();
         await sleep(50);
-        await until('sender idle', () => sink.idle);
+        await eventually('sender idle', () => sink.idle);
         if (acknowledgements) {
           assert.deepEqual([left.unansweredBatches, left.answeredUndelivered], [1, 0]);
           assert.equal(b.delivered.length, 5, 'resent and delivered by b');
