@@ -15,6 +15,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { Reflector, type Listed } from '../../src/kube/reflector.ts';
 import { describeError, listJson } from './kube-http.ts';
+import type { StandLog } from './log.ts';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 
@@ -28,7 +29,7 @@ export interface StandReflectorOptions<T extends Listed> {
   /** What the store keeps of each object (default: all of it); a slim copy bounds memory when many caches hold the same pods. */
   slim?: (obj: T) => T;
   /** Where failures are reported, with their cause; silent when omitted. */
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: StandLog;
 }
 
 /** A reflector over `path` for a simulated component; start it, then read it with get() and list(). */

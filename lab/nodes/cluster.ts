@@ -22,6 +22,7 @@ import { Kubelet } from './kubelet.ts';
 import { NodeFs } from './node-fs.ts';
 import { BarePodScheduler } from './scheduler.ts';
 import { sharePool } from '../common/kube-http.ts';
+import type { StandLog } from '../common/log.ts';
 
 export interface NodesOptions {
   /** A kubeconfig (YAML) for the API server. */
@@ -41,7 +42,7 @@ export interface NodesOptions {
   kube?: 'stand-in' | 'real';
   /** Run the pods' containers (default true); false: every container a no-op, ready at once (kubelet.ts). */
   runContainers?: boolean;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: StandLog;
 }
 
 export interface Nodes {

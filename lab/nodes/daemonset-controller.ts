@@ -21,6 +21,7 @@ import { standReflector } from '../common/reflector.ts';
 import { CoalescedLoop } from './coalesced-loop.ts';
 import type { Reflector } from '../../src/kube/reflector.ts';
 import { describeError } from '../common/kube-http.ts';
+import type { StandLog } from '../common/log.ts';
 
 export const revisionLabel = 'controller-revision-hash';
 
@@ -64,9 +65,9 @@ export class DaemonSetController {
   /** pod uid -> time of a delete not yet seen. */
   private readonly deleting = new Map<string, number>();
   private readonly loop: CoalescedLoop;
-  private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
+  private readonly log: StandLog;
 
-  constructor(kc: k8s.KubeConfig, log: (msg: string, fields?: Record<string, unknown>) => void) {
+  constructor(kc: k8s.KubeConfig, log: StandLog) {
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.log = log;

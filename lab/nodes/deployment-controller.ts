@@ -27,10 +27,9 @@ import type { Reflector } from '../../src/kube/reflector.ts';
 import { describeError } from '../common/kube-http.ts';
 import { templateHash } from './daemonset-controller.ts';
 import { rolloutStep } from './rollout.ts';
+import type { StandLog } from '../common/log.ts';
 
 export const podTemplateHashLabel = 'pod-template-hash';
-
-type Log = (msg: string, fields?: Record<string, unknown>) => void;
 
 function isReady(p: k8s.V1Pod): boolean {
   return (
@@ -72,9 +71,9 @@ export class DeploymentController {
   /** pod uid -> time of a delete not yet seen. */
   private readonly deleting = new Map<string, number>();
   private readonly loop: CoalescedLoop;
-  private readonly log: Log;
+  private readonly log: StandLog;
 
-  constructor(kc: k8s.KubeConfig, log: Log) {
+  constructor(kc: k8s.KubeConfig, log: StandLog) {
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.log = log;

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, retrying } from '../common/kube-http.ts';
 import { errorCode, request } from '../../src/kube/client.ts';
 import { leaseNamespace, leaseObject, leaseRenewMs, microTime, nodeObject, nodeStatus } from './node-object.ts';
+import type { StandLog } from '../common/log.ts';
 
 export interface HeartbeatOptions {
   kc: k8s.KubeConfig;
@@ -23,7 +24,7 @@ export interface HeartbeatOptions {
   /** Hold and renew a Lease per node (a real control plane needs them; the stand-in has no lifecycle controller). */
   leases: boolean;
   concurrency?: number;
-  log: (msg: string, fields?: Record<string, unknown>) => void;
+  log: StandLog;
 }
 
 interface Meta {

@@ -20,6 +20,7 @@ import type { SimTiming } from '../vector-sim/sim.ts';
 import type { NodeFs, VolumeSources } from './node-fs.ts';
 import { nodeIP, podIP } from './node-object.ts';
 import { PodWorker } from './pod-worker.ts';
+import type { StandLog } from '../common/log.ts';
 
 export interface KubeletOptions {
   kc: k8s.KubeConfig;
@@ -42,7 +43,7 @@ export interface KubeletOptions {
   secretSyncMs: number;
   /** Backoff before restarting a failed container. */
   restartBackoffMs: number;
-  log: (msg: string, fields?: Record<string, unknown>) => void;
+  log: StandLog;
 }
 
 const notFound = (err: unknown): boolean => err instanceof k8s.ApiException && err.code === 404;

@@ -13,6 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { describeError, retrying } from '../common/kube-http.ts';
 import { standReflector } from '../common/reflector.ts';
 import type { Reflector } from '../../src/kube/reflector.ts';
+import type { StandLog } from '../common/log.ts';
 
 export class BarePodScheduler {
   private readonly core: k8s.CoreV1Api;
@@ -20,13 +21,9 @@ export class BarePodScheduler {
   private readonly nodes: readonly string[];
   private readonly bound = new Set<string>();
   private next = 0;
-  private readonly log: (msg: string, fields?: Record<string, unknown>) => void;
+  private readonly log: StandLog;
 
-  constructor(
-    kc: k8s.KubeConfig,
-    nodes: readonly string[],
-    log: (msg: string, fields?: Record<string, unknown>) => void,
-  ) {
+  constructor(kc: k8s.KubeConfig, nodes: readonly string[], log: StandLog) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.nodes = nodes;
     this.log = log;

@@ -24,6 +24,7 @@ import { FileServer, type WatchedFile } from './file-server.ts';
 import type { KubernetesLogsConfig } from './topology.ts';
 import { annotateEvent, type PodInfo } from './annotate.ts';
 import type { SimEvent } from './vrl.ts';
+import type { StandLog } from '../common/log.ts';
 
 export interface SourceContext {
   kc: k8s.KubeConfig;
@@ -41,7 +42,7 @@ export interface SourceContext {
   /** Records the deliveries made so far. */
   flushDeliveries: () => void;
   /** Failed lists and watches, with their cause (they are retried). */
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: StandLog;
 }
 
 /** A line read by the file server, waiting in the source's channel to be mapped. */

@@ -31,6 +31,7 @@ import { vectorDrainLimitSecs } from '../../src/vector/shutdown.ts';
 import { buildTopology, readConfigDir, type Topology } from './topology.ts';
 import { VectorLinks, type LinksRecord, type PathLine } from './vector-links.ts';
 import type { SimEvent } from './vrl.ts';
+import type { StandLog } from '../common/log.ts';
 
 export interface SimTiming {
   /** Factor applied to Vector's durations: glob cooldown / checkpoint flush (60 s), expiry (60 s), deletion delay. */
@@ -84,7 +85,7 @@ export interface SimOptions {
   /** Vector's drain limit in seconds (undefined = none) and the pod's termination grace. */
   shutdown?: { drainLimitSecs: number | undefined; graceSecs: number };
   timing?: Partial<SimTiming>;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: StandLog;
 }
 
 function configFingerprint(dir: string): string {

@@ -18,6 +18,7 @@ import type { Topology } from './topology.ts';
 import { VectorSink, type VectorSinkFigures } from './vector-sink.ts';
 import { VectorSource, type ReceivedBatch, type Received, type ReceivedLeftover } from './vector-source.ts';
 import type { SimEvent } from './vrl.ts';
+import type { StandLog } from '../common/log.ts';
 
 export type PathLine = SourceLine | Received;
 
@@ -31,7 +32,7 @@ export interface LinksContext {
   batchEvents: number;
   tickMs: number;
   offer: (sourceId: string, r: Received) => boolean;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: StandLog;
 }
 
 /** What a shutdown window left in `vector` sources and sinks. */

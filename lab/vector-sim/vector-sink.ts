@@ -20,6 +20,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import { parseServiceAddress, resolveBackend, type Backend } from './pod-network.ts';
 import type { SimEvent } from './vrl.ts';
+import type { StandLog } from '../common/log.ts';
 
 export interface VectorSinkConfig {
   id: string;
@@ -37,7 +38,7 @@ export interface VectorSinkContext {
   minTimeoutMs: number;
   /** Where a new connection goes; by default the Service's endpoints (pod-network.ts). */
   resolve?: () => Promise<Backend | undefined>;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: StandLog;
 }
 
 export interface VectorSinkFigures {
