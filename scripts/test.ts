@@ -50,8 +50,9 @@ const files = globSync('test/**/*.test.ts')
 const count = Math.max(1, Math.min(2, availableParallelism()));
 const shards = Array.from({ length: count }, (_, i) => files.filter((_, j) => j % count === i));
 
-/** Runs one shard; its spec output is streamed while it is the first unfinished shard, else held until it is. */
-const outputs: string[] = shards.map(() => '');
+// Each shard's output streams while it is the first unfinished shard, and is held (as bytes: a chunk may end inside
+// a character) until then.
+const held: Buffer[][] = shards.map(() => []);
 let showing = 0;
 const results = shards.map(
   (shard, i) =>
@@ -63,7 +64,7 @@ const results = shards.map(
       );
       const take = (chunk: Buffer): void => {
         if (showing === i) stdout.write(chunk);
-        else outputs[i] = (outputs[i] ?? '') + chunk.toString();
+        else held[i]?.push(chunk);
       };
       p.stdout.on('data', take);
       p.stderr.on('data', take);
@@ -76,6 +77,6 @@ const codes: number[] = [];
 for (const [i, result] of results.entries()) {
   codes.push(await result);
   showing = i + 1;
-  if (showing < shards.length) stdout.write(outputs[showing] ?? '');
+  if (showing < shards.length) stdout.write(Buffer.concat(held[showing] ?? []));
 }
 exit(codes.some((c) => c !== 0) ? 1 : 0);
