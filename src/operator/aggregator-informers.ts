@@ -24,6 +24,7 @@ import { apiGroup } from '../pipelines/schemas.ts';
 import type { Logger } from './controller-context.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { ownerNamespaceLabel } from './objects.ts';
+import { OutOfScope } from './out-of-scope.ts';
 
 // The aggregator's objects and its event collector's (event-collector.ts): kaasops' component labels.
 const aggregatorSelector =
@@ -150,34 +151,28 @@ export function aggregatorInScope(
 
 /** The --watch-namespace scope of the aggregator keys, and the guard the reconciler runs first. */
 export class AggregatorScope {
-  private readonly warned = new Set<string>();
   private readonly opts: {
     watchNamespace: string;
     clusterAggregators: { get(key: string): KubeObject | undefined };
     metrics: Pick<OperatorMetrics, 'skipped'>;
     log: Logger;
   };
+  private readonly refusals: OutOfScope;
 
   constructor(opts: AggregatorScope['opts']) {
     this.opts = opts;
+    const { watchNamespace, metrics, log } = opts;
+    this.refusals = new OutOfScope({ field: 'aggregator', noun: 'aggregator', watchNamespace, metrics, log });
   }
 
   has(key: string): boolean {
     return aggregatorInScope(key, this.opts.watchNamespace, this.opts.clusterAggregators);
   }
 
-  /** True (warned once, counted) for a key outside the scope, which must not be reconciled at all. */
+  /** True (recorded) for a key outside the scope, which must not be reconciled at all. */
   refuse(key: string): boolean {
     if (this.has(key)) return false;
-    // An aggregator the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
-    this.opts.metrics.skipped.inc({ reason: 'out-of-scope' });
-    if (!this.warned.has(key)) {
-      this.warned.add(key);
-      this.opts.log.warn(
-        { aggregator: key, watchNamespace: this.opts.watchNamespace },
-        'aggregator outside --watch-namespace: skipped, nothing of it is written or deleted',
-      );
-    }
+    this.refusals.refused(key);
     return true;
   }
 }

@@ -35,6 +35,7 @@ import { ObjectWriter } from './object-writer.ts';
 import type {} from './migration.ts';
 import type { ConfigMode } from '../pipelines/modes.ts';
 import { inScope, WrittenStatus, type OwnedKind } from './informers.ts';
+import { OutOfScope } from './out-of-scope.ts';
 import { migrationCounts } from './migration-status.ts';
 import { vectorSubject } from './configcheck.ts';
 import { buildable } from './pipeline-checks.ts';
@@ -51,13 +52,20 @@ const typed = (obj: KubeObject): KubeObject => ({ ...obj, apiVersion: obj.apiVer
 export class VectorReconciler {
   private readonly ctx: ControllerContext;
   private readonly statuses = new WrittenStatus<VectorStatus>();
-  private readonly warnedOutOfScope = new Set<string>();
+  private readonly refusals: OutOfScope;
   private readonly builds = new BuildMemo();
   private readonly writer: ObjectWriter;
 
   constructor(ctx: ControllerContext) {
     this.ctx = ctx;
     this.writer = new ObjectWriter(ctx);
+    this.refusals = new OutOfScope({
+      field: 'vector',
+      noun: 'Vector',
+      watchNamespace: ctx.watchNamespace,
+      metrics: ctx.metrics,
+      log: ctx.log,
+    });
   }
 
   /**
@@ -87,18 +95,10 @@ export class VectorReconciler {
     }
   }
 
-  /** True (warned once, counted) for a key outside --watch-namespace, which must not be reconciled at all. */
+  /** True (recorded) for a key outside --watch-namespace, which must not be reconciled at all. */
   private outOfScope(key: string): boolean {
     if (inScope(key, this.ctx.watchNamespace)) return false;
-    // A Vector the scoped cache cannot see would look deleted, and the "deleted" path deletes its RBAC.
-    this.ctx.metrics.skipped.inc({ reason: 'out-of-scope' });
-    if (!this.warnedOutOfScope.has(key)) {
-      this.warnedOutOfScope.add(key);
-      this.ctx.log.warn(
-        { vector: key, watchNamespace: this.ctx.watchNamespace },
-        'Vector outside --watch-namespace: skipped, nothing of it is written or deleted',
-      );
-    }
+    this.refusals.refused(key);
     return true;
   }
 
